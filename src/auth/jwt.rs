@@ -1,0 +1,87 @@
+//! Session tokens: HS256 JWTs with the algorithm pinned and an 8-hour life.
+
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+pub const SESSION_HOURS: i64 = 8;
+pub const SESSION_COOKIE: &str = "pulse_session";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// The employee id, as a string per RFC 7519.
+    pub sub: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8]) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+
+    pub fn issue(&self, employee_id: i32, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+        let expires_at = now + Duration::hours(SESSION_HOURS);
+        let claims = Claims {
+            sub: employee_id.to_string(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 encoding cannot fail");
+        (token, expires_at)
+    }
+
+    /// The employee id of a valid token. Only HS256 is accepted, so a token
+    /// claiming `alg: none` or an asymmetric algorithm is refused.
+    pub fn verify(&self, token: &str) -> Option<i32> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
+        // A token may not outlive the session length, whatever it claims.
+        if data.claims.exp - data.claims.iat > SESSION_HOURS * 3600 {
+            return None;
+        }
+        data.claims.sub.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    #[test]
+    fn round_trips_and_refuses_tampering() {
+        let keys = JwtKeys::new(b"secret one");
+        let (token, exp) = keys.issue(42, Utc::now());
+        assert_eq!(keys.verify(&token), Some(42));
+        assert!(exp <= Utc::now() + Duration::hours(8));
+        assert_eq!(JwtKeys::new(b"secret two").verify(&token), None);
+        let (old, _) = keys.issue(42, Utc::now() - Duration::hours(9));
+        assert_eq!(keys.verify(&old), None);
+    }
+
+    #[test]
+    fn refuses_alg_none() {
+        let keys = JwtKeys::new(b"k");
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let exp = (Utc::now() + Duration::hours(1)).timestamp();
+        let forged = format!(
+            "{}.{}.",
+            b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            b64.encode(format!(r#"{{"sub":"1","iat":0,"exp":{exp}}}"#))
+        );
+        assert_eq!(keys.verify(&forged), None);
+    }
+}

@@ -1,0 +1,10 @@
+//! Who is calling: passwords, session tokens, the caller extractor and what each role may see.
+
+pub mod caller;
+pub mod jwt;
+pub mod password;
+pub mod scope;
+pub mod session;
+
+pub use caller::{Admin, Caller};
+pub use scope::Scope;

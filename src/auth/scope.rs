@@ -1,0 +1,51 @@
+//! Who may see which people and teams: the one place role visibility is decided.
+
+use crate::auth::Caller;
+use crate::db::DbConnection;
+use crate::domain::people::Role;
+use crate::domain::teams::with_descendants;
+use crate::repo;
+use diesel::QueryResult;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Admins (HR): everyone.
+    Everything,
+    /// Leads: the teams they lead and every sub-team.
+    Teams(BTreeSet<i32>),
+    /// Members: themselves.
+    Own(i32),
+}
+
+impl Scope {
+    pub fn of(conn: &mut DbConnection, caller: &Caller) -> QueryResult<Self> {
+        Ok(match caller.role {
+            Role::Admin => Self::Everything,
+            Role::Lead => {
+                let led = repo::teams::led_by(conn, caller.id)?;
+                Self::Teams(with_descendants(&repo::teams::edges(conn)?, led))
+            }
+            Role::Member => Self::Own(caller.id),
+        })
+    }
+
+    pub fn may_see_employee(&self, caller_id: i32, employee_id: i32, team_id: Option<i32>) -> bool {
+        employee_id == caller_id
+            || match self {
+                Self::Everything => true,
+                Self::Teams(ids) => team_id.is_some_and(|t| ids.contains(&t)),
+                Self::Own(_) => false,
+            }
+    }
+
+    /// A member sees the team they are in; a lead their subtree.
+    pub fn may_see_team(&self, team_id: i32, own_team: Option<i32>) -> bool {
+        own_team == Some(team_id)
+            || match self {
+                Self::Everything => true,
+                Self::Teams(ids) => ids.contains(&team_id),
+                Self::Own(_) => false,
+            }
+    }
+}

@@ -1,0 +1,157 @@
+//! The `pulse` command line: what each command does once the settings are read.
+
+use crate::auth::password;
+use crate::config::Settings;
+use crate::domain::email::Email;
+use crate::domain::people::{check_password, parse_name};
+use crate::startup::{prepare_database, Application};
+use crate::{domain, repo};
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+
+#[derive(Parser)]
+#[command(
+    name = "pulse",
+    version,
+    about = "Employee pulse surveys, eNPS and 1:1s"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Runs the HTTP server (the default); migrates first.
+    Serve,
+    /// Applies pending database migrations and exits.
+    Migrate,
+    /// Manages administrator accounts.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Imports or updates employees from a CSV file (same rules as the API).
+    Import { file: std::path::PathBuf },
+}
+
+#[derive(Subcommand)]
+pub enum AdminAction {
+    /// Creates an admin (or makes an existing employee one). Password from
+    /// PULSE_ADMIN_PASSWORD or asked on the terminal.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            let pool = prepare_database(&settings).map_err(anyhow::Error::msg)?;
+            drop(pool);
+            println!(
+                "database is up to date ({})",
+                settings.database_url.engine()
+            );
+            Ok(())
+        }
+        Command::Admin {
+            action: AdminAction::Create { email, name },
+        } => admin_create(&settings, &email, &name),
+        Command::Import { file } => import(&settings, &file),
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings.clone()).await?;
+    println!(
+        "Pulse is listening on {} ({} database)",
+        settings.bind,
+        settings.database_url.engine()
+    );
+    if let Some(url) = &app.setup_url {
+        println!("\nNo administrator yet. Open this one-time link to create the first one:\n\n    {url}\n");
+    }
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+fn admin_create(settings: &Settings, email: &str, name: &str) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+    let name = parse_name(name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+    let pw = match std::env::var("PULSE_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            let p = rpassword::prompt_password(format!("Password for {email}: "))
+                .context("no PULSE_ADMIN_PASSWORD and no terminal to ask on")?;
+            let again = rpassword::prompt_password("Again: ")?;
+            if p != again {
+                bail!("the two passwords differ");
+            }
+            p
+        }
+    };
+    check_password(&pw).map_err(|e| anyhow::anyhow!("the password {e}"))?;
+    let hash = password::hash(&pw);
+    let pool = prepare_database(settings).map_err(anyhow::Error::msg)?;
+    let mut conn = pool.get()?;
+    let id = repo::employees::make_admin(&mut conn, &email, &name, &hash)?;
+    repo::settings::delete(&mut conn, crate::startup::SETUP_TOKEN_KEY)?;
+    println!(
+        "admin {email} is ready (employee {id}); sign in at {}/login",
+        settings.base()
+    );
+    Ok(())
+}
+
+fn import(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let rows = match domain::people_csv::parse(&bytes) {
+        Ok(rows) => rows,
+        Err(errors) => return report_lines(file, &errors),
+    };
+    let pool = prepare_database(settings).map_err(anyhow::Error::msg)?;
+    let mut conn = pool.get()?;
+    let today = chrono::Utc::now().date_naive();
+    let big = rows.len() >= 1000;
+    let mut progress = |done: usize, total: usize| {
+        if big {
+            eprint!("\rimporting: {done}/{total} rows");
+            let _ = std::io::stderr().flush();
+        }
+    };
+    match repo::import::apply(&mut conn, &rows, today, &mut progress) {
+        Ok(s) => {
+            if big {
+                eprintln!();
+            }
+            println!(
+                "created {}, updated {}, unchanged {}",
+                s.created, s.updated, s.unchanged
+            );
+            Ok(())
+        }
+        Err(repo::import::ImportError::Lines(errors)) => report_lines(file, &errors),
+        Err(repo::import::ImportError::Db(e)) => Err(e.into()),
+    }
+}
+
+fn report_lines(
+    file: &std::path::Path,
+    errors: &[domain::people_csv::LineError],
+) -> anyhow::Result<()> {
+    for e in errors {
+        let col = if e.column.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", e.column)
+        };
+        eprintln!("{}:{}{}: {}", file.display(), e.line, col, e.message);
+    }
+    bail!("{} bad line(s); nothing was imported", errors.len())
+}

@@ -1,0 +1,116 @@
+//! Settings read from the environment, with defaults that run on a fresh machine.
+
+use crate::db::DatabaseUrl;
+use std::path::PathBuf;
+
+#[derive(Clone)]
+pub struct Settings {
+    pub database_url: DatabaseUrl,
+    pub bind: String,
+    /// Where emailed links point; never derived from a request's Host header,
+    /// which an attacker controls.
+    pub base_url: url::Url,
+    pub smtp_url: Option<String>,
+    pub mail_dir: PathBuf,
+    pub mail_from: String,
+    /// JWT key; when absent one is generated and kept in the database.
+    pub secret: Option<String>,
+}
+
+// Secrets stay out of logs even when the settings are printed with {:?}.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &self.database_url.engine())
+            .field("bind", &self.bind)
+            .field("base_url", &self.base_url.as_str())
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("mail_dir", &self.mail_dir)
+            .field("mail_from", &self.mail_from)
+            .field("secret", &self.secret.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads through `get` so tests can build settings without touching the
+    /// process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let database_url =
+            DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| "pulse.db".into()))?;
+        let bind = get("PULSE_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let base_raw = get("PULSE_BASE_URL").unwrap_or_else(|| format!("http://{bind}"));
+        let base_url = url::Url::parse(base_raw.trim_end_matches('/'))
+            .map_err(|e| format!("PULSE_BASE_URL `{base_raw}` is not a URL: {e}"))?;
+        if !matches!(base_url.scheme(), "http" | "https") {
+            return Err(format!(
+                "PULSE_BASE_URL `{base_raw}` must start with http:// or https://"
+            ));
+        }
+        Ok(Self {
+            database_url,
+            bind,
+            base_url,
+            smtp_url: get("SMTP_URL"),
+            mail_dir: PathBuf::from(get("PULSE_MAIL_DIR").unwrap_or_else(|| "mail".into())),
+            mail_from: get("PULSE_MAIL_FROM").unwrap_or_else(|| "Pulse <pulse@localhost>".into()),
+            secret: get("PULSE_SECRET"),
+        })
+    }
+
+    /// The base URL without a trailing slash, for building links.
+    pub fn base(&self) -> String {
+        self.base_url.as_str().trim_end_matches('/').to_string()
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_run_without_any_environment() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, DatabaseUrl::Sqlite("pulse.db".into()));
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.base(), "http://127.0.0.1:8080");
+        assert!(!s.is_https());
+    }
+
+    #[test]
+    fn rejects_a_base_url_that_is_not_http() {
+        assert!(settings(&[("PULSE_BASE_URL", "ftp://x")])
+            .unwrap_err()
+            .contains("http"));
+        assert!(settings(&[("PULSE_BASE_URL", "not a url")]).is_err());
+        assert!(
+            settings(&[("PULSE_BASE_URL", "https://pulse.example.com/")])
+                .unwrap()
+                .is_https()
+        );
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let s = settings(&[("PULSE_SECRET", "hunter2"), ("SMTP_URL", "smtp://u:pw@h")]).unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("pw@h"));
+    }
+}

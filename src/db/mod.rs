@@ -1,0 +1,215 @@
+//! Database access: one connection type over SQLite and PostgreSQL, the pool, and migrations.
+
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Arbitrary but fixed: every Pulse instance takes the same advisory lock
+/// before migrating, so several can start against one database at once.
+const MIGRATION_LOCK_KEY: i64 = 0x7075_6c73_6500;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// Which engine a `DATABASE_URL` names, with the location that engine wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; anything else is a SQLite
+    /// file path, with or without a `sqlite://` prefix.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(
+                "DATABASE_URL is empty: give a SQLite file path or a postgres:// URL".into(),
+            );
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_string()));
+        }
+        if let Some((scheme, _)) = raw.split_once("://") {
+            if scheme != "sqlite" {
+                return Err(format!(
+                    "DATABASE_URL scheme `{scheme}://` is not supported: use postgres://… or a SQLite file path"
+                ));
+            }
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.is_empty() {
+            return Err("DATABASE_URL names no SQLite file".into());
+        }
+        Ok(Self::Sqlite(path.to_string()))
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+/// Opens connections with the concrete engine type, so a bad URL or a server
+/// that is down reports its own error instead of MultiConnection's generic one.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("{0}")]
+    Connection(#[from] ConnectionError),
+    #[error("{0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+impl Manager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+
+    pub fn establish(&self) -> Result<DbConnection, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                Ok(DbConnection::Postgresql(PgConnection::establish(url)?))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                // WAL lets readers and the writer work at once; the busy timeout
+                // makes concurrent writers wait instead of failing with SQLITE_BUSY.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        conn.batch_execute("SELECT 1").map_err(Into::into)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Builds the pool after one direct connection attempt, so start-up fails fast
+/// with the engine's own message rather than r2d2's timeout.
+pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, String> {
+    let manager = Manager::new(url.clone());
+    manager.establish().map_err(|e| {
+        format!(
+            "cannot open the {} database: {}",
+            url.engine(),
+            e.to_string().trim()
+        )
+    })?;
+    // SQLite allows one writer at a time; a small pool avoids lock convoys.
+    let size = match url {
+        DatabaseUrl::Sqlite(_) => max_size.min(8),
+        DatabaseUrl::Postgres(_) => max_size,
+    };
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)
+        .map_err(|e| format!("cannot open the {} database: {e}", url.engine()))
+}
+
+/// Applies pending migrations; returns how many ran.
+pub fn migrate(conn: &mut DbConnection) -> Result<usize, String> {
+    let err = |e: Box<dyn std::error::Error + Send + Sync>| format!("migration failed: {e}");
+    match conn {
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(err),
+        DbConnection::Postgresql(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(c)
+                .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len())
+                .map_err(err);
+            let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(c);
+            result
+        }
+    }
+}
+
+impl DbConnection {
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Self::Postgresql(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_database_urls() {
+        assert_eq!(
+            DatabaseUrl::parse("pulse.db"),
+            Ok(DatabaseUrl::Sqlite("pulse.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/p.db"),
+            Ok(DatabaseUrl::Sqlite("/tmp/p.db".into()))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://p.db"),
+            Ok(DatabaseUrl::Sqlite("p.db".into()))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(DatabaseUrl::parse("mysql://h/db")
+            .unwrap_err()
+            .contains("mysql://"));
+        assert!(DatabaseUrl::parse("  ").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+}

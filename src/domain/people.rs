@@ -1,0 +1,173 @@
+//! People words: roles, leave reasons, locales, names and dates as employees carry them.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// What a signed-in person may do: `admin` is HR, `lead` reads reports for the
+/// teams they lead, `member` sees their own things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Lead,
+    Member,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "admin" => Ok(Self::Admin),
+            "lead" => Ok(Self::Lead),
+            "member" => Ok(Self::Member),
+            other => Err(format!(
+                "`{other}` is not a role: use admin, lead or member"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Lead => "lead",
+            Self::Member => "member",
+        }
+    }
+}
+
+/// Why someone left, as turnover reports split it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LeaveReason {
+    Voluntary,
+    Involuntary,
+    Other,
+}
+
+impl LeaveReason {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "voluntary" => Ok(Self::Voluntary),
+            "involuntary" => Ok(Self::Involuntary),
+            "other" => Ok(Self::Other),
+            other => Err(format!(
+                "`{other}` is not a leave reason: use voluntary, involuntary or other"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Voluntary => "voluntary",
+            Self::Involuntary => "involuntary",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// Languages Pulse writes emails and pages in.
+pub const LOCALES: &[&str] = &["en", "fr"];
+
+pub fn parse_locale(s: &str) -> Result<String, String> {
+    let l = s.trim().to_ascii_lowercase();
+    // Accept regional forms such as fr-CA or fr_FR and keep the language.
+    let lang = l.split(['-', '_']).next().unwrap_or_default();
+    if LOCALES.contains(&lang) {
+        Ok(lang.to_string())
+    } else {
+        Err(format!(
+            "`{}` is not a supported language: use one of {}",
+            s.trim(),
+            LOCALES.join(", ")
+        ))
+    }
+}
+
+/// A person's or team's display name: trimmed, 1–200 characters, no control characters.
+pub fn parse_name(s: &str) -> Result<String, String> {
+    let n = s.trim();
+    if n.is_empty() {
+        return Err("is required".into());
+    }
+    if n.chars().count() > 200 {
+        return Err("is longer than 200 characters".into());
+    }
+    if n.chars().any(char::is_control) {
+        return Err("contains control characters".into());
+    }
+    Ok(n.to_string())
+}
+
+/// Dates are exchanged as `YYYY-MM-DD` only: spreadsheets in other locales
+/// write 03/04/2026, which is ambiguous, so it is refused with a hint.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    let t = s.trim();
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .filter(|_| t.len() == 10)
+        .ok_or_else(|| format!("`{t}` is not a date: write it as YYYY-MM-DD, e.g. 2026-03-01"))
+}
+
+/// Accepts the ways spreadsheets write a yes/no cell.
+pub fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "y" | "1" | "oui" => Ok(true),
+        "false" | "no" | "n" | "0" | "non" | "" => Ok(false),
+        other => Err(format!("`{other}` is not yes/no: use true or false")),
+    }
+}
+
+/// A password someone chooses: long enough to resist guessing, short enough
+/// that hashing it cannot be used to exhaust the server.
+pub fn check_password(p: &str) -> Result<(), String> {
+    let n = p.chars().count();
+    if n < 10 {
+        return Err("must be at least 10 characters".into());
+    }
+    if n > 256 {
+        return Err("must be at most 256 characters".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_and_reasons_round_trip() {
+        for r in [Role::Admin, Role::Lead, Role::Member] {
+            assert_eq!(Role::parse(r.as_str()), Ok(r));
+        }
+        assert_eq!(Role::parse(" Admin "), Ok(Role::Admin));
+        assert!(Role::parse("boss")
+            .unwrap_err()
+            .contains("admin, lead or member"));
+        assert_eq!(LeaveReason::parse("Voluntary"), Ok(LeaveReason::Voluntary));
+        assert!(LeaveReason::parse("fired").is_err());
+    }
+
+    #[test]
+    fn dates_are_iso_only() {
+        assert_eq!(
+            parse_date("2026-03-01").unwrap(),
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+        );
+        assert!(parse_date("03/01/2026").unwrap_err().contains("YYYY-MM-DD"));
+        assert!(parse_date("2026-02-30").is_err());
+        assert!(parse_date("2026-3-1").is_err());
+    }
+
+    #[test]
+    fn names_locales_and_booleans() {
+        assert_eq!(parse_name("  Ana  ").unwrap(), "Ana");
+        assert!(parse_name(" ").is_err());
+        assert!(parse_name(&"x".repeat(201)).is_err());
+        assert_eq!(parse_locale("fr-CA").unwrap(), "fr");
+        assert!(parse_locale("de").is_err());
+        assert_eq!(parse_bool("Yes"), Ok(true));
+        assert_eq!(parse_bool(""), Ok(false));
+        assert!(parse_bool("maybe").is_err());
+        assert!(check_password("short").is_err());
+        assert!(check_password("long enough pass").is_ok());
+    }
+}

@@ -1,0 +1,221 @@
+//! Employees: stored rows, lookups and changes.
+
+use crate::db::schema::employees;
+use crate::db::DbConnection;
+use crate::domain::email::Email;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use std::collections::BTreeSet;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both engines for ASCII.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = employees)]
+pub struct Employee {
+    pub id: i32,
+    pub email: String,
+    pub name: String,
+    pub team_id: Option<i32>,
+    pub manager_id: Option<i32>,
+    pub role: String,
+    pub hired_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    pub leave_reason: Option<String>,
+    pub regretted: bool,
+    pub locale: String,
+    pub password_hash: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Employee {
+    /// Employed on `day`: hired by then and not yet gone (`left_on` is the last day).
+    pub fn is_employed_on(&self, day: NaiveDate) -> bool {
+        self.hired_on <= day && self.left_on.is_none_or(|l| day <= l)
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = employees)]
+pub struct NewEmployee {
+    pub email: String,
+    pub name: String,
+    pub team_id: Option<i32>,
+    pub manager_id: Option<i32>,
+    pub role: String,
+    pub hired_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    pub leave_reason: Option<String>,
+    pub regretted: bool,
+    pub locale: String,
+    pub password_hash: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// `None` leaves a column as it is; `Some(None)` clears it.
+#[derive(Debug, Default, Clone, PartialEq, AsChangeset)]
+#[diesel(table_name = employees)]
+pub struct EmployeeChanges {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub team_id: Option<Option<i32>>,
+    pub manager_id: Option<Option<i32>>,
+    pub role: Option<String>,
+    pub hired_on: Option<NaiveDate>,
+    pub left_on: Option<Option<NaiveDate>>,
+    pub leave_reason: Option<Option<String>>,
+    pub regretted: Option<bool>,
+    pub locale: Option<String>,
+    pub password_hash: Option<Option<String>>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+impl EmployeeChanges {
+    pub fn is_empty(&self) -> bool {
+        Self {
+            updated_at: None,
+            ..self.clone()
+        } == Self::default()
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewEmployee) -> QueryResult<i32> {
+    diesel::insert_into(employees::table)
+        .values(new)
+        .returning(employees::id)
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Employee>> {
+    employees::table
+        .find(id)
+        .select(Employee::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<Employee>> {
+    employees::table
+        .filter(employees::email.eq(email))
+        .select(Employee::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn update(conn: &mut DbConnection, id: i32, changes: &EmployeeChanges) -> QueryResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    diesel::update(employees::table.find(id))
+        .set(changes)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Admins who have not left.
+pub fn active_admin_count(conn: &mut DbConnection) -> QueryResult<i64> {
+    employees::table
+        .filter(employees::role.eq("admin"))
+        .filter(employees::left_on.is_null())
+        .count()
+        .get_result(conn)
+}
+
+pub fn admin_exists(conn: &mut DbConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        employees::table.filter(employees::role.eq("admin")),
+    ))
+    .get_result(conn)
+}
+
+/// Which employees a list shows.
+pub enum Filter<'a> {
+    All,
+    InTeams(&'a BTreeSet<i32>),
+    Only(i32),
+}
+
+pub struct ListQuery<'a> {
+    pub filter: Filter<'a>,
+    pub team_id: Option<i32>,
+    /// Case-insensitive match on name or email.
+    pub search: Option<&'a str>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// One page of employees, ordered by name, and how many match in all.
+pub fn list(conn: &mut DbConnection, q: &ListQuery) -> QueryResult<(Vec<Employee>, i64)> {
+    let build = || {
+        let mut query = employees::table.into_boxed();
+        query = match q.filter {
+            Filter::All => query,
+            Filter::InTeams(ids) => {
+                query.filter(employees::team_id.eq_any(ids.iter().copied().collect::<Vec<_>>()))
+            }
+            Filter::Only(id) => query.filter(employees::id.eq(id)),
+        };
+        if let Some(t) = q.team_id {
+            query = query.filter(employees::team_id.eq(t));
+        }
+        if let Some(s) = q.search.filter(|s| !s.trim().is_empty()) {
+            // Emails are stored lower-cased; names are matched through lower().
+            let pattern = format!("%{}%", s.trim().to_lowercase().replace(['%', '_'], ""));
+            query = query.filter(
+                employees::email
+                    .like(pattern.clone())
+                    .or(lower(employees::name).like(pattern)),
+            );
+        }
+        query
+    };
+    let total = build().count().get_result(conn)?;
+    let rows = build()
+        .select(Employee::as_select())
+        .order((employees::name, employees::id))
+        .offset(q.offset)
+        .limit(q.limit)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Creates an admin, or makes an existing employee with that email one.
+pub fn make_admin(
+    conn: &mut DbConnection,
+    email: &Email,
+    name: &str,
+    hash: &str,
+) -> QueryResult<i32> {
+    let now = crate::repo::now();
+    if let Some(e) = find_by_email(conn, email.as_str())? {
+        let changes = EmployeeChanges {
+            name: Some(name.to_string()),
+            role: Some(crate::domain::people::Role::Admin.as_str().into()),
+            password_hash: Some(Some(hash.to_string())),
+            updated_at: Some(now),
+            ..Default::default()
+        };
+        update(conn, e.id, &changes)?;
+        return Ok(e.id);
+    }
+    let new = NewEmployee {
+        email: email.to_string(),
+        name: name.to_string(),
+        team_id: None,
+        manager_id: None,
+        role: crate::domain::people::Role::Admin.as_str().into(),
+        hired_on: now.date(),
+        left_on: None,
+        leave_reason: None,
+        regretted: false,
+        locale: "en".into(),
+        password_hash: Some(hash.to_string()),
+        created_at: now,
+        updated_at: now,
+    };
+    insert(conn, &new)
+}

@@ -1,0 +1,267 @@
+//! Applying an employee spreadsheet: all rows in one transaction, or nothing.
+
+use crate::db::DbConnection;
+use crate::domain::people_csv::{ImportRow, LineError};
+use crate::error::AppError;
+use crate::repo::{self, employees::EmployeeChanges, employees::NewEmployee};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// What an import did, per employee row.
+#[derive(Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug)]
+pub enum ImportError {
+    Lines(Vec<LineError>),
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::Lines(lines) => AppError::InvalidCsv(lines),
+            ImportError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Finds the team at a path such as ["Engineering", "Platform"], creating
+/// whatever part of the path does not exist yet.
+pub fn team_for_path(
+    conn: &mut DbConnection,
+    path: &[String],
+    cache: &mut HashMap<Vec<String>, i32>,
+) -> QueryResult<i32> {
+    let mut parent = None;
+    for depth in 1..=path.len() {
+        let key = path[..depth].to_vec();
+        let id = match cache.get(&key) {
+            Some(&id) => id,
+            None => {
+                let name = &path[depth - 1];
+                let id = match repo::teams::find_by_name(conn, name, parent)? {
+                    Some(t) => t.id,
+                    None => repo::teams::insert(
+                        conn,
+                        &repo::teams::NewTeam {
+                            name,
+                            parent_id: parent,
+                            lead_id: None,
+                            created_at: repo::now(),
+                        },
+                    )?,
+                };
+                cache.insert(key, id);
+                id
+            }
+        };
+        parent = Some(id);
+    }
+    Ok(parent.expect("team paths have at least one part"))
+}
+
+/// Creates or updates every row; managers are set after everyone exists, so a
+/// manager may appear below their reports. `progress(done, total)` is called
+/// as rows are applied.
+pub fn apply(
+    conn: &mut DbConnection,
+    rows: &[ImportRow],
+    today: NaiveDate,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ImportSummary, ImportError> {
+    conn.transaction(|conn| {
+        let mut errors = Vec::new();
+        let mut existing = HashMap::new();
+        for row in rows {
+            if let Some(e) = repo::employees::find_by_email(conn, row.email.as_str())? {
+                existing.insert(row.email.clone(), e);
+            }
+        }
+        // Managers must be known before anything is written, so the whole
+        // file can be refused with every unknown one listed.
+        let in_file: HashMap<_, _> = rows.iter().map(|r| (r.email.clone(), r.line)).collect();
+        let mut manager_ids = HashMap::new();
+        for row in rows {
+            let Some(m) = &row.manager_email else {
+                continue;
+            };
+            if in_file.contains_key(m) || manager_ids.contains_key(m) {
+                continue;
+            }
+            match repo::employees::find_by_email(conn, m.as_str())? {
+                Some(e) => drop(manager_ids.insert(m.clone(), e.id)),
+                None => errors.push(LineError::new(
+                    row.line,
+                    "manager_email",
+                    format!("{m} is neither in this file nor an existing employee"),
+                )),
+            }
+        }
+        for row in rows {
+            let old = existing.get(&row.email);
+            let hired_on = row.hired_on.or(old.map(|e| e.hired_on)).unwrap_or(today);
+            let left_on = row.left_on.or(old.and_then(|e| e.left_on));
+            if let Some(l) = left_on.filter(|l| *l < hired_on) {
+                errors.push(LineError::new(
+                    row.line,
+                    "left_on",
+                    format!("{l} is before hired_on {hired_on}"),
+                ));
+            }
+            if row.leave_reason.is_some() && left_on.is_none() {
+                errors.push(LineError::new(
+                    row.line,
+                    "leave_reason",
+                    "a leave reason needs a left_on date",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ImportError::Lines(errors));
+        }
+
+        let mut summary = ImportSummary {
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+        };
+        let mut teams = HashMap::new();
+        let mut ids = HashMap::new();
+        let mut changed = HashMap::new();
+        let now = repo::now();
+        for (done, row) in rows.iter().enumerate() {
+            let team_id = row
+                .team_path
+                .as_ref()
+                .map(|p| team_for_path(conn, p, &mut teams))
+                .transpose()?;
+            match existing.get(&row.email) {
+                Some(old) => {
+                    let differs = |new: bool| new.then_some(());
+                    let c = EmployeeChanges {
+                        name: differs(row.name != old.name).map(|_| row.name.clone()),
+                        team_id: team_id.filter(|t| old.team_id != Some(*t)).map(Some),
+                        role: row
+                            .role
+                            .map(|r| r.as_str().to_string())
+                            .filter(|r| *r != old.role),
+                        hired_on: row.hired_on.filter(|d| *d != old.hired_on),
+                        left_on: row.left_on.filter(|d| old.left_on != Some(*d)).map(Some),
+                        leave_reason: row
+                            .leave_reason
+                            .map(|r| r.as_str().to_string())
+                            .filter(|r| old.leave_reason.as_deref() != Some(r.as_str()))
+                            .map(Some),
+                        regretted: row.regretted.filter(|r| *r != old.regretted),
+                        updated_at: Some(now),
+                        ..Default::default()
+                    };
+                    changed.insert(old.id, !c.is_empty());
+                    repo::employees::update(conn, old.id, &c)?;
+                    ids.insert(row.email.clone(), old.id);
+                }
+                None => {
+                    let new = NewEmployee {
+                        email: row.email.to_string(),
+                        name: row.name.clone(),
+                        team_id,
+                        manager_id: None,
+                        role: row.role.map_or("member", |r| r.as_str()).to_string(),
+                        hired_on: row.hired_on.unwrap_or(today),
+                        left_on: row.left_on,
+                        leave_reason: row.leave_reason.map(|r| r.as_str().to_string()),
+                        regretted: row.regretted.unwrap_or(false),
+                        locale: "en".into(),
+                        password_hash: None,
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    let id = repo::employees::insert(conn, &new)?;
+                    ids.insert(row.email.clone(), id);
+                    summary.created += 1;
+                }
+            }
+            if done % 500 == 0 {
+                progress(done, rows.len());
+            }
+        }
+        for row in rows {
+            let id = ids[&row.email];
+            let Some(m) = &row.manager_email else {
+                continue;
+            };
+            let manager = ids.get(m).or(manager_ids.get(m)).copied();
+            let old_manager = existing.get(&row.email).and_then(|e| e.manager_id);
+            if manager != old_manager {
+                let c = EmployeeChanges {
+                    manager_id: Some(manager),
+                    updated_at: Some(now),
+                    ..Default::default()
+                };
+                repo::employees::update(conn, id, &c)?;
+                changed.insert(id, true);
+            }
+        }
+        for row in rows {
+            if let Some(old) = existing.get(&row.email) {
+                if changed.get(&old.id).copied().unwrap_or(false) {
+                    summary.updated += 1;
+                } else {
+                    summary.unchanged += 1;
+                }
+            }
+        }
+        check_manager_loops(conn, rows, &ids)?;
+        progress(rows.len(), rows.len());
+        Ok(summary)
+    })
+}
+
+/// After the import, no one may be their own (indirect) manager.
+fn check_manager_loops(
+    conn: &mut DbConnection,
+    rows: &[ImportRow],
+    ids: &HashMap<crate::domain::email::Email, i32>,
+) -> Result<(), ImportError> {
+    use crate::db::schema::employees;
+    let managers: HashMap<i32, Option<i32>> = employees::table
+        .select((employees::id, employees::manager_id))
+        .load::<(i32, Option<i32>)>(conn)?
+        .into_iter()
+        .collect();
+    let mut errors = Vec::new();
+    for row in rows.iter().filter(|r| r.manager_email.is_some()) {
+        let start = ids[&row.email];
+        let mut current = managers.get(&start).copied().flatten();
+        let mut steps = 0;
+        while let Some(id) = current {
+            if id == start || steps > managers.len() {
+                errors.push(LineError::new(
+                    row.line,
+                    "manager_email",
+                    "this makes a loop of managers",
+                ));
+                break;
+            }
+            current = managers.get(&id).copied().flatten();
+            steps += 1;
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportError::Lines(errors))
+    }
+}

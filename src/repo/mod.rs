@@ -1,0 +1,22 @@
+//! Database reads and writes, one file per aggregate: `fn(&mut DbConnection, …) -> QueryResult<T>`.
+
+pub mod employees;
+pub mod import;
+pub mod login_failures;
+pub mod settings;
+pub mod teams;
+
+use chrono::{NaiveDateTime, Utc};
+
+/// Timestamps are stored as UTC without zone, set from Rust so both engines agree.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// Whether a failed write broke a unique constraint (someone else got there first).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,106 @@
+//! The JSON API under /api/v1, its paging rules and its OpenAPI document.
+
+pub mod auth;
+pub mod employees;
+pub mod health;
+pub mod openapi;
+pub mod teams;
+
+use crate::error::AppError;
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Deserializer, Serialize};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .service(
+            web::scope("/api/v1")
+                .route("/openapi.json", web::get().to(openapi::document))
+                .route("/auth/login", web::post().to(auth::login))
+                .route("/auth/logout", web::post().to(auth::logout))
+                .route("/teams", web::post().to(teams::create))
+                .route("/teams", web::get().to(teams::list))
+                .route("/teams/{id}", web::get().to(teams::get))
+                .route("/teams/{id}", web::patch().to(teams::update))
+                .route("/employees", web::post().to(employees::create))
+                .route("/employees", web::get().to(employees::list))
+                .route("/employees/import", web::post().to(employees::import))
+                .route("/employees/{id}", web::get().to(employees::get))
+                .route("/employees/{id}", web::patch().to(employees::update)),
+        );
+}
+
+/// `?page=N&per_page=M`: pages count from 1; 100 a page by default, 1000 at most.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+pub struct Paging {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl Paging {
+    pub fn check(self) -> Result<(i64, i64), AppError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(100);
+        if page < 1 {
+            return Err(AppError::field("page", "pages count from 1"));
+        }
+        if !(1..=1000).contains(&per_page) {
+            return Err(AppError::field("per_page", "must be between 1 and 1000"));
+        }
+        Ok((page, per_page))
+    }
+
+    pub fn offset(self) -> Result<(i64, i64), AppError> {
+        let (page, per_page) = self.check()?;
+        Ok(((page - 1).saturating_mul(per_page), per_page))
+    }
+}
+
+/// A JSON array page, with `Link: <…>; rel="next"` while more remain.
+pub fn paged<T: Serialize>(
+    req: &HttpRequest,
+    paging: Paging,
+    items: Vec<T>,
+    total: i64,
+) -> Result<HttpResponse, AppError> {
+    let (page, per_page) = paging.check()?;
+    let mut res = HttpResponse::Ok();
+    res.insert_header(("X-Total-Count", total.to_string()));
+    if page.saturating_mul(per_page) < total {
+        let mut query: Vec<(String, String)> =
+            url::form_urlencoded::parse(req.query_string().as_bytes())
+                .into_owned()
+                .filter(|(k, _)| k != "page" && k != "per_page")
+                .collect();
+        query.push(("page".into(), (page + 1).to_string()));
+        query.push(("per_page".into(), per_page.to_string()));
+        let qs = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        res.insert_header((header::LINK, format!("<{}?{qs}>; rel=\"next\"", req.path())));
+    }
+    Ok(res.json(items))
+}
+
+/// Pages a list held in memory (small lists such as teams).
+pub fn paged_vec<T: Serialize>(
+    req: &HttpRequest,
+    paging: Paging,
+    items: Vec<T>,
+) -> Result<HttpResponse, AppError> {
+    let (offset, limit) = paging.offset()?;
+    let total = items.len() as i64;
+    let page = items
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
+    paged(req, paging, page, total)
+}
+
+/// For PATCH bodies: tells a field that is absent (`None`, leave it) from one
+/// sent as null (`Some(None)`, clear it).
+pub fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}

@@ -1,0 +1,48 @@
+//! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
+
+use crate::routes::api::{auth, employees, health, teams};
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Pulse", description = "Employee pulse surveys, eNPS and 1:1s. Errors are `{error, message, fields}`; lists are JSON arrays paged with ?page&per_page and a Link rel=next header."),
+    paths(
+        health::healthz,
+        auth::login, auth::logout,
+        teams::create, teams::list, teams::get, teams::update,
+        employees::create, employees::list, employees::get, employees::update, employees::import,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
+    modifiers(&Security),
+    security(("bearer" = []), ("cookie" = [])),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::jwt::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,89 @@
+//! HTTP routes: the JSON API under /api/v1 and the server-rendered pages.
+
+pub mod api;
+pub mod pages;
+
+use crate::error::AppError;
+use crate::startup::AppState;
+use actix_web::dev::Service;
+use actix_web::{error, web, HttpRequest, HttpResponse};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
+
+/// JSON bodies are small forms; 1 MiB is generous.
+pub const JSON_LIMIT: usize = 1 << 20;
+/// A CSV of 100,000 people fits well within this.
+pub const CSV_LIMIT: usize = 20 << 20;
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
+    cfg.app_data(state)
+        .app_data(
+            web::JsonConfig::default()
+                .limit(JSON_LIMIT)
+                .error_handler(|e, _| json_error(e).into()),
+        )
+        .app_data(web::PayloadConfig::default().limit(CSV_LIMIT))
+        .app_data(
+            web::QueryConfig::default().error_handler(|e, _| {
+                AppError::BadRequest(format!("bad query string: {e}")).into()
+            }),
+        )
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| AppError::NotFound(format!("no such resource: {e}")).into()),
+        )
+        .app_data(web::FormConfig::default().limit(JSON_LIMIT))
+        .service(
+            web::scope("")
+                // A panic in one handler becomes that request's 500; the
+                // worker and every other request carry on.
+                .wrap_fn(|req, srv| {
+                    let call = AssertUnwindSafe(srv.call(req)).catch_unwind();
+                    async move {
+                        call.await.unwrap_or_else(|_| {
+                            Err(
+                                AppError::Internal(anyhow::anyhow!("a request handler panicked"))
+                                    .into(),
+                            )
+                        })
+                    }
+                })
+                .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
+                .configure(api::configure)
+                .configure(pages::configure)
+                .default_service(web::to(not_found)),
+        );
+}
+
+fn json_error(e: error::JsonPayloadError) -> AppError {
+    match e {
+        error::JsonPayloadError::OverflowKnownLength { .. }
+        | error::JsonPayloadError::Overflow { .. } => {
+            AppError::PayloadTooLarge(format!("the JSON body is larger than {} bytes", JSON_LIMIT))
+        }
+        error::JsonPayloadError::ContentType => {
+            AppError::BadRequest("send the body as JSON with Content-Type: application/json".into())
+        }
+        error::JsonPayloadError::Deserialize(e) => {
+            AppError::BadRequest(format!("the JSON body is not valid: {e}"))
+        }
+        other => AppError::BadRequest(format!("cannot read the body: {other}")),
+    }
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if req.path().starts_with("/api/") {
+        Err(AppError::NotFound(format!(
+            "no endpoint {} {}",
+            req.method(),
+            req.path()
+        )))
+    } else {
+        Ok(pages::message_page(
+            &req,
+            actix_web::http::StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no page at this address.",
+        ))
+    }
+}

@@ -1,0 +1,82 @@
+//! Server-rendered pages: sign-in, first-run setup and the dashboard.
+
+pub mod session;
+pub mod setup;
+
+use crate::auth::Caller;
+use crate::startup::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/login", web::get().to(session::login_form))
+        .route("/login", web::post().to(session::login))
+        .route("/logout", web::get().to(session::logout))
+        .route("/logout", web::post().to(session::logout))
+        .route("/setup", web::get().to(setup::form))
+        .route("/setup", web::post().to(setup::submit));
+}
+
+/// Renders a page with the layout; a template error is a bug, logged and
+/// shown as a plain 500 page.
+pub fn render(
+    req: &HttpRequest,
+    status: StatusCode,
+    template: &str,
+    data: serde_json::Value,
+) -> HttpResponse {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return HttpResponse::InternalServerError().body("Pulse is not configured");
+    };
+    match state.templates.render(template, &data) {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(html),
+        Err(e) => {
+            tracing::error!(error = %e, template, "template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain")
+                .body("internal error")
+        }
+    }
+}
+
+/// A page that only says something: not found, forbidden, link used…
+pub fn message_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+) -> HttpResponse {
+    render(
+        req,
+        status,
+        "message",
+        json!({ "title": heading, "heading": heading, "text": text, "link": null, "user": null }),
+    )
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+fn user_json(c: &Caller) -> serde_json::Value {
+    json!({ "id": c.id, "name": c.name, "email": c.email, "role": c.role.as_str() })
+}
+
+async fn home(req: HttpRequest, caller: Option<Caller>) -> HttpResponse {
+    match caller {
+        None => redirect("/login"),
+        Some(c) => render(
+            &req,
+            StatusCode::OK,
+            "home",
+            json!({ "title": "Dashboard", "user": user_json(&c) }),
+        ),
+    }
+}

@@ -1,0 +1,137 @@
+//! Application::build: database, secrets, templates and the HTTP server, ready to run.
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Settings;
+use crate::db::{self, DbConnection, Pool};
+use crate::error::{AppError, AppResult};
+use crate::{repo, routes, templates};
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use handlebars::Handlebars;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::net::TcpListener;
+
+/// Shared by every request handler.
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Settings,
+    pub jwt: JwtKeys,
+    pub templates: Handlebars<'static>,
+    pub engine: &'static str,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking pool, checking a connection
+    /// out inside it so async workers never wait on the pool.
+    pub async fn db<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        AppError: From<diesel::result::Error>,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// 256 random bits, hex-encoded: session secrets and one-time tokens.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+pub const SETUP_TOKEN_KEY: &str = "setup_token_sha256";
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    /// The one-time link that creates the first admin, while there is none.
+    pub setup_url: Option<String>,
+}
+
+/// Opens the pool and applies pending migrations.
+pub fn prepare_database(settings: &Settings) -> Result<Pool, String> {
+    let pool = db::connect(&settings.database_url, 10)?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let ran = db::migrate(&mut conn)?;
+    if ran > 0 {
+        tracing::info!(
+            migrations = ran,
+            engine = settings.database_url.engine(),
+            "database migrated"
+        );
+    }
+    Ok(pool)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = {
+            let settings = settings.clone();
+            web::block(move || prepare_database(&settings))
+                .await?
+                .map_err(anyhow::Error::msg)?
+        };
+        let (secret, setup_url) = {
+            let pool = pool.clone();
+            let settings = settings.clone();
+            web::block(move || -> anyhow::Result<_> {
+                let mut conn = pool.get()?;
+                let secret = match &settings.secret {
+                    Some(s) => s.clone(),
+                    None => repo::settings::get_or_insert(&mut conn, "jwt_secret", random_token)?,
+                };
+                let setup_url = if repo::employees::admin_exists(&mut conn)? {
+                    None
+                } else {
+                    // A fresh token each start: only the link printed last works.
+                    let token = random_token();
+                    repo::settings::put(&mut conn, SETUP_TOKEN_KEY, &sha256_hex(&token))?;
+                    Some(format!("{}/setup?token={token}", settings.base()))
+                };
+                Ok((secret, setup_url))
+            })
+            .await??
+        };
+        let state = web::Data::new(AppState {
+            pool,
+            jwt: JwtKeys::new(secret.as_bytes()),
+            templates: templates::registry()?,
+            engine: settings.database_url.engine(),
+            settings: settings.clone(),
+        });
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new().configure(|cfg| routes::configure(cfg, state.clone()))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            setup_url,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
