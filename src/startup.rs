@@ -62,9 +62,7 @@ pub struct Application {
 /// Opens the pool and applies pending migrations.
 pub fn prepare_database(settings: &Settings) -> Result<Pool, String> {
     let pool = db::connect(&settings.database_url, 10)?;
-    let mut conn = pool
-        .get()
-        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let mut conn = pool.get().map_err(|e| format!("cannot open the database: {e}"))?;
     let ran = db::migrate(&mut conn)?;
     if ran > 0 {
         tracing::info!(
@@ -78,6 +76,13 @@ pub fn prepare_database(settings: &Settings) -> Result<Pool, String> {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    /// For tests: they bind port 0 first so the base URL can name the port.
+    pub async fn build_with_listener(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
         let pool = {
             let settings = settings.clone();
             web::block(move || prepare_database(&settings))
@@ -112,11 +117,13 @@ impl Application {
             engine: settings.database_url.engine(),
             settings: settings.clone(),
         });
-        let listener = TcpListener::bind(&settings.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
-            App::new().configure(|cfg| routes::configure(cfg, state.clone()))
+            App::new()
+                .wrap_fn(routes::catch_panics)
+                .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
+                .configure(|cfg| routes::configure(cfg, state.clone()))
+                .default_service(web::to(routes::not_found))
         })
         .listen(listener)?
         .run();

@@ -19,9 +19,7 @@ impl Role {
             "admin" => Ok(Self::Admin),
             "lead" => Ok(Self::Lead),
             "member" => Ok(Self::Member),
-            other => Err(format!(
-                "`{other}` is not a role: use admin, lead or member"
-            )),
+            other => Err(format!("`{other}` is not a role: use admin, lead or member")),
         }
     }
 
@@ -139,9 +137,7 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Ok(r));
         }
         assert_eq!(Role::parse(" Admin "), Ok(Role::Admin));
-        assert!(Role::parse("boss")
-            .unwrap_err()
-            .contains("admin, lead or member"));
+        assert!(Role::parse("boss").unwrap_err().contains("admin, lead or member"));
         assert_eq!(LeaveReason::parse("Voluntary"), Ok(LeaveReason::Voluntary));
         assert!(LeaveReason::parse("fired").is_err());
     }

@@ -24,41 +24,41 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         )
         .app_data(web::PayloadConfig::default().limit(CSV_LIMIT))
         .app_data(
-            web::QueryConfig::default().error_handler(|e, _| {
-                AppError::BadRequest(format!("bad query string: {e}")).into()
-            }),
+            web::QueryConfig::default()
+                .error_handler(|e, _| AppError::BadRequest(format!("bad query string: {e}")).into()),
         )
         .app_data(
             web::PathConfig::default()
                 .error_handler(|e, _| AppError::NotFound(format!("no such resource: {e}")).into()),
         )
         .app_data(web::FormConfig::default().limit(JSON_LIMIT))
-        .service(
-            web::scope("")
-                // A panic in one handler becomes that request's 500; the
-                // worker and every other request carry on.
-                .wrap_fn(|req, srv| {
-                    let call = AssertUnwindSafe(srv.call(req)).catch_unwind();
-                    async move {
-                        call.await.unwrap_or_else(|_| {
-                            Err(
-                                AppError::Internal(anyhow::anyhow!("a request handler panicked"))
-                                    .into(),
-                            )
-                        })
-                    }
-                })
-                .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
-                .configure(api::configure)
-                .configure(pages::configure)
-                .default_service(web::to(not_found)),
-        );
+        .configure(api::configure)
+        .configure(pages::configure);
+}
+
+/// A panic in one handler becomes that request's 500; the worker and every
+/// other request carry on.
+pub fn catch_panics<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    srv: &S,
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>>
+where
+    S: Service<
+        actix_web::dev::ServiceRequest,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
+{
+    let call = AssertUnwindSafe(srv.call(req)).catch_unwind();
+    async move {
+        call.await
+            .unwrap_or_else(|_| Err(AppError::Internal(anyhow::anyhow!("a request handler panicked")).into()))
+    }
 }
 
 fn json_error(e: error::JsonPayloadError) -> AppError {
     match e {
-        error::JsonPayloadError::OverflowKnownLength { .. }
-        | error::JsonPayloadError::Overflow { .. } => {
+        error::JsonPayloadError::OverflowKnownLength { .. } | error::JsonPayloadError::Overflow { .. } => {
             AppError::PayloadTooLarge(format!("the JSON body is larger than {} bytes", JSON_LIMIT))
         }
         error::JsonPayloadError::ContentType => {
@@ -71,7 +71,7 @@ fn json_error(e: error::JsonPayloadError) -> AppError {
     }
 }
 
-async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+pub(crate) async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
     if req.path().starts_with("/api/") {
         Err(AppError::NotFound(format!(
             "no endpoint {} {}",

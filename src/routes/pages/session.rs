@@ -25,11 +25,7 @@ pub async fn login_form(req: HttpRequest) -> HttpResponse {
     )
 }
 
-pub async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<LoginForm>,
-) -> HttpResponse {
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> HttpResponse {
     let page = |status, error: String| {
         render(
             &req,

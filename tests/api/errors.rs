@@ -1,0 +1,120 @@
+//! Malformed input of every kind gets a 4xx in the contract's error shape, never a 500.
+
+use crate::helpers::TestApp;
+use serde_json::Value;
+
+async fn malformed_requests_get_clear_errors(app: TestApp) {
+    let admin = app.admin_token().await;
+    let send = |method: reqwest::Method, path: &str, ctype: &str, body: Vec<u8>| {
+        app.api
+            .request(method, app.url(path))
+            .bearer_auth(&admin)
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(reqwest::Method, &str, &str, Vec<u8>, u16)> = vec![
+        (
+            reqwest::Method::POST,
+            "/api/v1/teams",
+            "application/json",
+            b"{not json".to_vec(),
+            400,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/teams",
+            "application/json",
+            b"[]".to_vec(),
+            400,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/teams",
+            "application/json",
+            br#"{"name": 5}"#.to_vec(),
+            400,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/teams",
+            "text/plain",
+            br#"{"name":"x"}"#.to_vec(),
+            400,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/employees",
+            "application/json",
+            br#"{"email":"a@b.co","name":"A","hired_on":"2024-01-01","team_id":"x"}"#.to_vec(),
+            400,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/employees",
+            "application/json",
+            br#"{"email":"a@b.co","name":"A","hired_on":"2024-01-01","team_id":99999999999}"#.to_vec(),
+            400,
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/api/v1/employees/abc",
+            "application/json",
+            b"{}".to_vec(),
+            404,
+        ),
+        (
+            reqwest::Method::PATCH,
+            "/api/v1/employees/424242",
+            "application/json",
+            b"{}".to_vec(),
+            404,
+        ),
+        (
+            reqwest::Method::GET,
+            "/api/v1/nothing-here",
+            "application/json",
+            vec![],
+            404,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/teams",
+            "application/json",
+            vec![b' '; 2 << 20],
+            413,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/employees/import",
+            "text/csv",
+            vec![b'a'; 21 << 20],
+            413,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/employees/import",
+            "text/csv",
+            vec![0xff, 0xfe, 0x00],
+            422,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            "application/json",
+            br#"{"email":"x"}"#.to_vec(),
+            400,
+        ),
+    ];
+    for (method, path, ctype, body, expected) in cases {
+        let res = send(method.clone(), path, ctype, body).await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, expected, "{method} {path}: {text}");
+        let body: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("{method} {path} did not answer JSON: {text}"));
+        assert!(body["error"].is_string() && body["message"].is_string(), "{body}");
+    }
+}
+
+crate::on_both_engines!(malformed_requests_get_clear_errors);

@@ -1,0 +1,10 @@
+//! The API test suite: every test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
+
+mod auth;
+mod cli;
+mod errors;
+mod helpers;
+mod import;
+mod people;
+mod schema;
+mod setup;
