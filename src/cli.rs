@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 
 #[derive(Parser)]
-#[command(name = "pulse", version, about = "Employee pulse surveys, eNPS and 1:1s")]
+#[command(
+    name = "pulse",
+    version,
+    about = "Employee pulse surveys, eNPS and 1:1s"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -50,7 +54,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Migrate => {
             let pool = prepare_database(&settings).map_err(anyhow::Error::msg)?;
             drop(pool);
-            println!("database is up to date ({})", settings.database_url.engine());
+            println!(
+                "database is up to date ({})",
+                settings.database_url.engine()
+            );
             Ok(())
         }
         Command::Admin {
@@ -134,7 +141,10 @@ fn import(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
     }
 }
 
-fn report_lines(file: &std::path::Path, errors: &[domain::people_csv::LineError]) -> anyhow::Result<()> {
+fn report_lines(
+    file: &std::path::Path,
+    errors: &[domain::people_csv::LineError],
+) -> anyhow::Result<()> {
     for e in errors {
         let col = if e.column.is_empty() {
             String::new()

@@ -40,7 +40,8 @@ impl Settings {
     /// Reads through `get` so tests can build settings without touching the
     /// process environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let database_url = DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| "pulse.db".into()))?;
+        let database_url =
+            DatabaseUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| "pulse.db".into()))?;
         let bind = get("PULSE_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
         let base_raw = get("PULSE_BASE_URL").unwrap_or_else(|| format!("http://{bind}"));
         let base_url = url::Url::parse(base_raw.trim_end_matches('/'))
@@ -77,7 +78,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -96,9 +100,11 @@ mod tests {
             .unwrap_err()
             .contains("http"));
         assert!(settings(&[("PULSE_BASE_URL", "not a url")]).is_err());
-        assert!(settings(&[("PULSE_BASE_URL", "https://pulse.example.com/")])
-            .unwrap()
-            .is_https());
+        assert!(
+            settings(&[("PULSE_BASE_URL", "https://pulse.example.com/")])
+                .unwrap()
+                .is_https()
+        );
     }
 
     #[test]

@@ -62,7 +62,9 @@ pub struct Application {
 /// Opens the pool and applies pending migrations.
 pub fn prepare_database(settings: &Settings) -> Result<Pool, String> {
     let pool = db::connect(&settings.database_url, 10)?;
-    let mut conn = pool.get().map_err(|e| format!("cannot open the database: {e}"))?;
+    let mut conn = pool
+        .get()
+        .map_err(|e| format!("cannot open the database: {e}"))?;
     let ran = db::migrate(&mut conn)?;
     if ran > 0 {
         tracing::info!(
@@ -82,7 +84,10 @@ impl Application {
     }
 
     /// For tests: they bind port 0 first so the base URL can name the port.
-    pub async fn build_with_listener(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
         let pool = {
             let settings = settings.clone();
             web::block(move || prepare_database(&settings))

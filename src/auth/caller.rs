@@ -42,10 +42,18 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 /// browser's Sec-Fetch-Site must say so. Clients sending neither are not
 /// browsers and cannot be tricked into riding a cookie.
 pub fn same_origin(req: &HttpRequest, base: &url::Url) -> bool {
-    if let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
         return url::Url::parse(origin).is_ok_and(|o| o.origin() == base.origin());
     }
-    match req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    match req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
         Some(site) => matches!(site, "same-origin" | "none"),
         None => true,
     }
@@ -53,9 +61,10 @@ pub fn same_origin(req: &HttpRequest, base: &url::Url) -> bool {
 
 /// The raw session token of a request, and whether it came from the cookie.
 pub fn session_token(req: &HttpRequest) -> Option<(String, bool)> {
-    bearer(req)
-        .map(|t| (t, false))
-        .or_else(|| req.cookie(SESSION_COOKIE).map(|c| (c.value().to_string(), true)))
+    bearer(req).map(|t| (t, false)).or_else(|| {
+        req.cookie(SESSION_COOKIE)
+            .map(|c| (c.value().to_string(), true))
+    })
 }
 
 impl FromRequest for Caller {
@@ -68,32 +77,43 @@ impl FromRequest for Caller {
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         let csrf_ok = |state: &AppState| same_origin(req, &state.settings.base_url);
         let checked = match (&state, &token) {
-            (Some(state), Some((_, true))) if unsafe_method && !csrf_ok(state) => Err(AppError::Forbidden(
-                "cross-site request refused: send it from Pulse's own pages".into(),
-            )),
+            (Some(state), Some((_, true))) if unsafe_method && !csrf_ok(state) => {
+                Err(AppError::Forbidden(
+                    "cross-site request refused: send it from Pulse's own pages".into(),
+                ))
+            }
             _ => Ok(()),
         };
         Box::pin(async move {
             checked?;
-            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
+            let state =
+                state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("app state missing")))?;
             let (token, _) = token.ok_or_else(|| {
-                AppError::Unauthorized("sign in first: send a Bearer token or the session cookie".into())
+                AppError::Unauthorized(
+                    "sign in first: send a Bearer token or the session cookie".into(),
+                )
             })?;
             let id = state.jwt.verify(&token).ok_or_else(|| {
-                AppError::Unauthorized("the session is invalid or has expired: sign in again".into())
+                AppError::Unauthorized(
+                    "the session is invalid or has expired: sign in again".into(),
+                )
             })?;
-            let employee = state.db(move |conn| Ok(repo::employees::find(conn, id)?)).await?;
+            let employee = state
+                .db(move |conn| Ok(repo::employees::find(conn, id)?))
+                .await?;
             let today = chrono::Utc::now().date_naive();
             // Checked on every request so a role change or a departure takes
             // effect at once, not when the token expires.
             match employee {
-                Some(e) if e.password_hash.is_some() && e.left_on.is_none_or(|l| today <= l) => Ok(Caller {
-                    id: e.id,
-                    email: e.email,
-                    name: e.name,
-                    role: Role::parse(&e.role).unwrap_or(Role::Member),
-                    team_id: e.team_id,
-                }),
+                Some(e) if e.password_hash.is_some() && e.left_on.is_none_or(|l| today <= l) => {
+                    Ok(Caller {
+                        id: e.id,
+                        email: e.email,
+                        name: e.name,
+                        role: Role::parse(&e.role).unwrap_or(Role::Member),
+                        team_id: e.team_id,
+                    })
+                }
                 _ => Err(AppError::Unauthorized(
                     "the session is invalid or has expired: sign in again".into(),
                 )),

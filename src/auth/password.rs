@@ -1,6 +1,8 @@
 //! Password hashing with argon2id at the OWASP minimum (19 MiB, t=2, p=1).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::LazyLock;
 
@@ -26,9 +28,15 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash("pulse-no-such-accou
 pub fn verify(password: &str, stored: Option<&str>) -> bool {
     let (target, real) = match stored.and_then(|s| PasswordHash::new(s).ok()) {
         Some(h) => (h, true),
-        None => (PasswordHash::new(&DUMMY_HASH).expect("dummy hash parses"), false),
+        None => (
+            PasswordHash::new(&DUMMY_HASH).expect("dummy hash parses"),
+            false,
+        ),
     };
-    argon2().verify_password(password.as_bytes(), &target).is_ok() && real
+    argon2()
+        .verify_password(password.as_bytes(), &target)
+        .is_ok()
+        && real
 }
 
 #[cfg(test)]

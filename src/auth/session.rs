@@ -25,7 +25,12 @@ pub fn client_ip(req: &HttpRequest) -> String {
 
 /// Checks the password and issues a session. Every failure — unknown account,
 /// wrong password, account without password or gone — is the same error.
-pub async fn sign_in(state: &AppState, email: &str, password: &str, ip: &str) -> AppResult<SignedIn> {
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> AppResult<SignedIn> {
     let email = email.trim().to_lowercase();
     let password = password.to_string();
     let account_key = lf::account_key(&email);
@@ -58,12 +63,20 @@ pub async fn sign_in(state: &AppState, email: &str, password: &str, ip: &str) ->
         Some(e) if ok => e,
         _ => {
             state
-                .db(move |conn| Ok(lf::record(conn, &[&account_key, &address_key], now.naive_utc())?))
+                .db(move |conn| {
+                    Ok(lf::record(
+                        conn,
+                        &[&account_key, &address_key],
+                        now.naive_utc(),
+                    )?)
+                })
                 .await?;
             return Err(AppError::InvalidCredentials);
         }
     };
-    state.db(move |conn| Ok(lf::clear(conn, &account_key)?)).await?;
+    state
+        .db(move |conn| Ok(lf::clear(conn, &account_key)?))
+        .await?;
     let (token, expires_at) = state.jwt.issue(employee.id, now);
     Ok(SignedIn {
         token,

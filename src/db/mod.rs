@@ -37,7 +37,9 @@ impl DatabaseUrl {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
         if raw.is_empty() {
-            return Err("DATABASE_URL is empty: give a SQLite file path or a postgres:// URL".into());
+            return Err(
+                "DATABASE_URL is empty: give a SQLite file path or a postgres:// URL".into(),
+            );
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Ok(Self::Postgres(raw.to_string()));
@@ -89,7 +91,9 @@ impl Manager {
 
     pub fn establish(&self) -> Result<DbConnection, ConnectError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgresql(PgConnection::establish(url)?)),
+            DatabaseUrl::Postgres(url) => {
+                Ok(DbConnection::Postgresql(PgConnection::establish(url)?))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
                 // WAL lets readers and the writer work at once; the busy timeout
@@ -160,7 +164,8 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, String> {
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| v.len())
                 .map_err(err);
-            let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(c);
+            let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(c);
             result
         }
     }

@@ -19,7 +19,9 @@ impl Role {
             "admin" => Ok(Self::Admin),
             "lead" => Ok(Self::Lead),
             "member" => Ok(Self::Member),
-            other => Err(format!("`{other}` is not a role: use admin, lead or member")),
+            other => Err(format!(
+                "`{other}` is not a role: use admin, lead or member"
+            )),
         }
     }
 
@@ -137,7 +139,9 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Ok(r));
         }
         assert_eq!(Role::parse(" Admin "), Ok(Role::Admin));
-        assert!(Role::parse("boss").unwrap_err().contains("admin, lead or member"));
+        assert!(Role::parse("boss")
+            .unwrap_err()
+            .contains("admin, lead or member"));
         assert_eq!(LeaveReason::parse("Voluntary"), Ok(LeaveReason::Voluntary));
         assert!(LeaveReason::parse("fired").is_err());
     }

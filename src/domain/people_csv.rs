@@ -69,13 +69,19 @@ fn separator(text: &str) -> u8 {
 pub fn team_path(raw: &str) -> Result<Vec<String>, String> {
     raw.split('/')
         .map(|part| {
-            parse_name(part).map_err(|_| format!("`{raw}` has an empty part: write teams as Parent/Child"))
+            parse_name(part)
+                .map_err(|_| format!("`{raw}` has an empty part: write teams as Parent/Child"))
         })
         .collect()
 }
 
 /// The value of a cell that parsed, or its error noted for the report.
-fn keep<T>(errors: &mut Vec<LineError>, line: u64, column: &str, parsed: Result<T, String>) -> Option<T> {
+fn keep<T>(
+    errors: &mut Vec<LineError>,
+    line: u64,
+    column: &str,
+    parsed: Result<T, String>,
+) -> Option<T> {
     parsed
         .map_err(|m| errors.push(LineError::new(line, column, m)))
         .ok()
@@ -85,7 +91,11 @@ fn keep<T>(errors: &mut Vec<LineError>, line: u64, column: &str, parsed: Result<
 pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<LineError>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1;
         vec![LineError::new(
             line,
             "",
@@ -107,7 +117,13 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<LineError>> {
 
     let headers = reader
         .headers()
-        .map_err(|e| vec![LineError::new(1, "", format!("cannot read the header line: {e}"))])?
+        .map_err(|e| {
+            vec![LineError::new(
+                1,
+                "",
+                format!("cannot read the header line: {e}"),
+            )]
+        })?
         .clone();
     let mut errors = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
@@ -123,7 +139,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<LineError>> {
             None => errors.push(LineError::new(
                 1,
                 h,
-                format!("unknown column `{h}`: the columns are {}", COLUMNS.join(", ")),
+                format!(
+                    "unknown column `{h}`: the columns are {}",
+                    COLUMNS.join(", ")
+                ),
             )),
         }
     }
@@ -147,7 +166,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<LineError>> {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                errors.push(LineError::new(line, "", format!("cannot read this line: {e}")));
+                errors.push(LineError::new(
+                    line,
+                    "",
+                    format!("cannot read this line: {e}"),
+                ));
                 continue;
             }
         };
@@ -186,12 +209,15 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<LineError>> {
             "name",
             parse_name(cell("name").unwrap_or_default()),
         );
-        let team_path = cell("team").and_then(|v| keep(&mut row_errors, line, "team", team_path(v)));
-        let manager_email =
-            cell("manager_email").and_then(|v| keep(&mut row_errors, line, "manager_email", Email::parse(v)));
+        let team_path =
+            cell("team").and_then(|v| keep(&mut row_errors, line, "team", team_path(v)));
+        let manager_email = cell("manager_email")
+            .and_then(|v| keep(&mut row_errors, line, "manager_email", Email::parse(v)));
         let role = cell("role").and_then(|v| keep(&mut row_errors, line, "role", Role::parse(v)));
-        let hired_on = cell("hired_on").and_then(|v| keep(&mut row_errors, line, "hired_on", parse_date(v)));
-        let left_on = cell("left_on").and_then(|v| keep(&mut row_errors, line, "left_on", parse_date(v)));
+        let hired_on =
+            cell("hired_on").and_then(|v| keep(&mut row_errors, line, "hired_on", parse_date(v)));
+        let left_on =
+            cell("left_on").and_then(|v| keep(&mut row_errors, line, "left_on", parse_date(v)));
         let leave_reason = cell("leave_reason")
             .and_then(|v| keep(&mut row_errors, line, "leave_reason", LeaveReason::parse(v)));
         let regretted =
@@ -316,7 +342,8 @@ mod tests {
     #[test]
     fn rejects_too_many_cells_and_bad_team_paths() {
         let errors =
-            parse(b"email,name,team\na@example.com,A,Eng,extra\nb@example.com,B,Eng//Web\n").unwrap_err();
+            parse(b"email,name,team\na@example.com,A,Eng,extra\nb@example.com,B,Eng//Web\n")
+                .unwrap_err();
         assert_eq!(errors[0].line, 2);
         assert!(errors[0].message.contains("3 columns"));
         assert_eq!((errors[1].line, errors[1].column.as_str()), (3, "team"));

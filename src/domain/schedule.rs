@@ -1,7 +1,8 @@
 //! When survey rounds and 1:1 meetings fall: recurring local-time occurrences in an IANA time zone.
 
 use chrono::{
-    DateTime, Datelike, Days, MappedLocalTime, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+    DateTime, Datelike, Days, MappedLocalTime, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Utc,
 };
 use chrono_tz::{GapInfo, Tz, TzOffset};
 
@@ -110,7 +111,9 @@ impl Schedule {
                 .checked_add_days(Days::new(u64::from(n) * u64::from(days)))?,
             // Always counted from `starts_on`, never from the previous occurrence: otherwise one
             // short month (Jan 31 -> Feb 28) would drag every later occurrence to the 28th.
-            Step::Months(months) => add_months_clamped(self.starts_on, i64::from(n) * i64::from(months))?,
+            Step::Months(months) => {
+                add_months_clamped(self.starts_on, i64::from(n) * i64::from(months))?
+            }
         };
         (date.year() <= LAST_YEAR).then_some(date)
     }
@@ -123,18 +126,26 @@ impl Schedule {
 
     /// First occurrence strictly after `after`.
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.first_index(after, false).and_then(|n| self.occurrence(n))
+        self.first_index(after, false)
+            .and_then(|n| self.occurrence(n))
     }
 
     /// All occurrences in the half-open window (from, to], in order — what a scheduler tick must create.
-    pub fn occurrences_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    pub fn occurrences_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<DateTime<Utc>> {
         // Excluding `from` is what lets consecutive ticks (t0, t1], (t1, t2] create each round
         // exactly once, even when a tick lands precisely on a send time.
         if to <= from {
             return Vec::new();
         }
         match self.first_index(from, false) {
-            Some(n) => self.occurrences_from(n).take_while(|&at| at <= to).collect(),
+            Some(n) => self
+                .occurrences_from(n)
+                .take_while(|&at| at <= to)
+                .collect(),
             None => Vec::new(),
         }
     }
@@ -164,8 +175,8 @@ impl Schedule {
                 last_day.signed_duration_since(start).num_days() / i64::from(days)
             }
             Step::Months(months) => {
-                let months_left =
-                    (i64::from(LAST_YEAR) - i64::from(start.year())) * 12 + (11 - i64::from(start.month0()));
+                let months_left = (i64::from(LAST_YEAR) - i64::from(start.year())) * 12
+                    + (11 - i64::from(start.month0()));
                 months_left / i64::from(months)
             }
         };
@@ -260,7 +271,9 @@ pub fn local_to_utc(date: NaiveDate, time: NaiveTime, tz: Tz) -> DateTime<Utc> {
 }
 
 fn gap_end(local: &NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
-    GapInfo::new(local, &tz)?.end.map(|end| end.with_timezone(&Utc))
+    GapInfo::new(local, &tz)?
+        .end
+        .map(|end| end.with_timezone(&Utc))
 }
 
 /// Parse "HH:MM" (24h) into NaiveTime, returning a human error message String for bad input.
@@ -328,11 +341,21 @@ mod tests {
 
     #[test]
     fn weekly_paris_keeps_nine_local_across_both_dst_changes() {
-        let spring = schedule(Cadence::Weekly, date(2026, 3, 22), time(9, 0), Tz::Europe__Paris);
+        let spring = schedule(
+            Cadence::Weekly,
+            date(2026, 3, 22),
+            time(9, 0),
+            Tz::Europe__Paris,
+        );
         assert_eq!(spring.occurrence(0), Some(utc(2026, 3, 22, 8, 0)));
         assert_eq!(spring.occurrence(1), Some(utc(2026, 3, 29, 7, 0)));
 
-        let autumn = schedule(Cadence::Weekly, date(2026, 10, 18), time(9, 0), Tz::Europe__Paris);
+        let autumn = schedule(
+            Cadence::Weekly,
+            date(2026, 10, 18),
+            time(9, 0),
+            Tz::Europe__Paris,
+        );
         assert_eq!(autumn.occurrence(0), Some(utc(2026, 10, 18, 7, 0)));
         assert_eq!(autumn.occurrence(1), Some(utc(2026, 10, 25, 8, 0)));
 
@@ -380,7 +403,12 @@ mod tests {
 
     #[test]
     fn weekly_schedule_inside_gap_sends_once_per_week_on_the_right_day() {
-        let s = schedule(Cadence::Weekly, date(2026, 3, 22), time(2, 30), Tz::Europe__Paris);
+        let s = schedule(
+            Cadence::Weekly,
+            date(2026, 3, 22),
+            time(2, 30),
+            Tz::Europe__Paris,
+        );
         assert_eq!(
             s.upcoming(utc(2026, 3, 1, 0, 0), 3),
             vec![
@@ -407,7 +435,12 @@ mod tests {
 
     #[test]
     fn monthly_from_31st_clamps_without_drifting() {
-        let s = schedule(Cadence::Monthly, date(2026, 1, 31), time(9, 0), Tz::Europe__Paris);
+        let s = schedule(
+            Cadence::Monthly,
+            date(2026, 1, 31),
+            time(9, 0),
+            Tz::Europe__Paris,
+        );
         assert_eq!(
             local_dates(&s, 6),
             vec![
@@ -472,7 +505,12 @@ mod tests {
 
     #[test]
     fn once_has_exactly_one_occurrence() {
-        let s = schedule(Cadence::Once, date(2026, 5, 4), time(10, 0), Tz::Europe__Paris);
+        let s = schedule(
+            Cadence::Once,
+            date(2026, 5, 4),
+            time(10, 0),
+            Tz::Europe__Paris,
+        );
         let only = utc(2026, 5, 4, 8, 0);
         assert_eq!(s.occurrence(0), Some(only));
         assert_eq!(s.occurrence(1), None);
@@ -546,7 +584,12 @@ mod tests {
 
     #[test]
     fn next_after_far_future_matches_linear_scan() {
-        let s = schedule(Cadence::Weekly, date(2026, 1, 5), time(9, 0), Tz::Europe__Paris);
+        let s = schedule(
+            Cadence::Weekly,
+            date(2026, 1, 5),
+            time(9, 0),
+            Tz::Europe__Paris,
+        );
         let after = utc(2900, 6, 15, 12, 0);
         let expected = (0..).map_while(|n| s.occurrence(n)).find(|&at| at > after);
         assert_eq!(s.next_after(after), expected);
@@ -557,7 +600,9 @@ mod tests {
             time(23, 30),
             Tz::Pacific__Kiritimati,
         );
-        let expected = (0..).map_while(|n| monthly.occurrence(n)).find(|&at| at > after);
+        let expected = (0..)
+            .map_while(|n| monthly.occurrence(n))
+            .find(|&at| at > after);
         assert_eq!(monthly.next_after(after), expected);
     }
 
@@ -578,7 +623,11 @@ mod tests {
 
     #[test]
     fn extreme_inputs_do_not_panic() {
-        let zones = [Tz::Pacific__Kiritimati, Tz::Etc__GMTPlus12, Tz::Europe__Paris];
+        let zones = [
+            Tz::Pacific__Kiritimati,
+            Tz::Etc__GMTPlus12,
+            Tz::Europe__Paris,
+        ];
         let times = [NaiveTime::MIN, time(23, 59)];
         let instants = [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC];
         for tz in zones {

@@ -33,7 +33,13 @@ pub fn would_loop(edges: &Edges, team: i32, new_parent: i32) -> bool {
 mod tests {
     use super::*;
 
-    const TREE: &[(i32, Option<i32>)] = &[(1, None), (2, Some(1)), (3, Some(2)), (4, Some(1)), (5, None)];
+    const TREE: &[(i32, Option<i32>)] = &[
+        (1, None),
+        (2, Some(1)),
+        (3, Some(2)),
+        (4, Some(1)),
+        (5, None),
+    ];
 
     #[test]
     fn descendants_include_the_whole_subtree() {

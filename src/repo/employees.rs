@@ -184,7 +184,12 @@ pub fn list(conn: &mut DbConnection, q: &ListQuery) -> QueryResult<(Vec<Employee
 }
 
 /// Creates an admin, or makes an existing employee with that email one.
-pub fn make_admin(conn: &mut DbConnection, email: &Email, name: &str, hash: &str) -> QueryResult<i32> {
+pub fn make_admin(
+    conn: &mut DbConnection,
+    email: &Email,
+    name: &str,
+    hash: &str,
+) -> QueryResult<i32> {
     let now = crate::repo::now();
     if let Some(e) = find_by_email(conn, email.as_str())? {
         let changes = EmployeeChanges {

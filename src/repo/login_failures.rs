@@ -51,12 +51,17 @@ pub fn retry_after(
 pub fn record(conn: &mut DbConnection, keys: &[&str], now: NaiveDateTime) -> QueryResult<()> {
     for key in keys {
         diesel::insert_into(login_failures::table)
-            .values((login_failures::key.eq(*key), login_failures::failed_at.eq(now)))
+            .values((
+                login_failures::key.eq(*key),
+                login_failures::failed_at.eq(now),
+            ))
             .execute(conn)?;
     }
     // Old rows are useless; clearing them here keeps the table small without a job.
-    diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(now - Duration::hours(1))))
-        .execute(conn)?;
+    diesel::delete(
+        login_failures::table.filter(login_failures::failed_at.lt(now - Duration::hours(1))),
+    )
+    .execute(conn)?;
     Ok(())
 }
 

@@ -27,7 +27,9 @@ pub fn put(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<()> {
 }
 
 pub fn delete(conn: &mut DbConnection, key: &str) -> QueryResult<()> {
-    diesel::delete(settings::table.find(key)).execute(conn).map(drop)
+    diesel::delete(settings::table.find(key))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Returns the stored value, or stores `make()` if there is none. When two
@@ -48,5 +50,8 @@ pub fn get_or_insert(
         Err(e) if super::is_unique_violation(&e) => {}
         Err(e) => return Err(e),
     }
-    settings::table.find(key).select(settings::value).first(conn)
+    settings::table
+        .find(key)
+        .select(settings::value)
+        .first(conn)
 }

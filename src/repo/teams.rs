@@ -51,11 +51,16 @@ pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Team>> {
 }
 
 pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Team>> {
-    teams::table.select(Team::as_select()).order(teams::id).load(conn)
+    teams::table
+        .select(Team::as_select())
+        .order(teams::id)
+        .load(conn)
 }
 
 pub fn edges(conn: &mut DbConnection) -> QueryResult<Vec<(i32, Option<i32>)>> {
-    teams::table.select((teams::id, teams::parent_id)).load(conn)
+    teams::table
+        .select((teams::id, teams::parent_id))
+        .load(conn)
 }
 
 pub fn update(conn: &mut DbConnection, id: i32, changes: &TeamChanges) -> QueryResult<()> {

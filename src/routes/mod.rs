@@ -24,8 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         )
         .app_data(web::PayloadConfig::default().limit(CSV_LIMIT))
         .app_data(
-            web::QueryConfig::default()
-                .error_handler(|e, _| AppError::BadRequest(format!("bad query string: {e}")).into()),
+            web::QueryConfig::default().error_handler(|e, _| {
+                AppError::BadRequest(format!("bad query string: {e}")).into()
+            }),
         )
         .app_data(
             web::PathConfig::default()
@@ -51,14 +52,16 @@ where
 {
     let call = AssertUnwindSafe(srv.call(req)).catch_unwind();
     async move {
-        call.await
-            .unwrap_or_else(|_| Err(AppError::Internal(anyhow::anyhow!("a request handler panicked")).into()))
+        call.await.unwrap_or_else(|_| {
+            Err(AppError::Internal(anyhow::anyhow!("a request handler panicked")).into())
+        })
     }
 }
 
 fn json_error(e: error::JsonPayloadError) -> AppError {
     match e {
-        error::JsonPayloadError::OverflowKnownLength { .. } | error::JsonPayloadError::Overflow { .. } => {
+        error::JsonPayloadError::OverflowKnownLength { .. }
+        | error::JsonPayloadError::Overflow { .. } => {
             AppError::PayloadTooLarge(format!("the JSON body is larger than {} bytes", JSON_LIMIT))
         }
         error::JsonPayloadError::ContentType => {

@@ -34,11 +34,15 @@ async fn wrong_password_and_unknown_account_look_the_same(app: TestApp) {
         )
         .await;
     assert_eq!(ok.status(), 200);
-    assert!(ok.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+    assert!(ok.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("HttpOnly"));
     let body: Value = ok.json().await.unwrap();
     assert_eq!(body["user"]["email"], ADMIN_EMAIL);
     assert_eq!(body["user"]["role"], "admin");
-    let expires = chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().unwrap()).unwrap();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().unwrap()).unwrap();
     assert!(expires <= chrono::Utc::now() + chrono::Duration::hours(8));
 }
 
@@ -52,9 +56,18 @@ async fn bad_tokens_are_refused(app: TestApp) {
     let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
     // Tampered: claims changed, signature kept.
     let other = json!({"sub": "999", "iat": claims["iat"], "exp": claims["exp"]});
-    let tampered = format!("{}.{}.{}", parts[0], b64.encode(other.to_string()), parts[2]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(other.to_string()),
+        parts[2]
+    );
     // alg none: no signature at all.
-    let none = format!("{}.{}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+    let none = format!(
+        "{}.{}.",
+        b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+        parts[1]
+    );
     // Expired: correctly signed with the real secret, but in the past.
     let secret = {
         let mut conn = app.conn();
@@ -101,7 +114,11 @@ async fn failed_sign_ins_are_rate_limited(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), 429);
-    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry > 0 && retry <= 15 * 60);
     assert_eq!(res.json::<Value>().await.unwrap()["error"], "rate_limited");
     // Another account from the same address is not locked by these five.
@@ -117,7 +134,10 @@ async fn failed_sign_ins_are_rate_limited(app: TestApp) {
 
 async fn cookie_sessions_work_and_refuse_cross_site_writes(app: TestApp) {
     app.admin_token().await;
-    let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let res = browser
         .post(app.url("/api/v1/auth/login"))
         .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD}))
@@ -181,11 +201,17 @@ async fn cookie_sessions_work_and_refuse_cross_site_writes(app: TestApp) {
 async fn roles_limit_what_each_person_sees(app: TestApp) {
     let admin = app.admin_token().await;
     let eng = app.team(&admin, json!({"name": "Engineering"})).await;
-    let web = app.team(&admin, json!({"name": "Web", "parent_id": eng})).await;
+    let web = app
+        .team(&admin, json!({"name": "Web", "parent_id": eng}))
+        .await;
     let sales = app.team(&admin, json!({"name": "Sales"})).await;
     let lead = app.employee(&admin, json!({"email": "lead@example.com", "name": "Lea", "hired_on": "2024-01-01", "team_id": eng, "password": PASSWORD})).await;
-    app.patch(&format!("/api/v1/teams/{eng}"), &admin, json!({"lead_id": lead}))
-        .await;
+    app.patch(
+        &format!("/api/v1/teams/{eng}"),
+        &admin,
+        json!({"lead_id": lead}),
+    )
+    .await;
     let dev = app.employee(&admin, json!({"email": "dev@example.com", "name": "Dev", "hired_on": "2024-01-01", "team_id": web, "password": PASSWORD})).await;
     let seller = app
         .employee(
@@ -254,7 +280,11 @@ async fn roles_limit_what_each_person_sees(app: TestApp) {
         403
     );
     let denied = app
-        .post("/api/v1/teams", Some(&member_token), json!({"name": "Mine"}))
+        .post(
+            "/api/v1/teams",
+            Some(&member_token),
+            json!({"name": "Mine"}),
+        )
         .await;
     assert_eq!(denied.status(), 403);
     assert_eq!(denied.json::<Value>().await.unwrap()["error"], "forbidden");
@@ -283,7 +313,9 @@ async fn roles_limit_what_each_person_sees(app: TestApp) {
     )
     .await;
     assert_eq!(
-        app.get("/api/v1/employees", Some(&member_token)).await.status(),
+        app.get("/api/v1/employees", Some(&member_token))
+            .await
+            .status(),
         401
     );
 }

@@ -28,7 +28,14 @@ fn commands_work_from_the_shell(engine: Engine) {
 
     let (ok, out, err) = pulse(
         &url,
-        &["admin", "create", "--email", "Boss@Example.com", "--name", "Boss"],
+        &[
+            "admin",
+            "create",
+            "--email",
+            "Boss@Example.com",
+            "--name",
+            "Boss",
+        ],
     );
     assert!(ok, "{err}");
     assert!(out.contains("boss@example.com"));
@@ -79,7 +86,10 @@ fn unreachable_databases_give_one_clear_line() {
     ] {
         let (ok, _, err) = pulse(url, &["migrate"]);
         assert!(!ok, "{url} should fail");
-        assert!(err.starts_with("pulse: ") && err.contains(expect), "{url}: {err}");
+        assert!(
+            err.starts_with("pulse: ") && err.contains(expect),
+            "{url}: {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
 }

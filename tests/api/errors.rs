@@ -53,7 +53,8 @@ async fn malformed_requests_get_clear_errors(app: TestApp) {
             reqwest::Method::POST,
             "/api/v1/employees",
             "application/json",
-            br#"{"email":"a@b.co","name":"A","hired_on":"2024-01-01","team_id":99999999999}"#.to_vec(),
+            br#"{"email":"a@b.co","name":"A","hired_on":"2024-01-01","team_id":99999999999}"#
+                .to_vec(),
             400,
         ),
         (
@@ -113,7 +114,10 @@ async fn malformed_requests_get_clear_errors(app: TestApp) {
         assert_eq!(status, expected, "{method} {path}: {text}");
         let body: Value = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("{method} {path} did not answer JSON: {text}"));
-        assert!(body["error"].is_string() && body["message"].is_string(), "{body}");
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
+            "{body}"
+        );
     }
 }
 

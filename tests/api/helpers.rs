@@ -28,8 +28,9 @@ impl Drop for TestDb {
             }
             TestDb::Postgres { admin_url, name } => {
                 if let Ok(mut conn) = PgConnection::establish(admin_url) {
-                    let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn);
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn);
                 }
             }
         }
@@ -54,7 +55,8 @@ pub fn test_database(engine: Engine) -> Option<(String, TestDb)> {
         Engine::Postgres => {
             let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
             let name = format!("pulse_test_{}", unique_suffix());
-            let mut conn = PgConnection::establish(&admin_url).expect("TEST_DATABASE_URL does not answer");
+            let mut conn =
+                PgConnection::establish(&admin_url).expect("TEST_DATABASE_URL does not answer");
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut conn)
                 .unwrap();
@@ -96,7 +98,8 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     vars.push(("PULSE_BASE_URL", address.clone()));
     let settings =
-        Settings::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).unwrap();
+        Settings::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
     let app = Application::build_with_listener(settings, listener)
         .await
         .expect("app builds");

@@ -20,7 +20,12 @@ async fn imports_a_spreadsheet_and_reimports_it_unchanged(app: TestApp) {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!({"created": 4, "updated": 0, "unchanged": 0}));
 
-    let teams: Value = app.get("/api/v1/teams", Some(&admin)).await.json().await.unwrap();
+    let teams: Value = app
+        .get("/api/v1/teams", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
     let team = |name: &str| {
         teams
             .as_array()
@@ -61,7 +66,12 @@ async fn imports_a_spreadsheet_and_reimports_it_unchanged(app: TestApp) {
     assert_eq!(person("bo@example.com")["regretted"], true);
     assert_eq!(person("zoe@example.com")["role"], "lead");
 
-    let again: Value = app.post_csv(&admin, SPREADSHEET).await.json().await.unwrap();
+    let again: Value = app
+        .post_csv(&admin, SPREADSHEET)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again, json!({"created": 0, "updated": 0, "unchanged": 4}));
 
     let changed = SPREADSHEET.replace(
@@ -104,7 +114,11 @@ async fn a_bad_file_lists_every_bad_line_and_writes_nothing(app: TestApp) {
         .collect();
     assert_eq!(
         lines,
-        vec![(3, "email".into()), (3, "name".into()), (3, "hired_on".into())]
+        vec![
+            (3, "email".into()),
+            (3, "name".into()),
+            (3, "hired_on".into())
+        ]
     );
 
     // Once the format is right, unknown managers are reported too.
@@ -133,15 +147,22 @@ async fn a_bad_file_lists_every_bad_line_and_writes_nothing(app: TestApp) {
         1,
         "only the admin: nothing was written"
     );
-    let teams: Value = app.get("/api/v1/teams", Some(&admin)).await.json().await.unwrap();
+    let teams: Value = app
+        .get("/api/v1/teams", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(teams, json!([]), "no team created either");
 
     let header = app.post_csv(&admin, "mail,name\nx@example.com,X\n").await;
     assert_eq!(header.status(), 422);
-    assert!(header.json::<Value>().await.unwrap()["errors"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains("unknown column"));
+    assert!(
+        header.json::<Value>().await.unwrap()["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown column")
+    );
 }
 
 async fn import_needs_an_admin(app: TestApp) {

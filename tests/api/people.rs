@@ -62,7 +62,12 @@ async fn teams_form_a_tree_without_loops_or_twins(app: TestApp) {
         .unwrap();
     assert_eq!(renamed["name"], "Core");
     assert_eq!(renamed["parent_id"], Value::Null);
-    let all: Value = app.get("/api/v1/teams", Some(&admin)).await.json().await.unwrap();
+    let all: Value = app
+        .get("/api/v1/teams", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(all.as_array().unwrap().len(), 3);
 }
 
@@ -88,7 +93,10 @@ async fn employees_are_validated_and_unique_by_email(app: TestApp) {
         )
         .await;
     assert_eq!(dup.status(), 409);
-    assert_eq!(dup.json::<Value>().await.unwrap()["error"], "duplicate_email");
+    assert_eq!(
+        dup.json::<Value>().await.unwrap()["error"],
+        "duplicate_email"
+    );
 
     let bad = app
         .post("/api/v1/employees", Some(&admin), json!({"email": "nope", "name": "", "hired_on": "01/03/2024", "role": "boss", "team_id": 777, "password": "short"}))
@@ -141,7 +149,9 @@ async fn departures_and_managers_follow_the_rules(app: TestApp) {
         .await;
     let path = format!("/api/v1/employees/{ana}");
 
-    let before = app.patch(&path, &admin, json!({"left_on": "2024-02-01"})).await;
+    let before = app
+        .patch(&path, &admin, json!({"left_on": "2024-02-01"}))
+        .await;
     assert_eq!(before.status(), 422);
     let no_date = app
         .patch(&path, &admin, json!({"leave_reason": "voluntary"}))
@@ -155,7 +165,9 @@ async fn departures_and_managers_follow_the_rules(app: TestApp) {
         )
         .await;
     assert_eq!(loop_.status(), 422);
-    let unknown_field = app.patch(&path, &admin, json!({"left": "2025-01-01"})).await;
+    let unknown_field = app
+        .patch(&path, &admin, json!({"left": "2025-01-01"}))
+        .await;
     assert_eq!(unknown_field.status(), 400);
     assert!(unknown_field.json::<Value>().await.unwrap()["message"]
         .as_str()
@@ -264,11 +276,15 @@ async fn lists_are_paged_with_a_next_link(app: TestApp) {
         422
     );
     assert_eq!(
-        app.get("/api/v1/employees?page=0", Some(&admin)).await.status(),
+        app.get("/api/v1/employees?page=0", Some(&admin))
+            .await
+            .status(),
         422
     );
     assert_eq!(
-        app.get("/api/v1/employees?page=abc", Some(&admin)).await.status(),
+        app.get("/api/v1/employees?page=abc", Some(&admin))
+            .await
+            .status(),
         400
     );
 }

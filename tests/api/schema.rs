@@ -89,10 +89,10 @@ fn actual(engine: Engine) -> Option<Tables> {
     };
     let mut tables = Tables::new();
     for r in rows {
-        tables
-            .entry(r.table_name)
-            .or_default()
-            .push((r.column_name, diesel_type(&r.data_type, r.nullable == "YES")));
+        tables.entry(r.table_name).or_default().push((
+            r.column_name,
+            diesel_type(&r.data_type, r.nullable == "YES"),
+        ));
     }
     Some(tables)
 }

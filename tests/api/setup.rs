@@ -26,7 +26,11 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
     let form = browser.get(&url).send().await.unwrap();
     assert_eq!(form.status(), 200);
     assert!(form.text().await.unwrap().contains("Create administrator"));
-    let wrong = browser.get(app.url("/setup?token=nope")).send().await.unwrap();
+    let wrong = browser
+        .get(app.url("/setup?token=nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 403);
 
     // Bad input keeps what was typed and says what to fix.
@@ -98,4 +102,7 @@ async fn pages_need_a_session(app: TestApp) {
     assert!(missing.text().await.unwrap().contains("Page not found"));
 }
 
-crate::on_both_engines!(setup_link_creates_the_first_admin_once, pages_need_a_session);
+crate::on_both_engines!(
+    setup_link_creates_the_first_admin_once,
+    pages_need_a_session
+);

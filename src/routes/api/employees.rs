@@ -3,7 +3,9 @@
 use crate::auth::{password, Admin, Caller, Scope};
 use crate::db::DbConnection;
 use crate::domain::email::Email;
-use crate::domain::people::{check_password, parse_date, parse_locale, parse_name, LeaveReason, Role};
+use crate::domain::people::{
+    check_password, parse_date, parse_locale, parse_name, LeaveReason, Role,
+};
 use crate::error::{AppError, AppResult};
 use crate::repo::{self, employees::Employee, employees::EmployeeChanges};
 use crate::routes::api::{double_option, paged, Paging};
@@ -196,7 +198,9 @@ fn check(
 
     // Rules across fields, on the record as it would be after the change.
     let hired_on = c.hired_on.or(existing.map(|e| e.hired_on));
-    let left_on = c.left_on.unwrap_or_else(|| existing.and_then(|e| e.left_on));
+    let left_on = c
+        .left_on
+        .unwrap_or_else(|| existing.and_then(|e| e.left_on));
     if let (Some(h), Some(l)) = (hired_on, left_on) {
         if l < h {
             bad("left_on", format!("{l} is before hired_on {h}"));
@@ -346,11 +350,16 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/employees/{id}", tag = "people",
     responses((status = 200, body = EmployeeOut), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let employee = state
         .db(move |conn| {
-            let e = repo::employees::find(conn, id)?.ok_or_else(|| AppError::not_found("employee"))?;
+            let e =
+                repo::employees::find(conn, id)?.ok_or_else(|| AppError::not_found("employee"))?;
             if !Scope::of(conn, &caller)?.may_see_employee(caller.id, e.id, e.team_id) {
                 return Err(AppError::Forbidden(
                     "you may only see people in the teams you lead".into(),
@@ -376,8 +385,8 @@ pub async fn update(
     let employee = state
         .db(move |conn| {
             conn.transaction(|conn| {
-                let existing =
-                    repo::employees::find(conn, id)?.ok_or_else(|| AppError::not_found("employee"))?;
+                let existing = repo::employees::find(conn, id)?
+                    .ok_or_else(|| AppError::not_found("employee"))?;
                 let mut c = check(conn, &input, Some(&existing))?;
                 keep_an_admin(conn, &existing, &c)?;
                 if hash.is_some() {
@@ -417,7 +426,8 @@ async fn read_body(mut payload: web::Payload, limit: usize) -> AppResult<web::By
     use futures_util::StreamExt;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| AppError::BadRequest(format!("cannot read the body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(AppError::PayloadTooLarge(format!(
                 "the file is larger than {} MiB",

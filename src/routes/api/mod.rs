@@ -11,22 +11,23 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz)).service(
-        web::scope("/api/v1")
-            .route("/openapi.json", web::get().to(openapi::document))
-            .route("/auth/login", web::post().to(auth::login))
-            .route("/auth/logout", web::post().to(auth::logout))
-            .route("/teams", web::post().to(teams::create))
-            .route("/teams", web::get().to(teams::list))
-            .route("/teams/{id}", web::get().to(teams::get))
-            .route("/teams/{id}", web::patch().to(teams::update))
-            .route("/employees", web::post().to(employees::create))
-            .route("/employees", web::get().to(employees::list))
-            .route("/employees/import", web::post().to(employees::import))
-            .route("/employees/{id}", web::get().to(employees::get))
-            .route("/employees/{id}", web::patch().to(employees::update))
-            .default_service(web::to(crate::routes::not_found)),
-    );
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .service(
+            web::scope("/api/v1")
+                .route("/openapi.json", web::get().to(openapi::document))
+                .route("/auth/login", web::post().to(auth::login))
+                .route("/auth/logout", web::post().to(auth::logout))
+                .route("/teams", web::post().to(teams::create))
+                .route("/teams", web::get().to(teams::list))
+                .route("/teams/{id}", web::get().to(teams::get))
+                .route("/teams/{id}", web::patch().to(teams::update))
+                .route("/employees", web::post().to(employees::create))
+                .route("/employees", web::get().to(employees::list))
+                .route("/employees/import", web::post().to(employees::import))
+                .route("/employees/{id}", web::get().to(employees::get))
+                .route("/employees/{id}", web::patch().to(employees::update))
+                .default_service(web::to(crate::routes::not_found)),
+        );
 }
 
 /// `?page=N&per_page=M`: pages count from 1; 100 a page by default, 1000 at most.
@@ -66,10 +67,11 @@ pub fn paged<T: Serialize>(
     let mut res = HttpResponse::Ok();
     res.insert_header(("X-Total-Count", total.to_string()));
     if page.saturating_mul(per_page) < total {
-        let mut query: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
-            .into_owned()
-            .filter(|(k, _)| k != "page" && k != "per_page")
-            .collect();
+        let mut query: Vec<(String, String)> =
+            url::form_urlencoded::parse(req.query_string().as_bytes())
+                .into_owned()
+                .filter(|(k, _)| k != "page" && k != "per_page")
+                .collect();
         query.push(("page".into(), (page + 1).to_string()));
         query.push(("per_page".into(), per_page.to_string()));
         let qs = url::form_urlencoded::Serializer::new(String::new())

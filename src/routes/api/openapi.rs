@@ -36,7 +36,9 @@ impl Modify for Security {
         );
         components.add_security_scheme(
             "cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::jwt::SESSION_COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::jwt::SESSION_COOKIE,
+            ))),
         );
     }
 }

@@ -29,7 +29,11 @@ pub struct TeamInput {
 
 /// Checks a create (`existing` None) or an update against the stored tree and
 /// returns the changes, with every bad field named.
-fn check(conn: &mut DbConnection, input: &TeamInput, existing: Option<&Team>) -> AppResult<TeamChanges> {
+fn check(
+    conn: &mut DbConnection,
+    input: &TeamInput,
+    existing: Option<&Team>,
+) -> AppResult<TeamChanges> {
     let mut fields = BTreeMap::new();
     let mut changes = TeamChanges::default();
     match (&input.name, existing) {
@@ -159,13 +163,19 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "people",
     responses((status = 200, body = Team), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn get(state: web::Data<AppState>, caller: Caller, id: web::Path<i32>) -> AppResult<HttpResponse> {
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let team = state
         .db(move |conn| {
             let team = repo::teams::find(conn, id)?.ok_or_else(|| AppError::not_found("team"))?;
             if !Scope::of(conn, &caller)?.may_see_team(id, caller.team_id) {
-                return Err(AppError::Forbidden("you may only see your own teams".into()));
+                return Err(AppError::Forbidden(
+                    "you may only see your own teams".into(),
+                ));
             }
             Ok(team)
         })
@@ -186,7 +196,8 @@ pub async fn update(
     let team = state
         .db(move |conn| {
             conn.transaction(|conn| {
-                let existing = repo::teams::find(conn, id)?.ok_or_else(|| AppError::not_found("team"))?;
+                let existing =
+                    repo::teams::find(conn, id)?.ok_or_else(|| AppError::not_found("team"))?;
                 let changes = check(conn, &input, Some(&existing))?;
                 repo::teams::update(conn, id, &changes)?;
                 promote_lead(conn, changes.lead_id)?;

@@ -45,7 +45,12 @@ pub fn render(
 }
 
 /// A page that only says something: not found, forbidden, link used…
-pub fn message_page(req: &HttpRequest, status: StatusCode, heading: &str, text: &str) -> HttpResponse {
+pub fn message_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+) -> HttpResponse {
     render(
         req,
         status,

@@ -25,7 +25,11 @@ pub async fn login_form(req: HttpRequest) -> HttpResponse {
     )
 }
 
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> HttpResponse {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> HttpResponse {
     let page = |status, error: String| {
         render(
             &req,

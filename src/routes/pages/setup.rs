@@ -89,7 +89,9 @@ pub async fn submit(
         return Ok(closed(&req, g));
     }
     let mut fields = BTreeMap::new();
-    let name = parse_name(&form.name).map_err(|e| fields.insert("name", e)).ok();
+    let name = parse_name(&form.name)
+        .map_err(|e| fields.insert("name", e))
+        .ok();
     let email = Email::parse(&form.email)
         .map_err(|e| fields.insert("email", e))
         .ok();
