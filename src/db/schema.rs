@@ -44,6 +44,138 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    surveys (id) {
+        id -> Integer,
+        title -> Text,
+        intro -> Nullable<Text>,
+        enps_scale -> Text,
+        cadence -> Text,
+        starts_on -> Date,
+        send_time -> Text,
+        timezone -> Text,
+        open_days -> Integer,
+        reminder_after_days -> Nullable<Integer>,
+        min_group_size -> Integer,
+        status -> Text,
+        question_version -> Integer,
+        scheduled_until -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    survey_teams (survey_id, team_id) {
+        survey_id -> Integer,
+        team_id -> Integer,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> Integer,
+        survey_id -> Integer,
+        version -> Integer,
+        position -> Integer,
+        kind -> Text,
+        prompt -> Text,
+        options -> Nullable<Text>,
+        required -> Bool,
+    }
+}
+
+diesel::table! {
+    rounds (id) {
+        id -> Integer,
+        survey_id -> Integer,
+        question_version -> Integer,
+        scheduled_for -> Timestamp,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        reminder_at -> Nullable<Timestamp>,
+        reminded -> Bool,
+        status -> Text,
+        invited -> Integer,
+        responded -> Integer,
+        enps_scale -> Text,
+        min_group_size -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Integer,
+        round_id -> Integer,
+        employee_id -> Integer,
+        team_id -> Nullable<Integer>,
+        token_hash -> Text,
+        reminder_token_hash -> Nullable<Text>,
+        responded -> Bool,
+    }
+}
+
+diesel::table! {
+    responses (id) {
+        id -> Text,
+        round_id -> Integer,
+        team_id -> Nullable<Integer>,
+        submitted_on -> Date,
+    }
+}
+
+diesel::table! {
+    answers (id) {
+        id -> Integer,
+        response_id -> Text,
+        question_id -> Integer,
+        score -> Nullable<Integer>,
+        scale -> Nullable<Text>,
+        choice -> Nullable<Text>,
+        text -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Integer,
+        dedupe_key -> Text,
+        recipient -> Text,
+        subject -> Text,
+        message -> Text,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(employees -> teams (team_id));
 
-diesel::allow_tables_to_appear_in_same_query!(settings, teams, employees, login_failures);
+diesel::joinable!(questions -> surveys (survey_id));
+diesel::joinable!(rounds -> surveys (survey_id));
+diesel::joinable!(invitations -> rounds (round_id));
+diesel::joinable!(invitations -> employees (employee_id));
+diesel::joinable!(responses -> rounds (round_id));
+diesel::joinable!(answers -> responses (response_id));
+diesel::joinable!(answers -> questions (question_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    teams,
+    employees,
+    login_failures,
+    surveys,
+    survey_teams,
+    questions,
+    rounds,
+    invitations,
+    responses,
+    answers,
+    outbox,
+);
