@@ -4,4 +4,5 @@ pub mod email;
 pub mod people;
 pub mod people_csv;
 pub mod schedule;
+pub mod survey;
 pub mod teams;

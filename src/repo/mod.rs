@@ -3,7 +3,9 @@
 pub mod employees;
 pub mod import;
 pub mod login_failures;
+pub mod rounds;
 pub mod settings;
+pub mod surveys;
 pub mod teams;
 
 use chrono::{NaiveDateTime, Utc};

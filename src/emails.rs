@@ -1,0 +1,136 @@
+//! What Pulse's emails say: handlebars templates per email, strings per language.
+
+use anyhow::Context;
+use handlebars::Handlebars;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// `(name, subject, text, html)` for each email.
+const EMAILS: &[(&str, &str, &str, &str)] = &[
+    (
+        "invitation",
+        include_str!("../templates/email/invitation/subject.hbs"),
+        include_str!("../templates/email/invitation/text.hbs"),
+        include_str!("../templates/email/invitation/html.hbs"),
+    ),
+    (
+        "reminder",
+        include_str!("../templates/email/reminder/subject.hbs"),
+        include_str!("../templates/email/reminder/text.hbs"),
+        include_str!("../templates/email/reminder/html.hbs"),
+    ),
+];
+
+/// A new language is one more JSON file of strings, listed here.
+const LOCALES: &[(&str, &str)] = &[
+    ("en", include_str!("../templates/email/locales/en.json")),
+    ("fr", include_str!("../templates/email/locales/fr.json")),
+];
+
+pub struct RenderedEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub struct EmailTemplates {
+    /// Subject and plain text: nothing is HTML-escaped there.
+    plain: Handlebars<'static>,
+    html: Handlebars<'static>,
+    strings: HashMap<&'static str, Map<String, Value>>,
+}
+
+impl EmailTemplates {
+    pub fn new() -> anyhow::Result<Self> {
+        let mut plain = Handlebars::new();
+        plain.register_escape_fn(handlebars::no_escape);
+        plain.set_strict_mode(true);
+        let mut html = Handlebars::new();
+        html.set_strict_mode(true);
+        for (name, subject, text, body) in EMAILS {
+            plain.register_template_string(&format!("{name}/subject"), *subject)?;
+            plain.register_template_string(&format!("{name}/text"), *text)?;
+            html.register_template_string(&format!("{name}/html"), *body)?;
+        }
+        let mut strings = HashMap::new();
+        for (lang, json) in LOCALES {
+            let map: Map<String, Value> = serde_json::from_str(json)
+                .with_context(|| format!("templates/email/locales/{lang}.json"))?;
+            strings.insert(*lang, map);
+        }
+        Ok(Self {
+            plain,
+            html,
+            strings,
+        })
+    }
+
+    /// Renders email `name` in `locale` (English when the language is unknown).
+    /// The language's strings may use the same data as the templates.
+    pub fn render(&self, name: &str, locale: &str, data: &Value) -> anyhow::Result<RenderedEmail> {
+        let strings = self
+            .strings
+            .get(locale)
+            .or_else(|| self.strings.get("en"))
+            .context("no English strings")?;
+        let mut t = Map::new();
+        for (key, value) in strings {
+            let s = value.as_str().unwrap_or_default();
+            t.insert(
+                key.clone(),
+                Value::String(self.plain.render_template(s, data)?),
+            );
+        }
+        let mut data = data.clone();
+        if let Value::Object(m) = &mut data {
+            m.insert("t".into(), Value::Object(t));
+        }
+        Ok(RenderedEmail {
+            subject: self
+                .plain
+                .render(&format!("{name}/subject"), &data)?
+                .trim()
+                .replace(['\r', '\n'], " "),
+            text: self.plain.render(&format!("{name}/text"), &data)?,
+            html: self.html.render(&format!("{name}/html"), &data)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn data() -> Value {
+        json!({
+            "name": "Zoé & Co",
+            "survey": {"title": "Weekly <pulse>", "intro": null},
+            "closes": "2026-12-12 09:00 Europe/Paris",
+            "min_group": 5,
+            "link": "https://pulse.example.com/s/abc",
+            "enps": {"prompt": "How likely…", "low": "0", "high": "10",
+                     "scores": [{"n": 1, "link": "https://pulse.example.com/s/abc?score=1"}]},
+        })
+    }
+
+    #[test]
+    fn renders_every_email_in_every_language() {
+        let t = EmailTemplates::new().unwrap();
+        for (name, ..) in EMAILS {
+            for (lang, _) in LOCALES {
+                let e = t.render(name, lang, &data()).unwrap();
+                assert!(e.subject.contains("Weekly <pulse>"), "{}", e.subject);
+                assert!(
+                    e.text.contains("Zoé & Co")
+                        && e.text.contains("https://pulse.example.com/s/abc?score=1")
+                );
+                assert!(e.html.contains("Zoé &amp; Co") && e.html.contains("Weekly &lt;pulse&gt;"));
+            }
+        }
+        let fr = t.render("invitation", "fr", &data()).unwrap();
+        assert!(fr.subject.starts_with("Votre avis compte"));
+        let unknown = t.render("invitation", "de", &data()).unwrap();
+        assert!(unknown.subject.starts_with("Your voice counts"));
+    }
+}
