@@ -34,6 +34,12 @@ pub enum Command {
     },
     /// Imports or updates employees from a CSV file (same rules as the API).
     Import { file: std::path::PathBuf },
+    /// Runs one scheduler and dispatch pass "now", or at the given instant, then exits.
+    Tick {
+        /// RFC 3339 instant, e.g. 2026-12-07T08:00:00Z.
+        #[arg(long)]
+        at: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -64,11 +70,20 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             action: AdminAction::Create { email, name },
         } => admin_create(&settings, &email, &name),
         Command::Import { file } => import(&settings, &file),
+        Command::Tick { at } => tick(&settings, at.as_deref()).await,
     }
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let transport = crate::mail::Transport::from_settings(&settings).map_err(anyhow::Error::msg)?;
     let app = Application::build(settings.clone()).await?;
+    // Every instance runs the loops; each step is claimed in the database.
+    tokio::spawn(crate::jobs::run_forever(
+        app.state.pool.clone(),
+        app.state.mailing.clone(),
+        transport,
+        std::time::Duration::from_secs(30),
+    ));
     println!(
         "Pulse is listening on {} ({} database)",
         settings.bind,
@@ -78,6 +93,37 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         println!("\nNo administrator yet. Open this one-time link to create the first one:\n\n    {url}\n");
     }
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn tick(settings: &Settings, at: Option<&str>) -> anyhow::Result<()> {
+    let now = match at {
+        Some(raw) => chrono::DateTime::parse_from_rfc3339(raw)
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "--at `{raw}` is not an RFC 3339 instant such as 2026-12-07T08:00:00Z: {e}"
+                )
+            })?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+    let transport = crate::mail::Transport::from_settings(settings).map_err(anyhow::Error::msg)?;
+    let pool = prepare_database(settings).map_err(anyhow::Error::msg)?;
+    let mailing = std::sync::Arc::new(crate::jobs::Mailing::new(settings)?);
+    let o = crate::jobs::tick(&pool, &mailing, &transport, now).await?;
+    let s = &o.schedule;
+    println!(
+        "at {}: {} round(s) sent with {} invitation(s), {} skipped, {} reminder(s), {} closed; emails: {} sent, {} to retry, {} failed",
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        s.rounds_sent,
+        s.invitations,
+        s.rounds_skipped,
+        s.reminders,
+        s.rounds_closed,
+        o.sent,
+        o.retried,
+        o.failed
+    );
     Ok(())
 }
 

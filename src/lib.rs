@@ -1,5 +1,6 @@
 //! Pulse: self-hosted employee pulse surveys, eNPS and 1:1s.
 
+pub mod answering;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -7,6 +8,8 @@ pub mod db;
 pub mod domain;
 pub mod emails;
 pub mod error;
+pub mod jobs;
+pub mod mail;
 pub mod repo;
 pub mod routes;
 pub mod startup;

@@ -19,6 +19,7 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub templates: Handlebars<'static>,
     pub engine: &'static str,
+    pub mailing: std::sync::Arc<crate::jobs::Mailing>,
 }
 
 impl AppState {
@@ -57,6 +58,7 @@ pub struct Application {
     server: Server,
     /// The one-time link that creates the first admin, while there is none.
     pub setup_url: Option<String>,
+    pub state: web::Data<AppState>,
 }
 
 /// Opens the pool and applies pending migrations.
@@ -120,9 +122,11 @@ impl Application {
             jwt: JwtKeys::new(secret.as_bytes()),
             templates: templates::registry()?,
             engine: settings.database_url.engine(),
+            mailing: std::sync::Arc::new(crate::jobs::Mailing::new(&settings)?),
             settings: settings.clone(),
         });
         let port = listener.local_addr()?.port();
+        let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap_fn(routes::catch_panics)
@@ -136,6 +140,7 @@ impl Application {
             port,
             server,
             setup_url,
+            state: shared,
         })
     }
 

@@ -9,6 +9,7 @@ const PAGES: &[(&str, &str)] = &[
     ("login", include_str!("../templates/pages/login.hbs")),
     ("setup", include_str!("../templates/pages/setup.hbs")),
     ("message", include_str!("../templates/pages/message.hbs")),
+    ("answer", include_str!("../templates/pages/answer.hbs")),
 ];
 
 pub fn registry() -> anyhow::Result<Handlebars<'static>> {

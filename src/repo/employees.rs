@@ -125,6 +125,16 @@ pub fn active_admin_count(conn: &mut DbConnection) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// Everyone employed on `day`, in id order.
+pub fn employed_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<Employee>> {
+    employees::table
+        .filter(employees::hired_on.le(day))
+        .filter(employees::left_on.is_null().or(employees::left_on.ge(day)))
+        .order(employees::id)
+        .select(Employee::as_select())
+        .load(conn)
+}
+
 pub fn admin_exists(conn: &mut DbConnection) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         employees::table.filter(employees::role.eq("admin")),

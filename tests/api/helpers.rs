@@ -74,6 +74,9 @@ pub struct TestApp {
     pub setup_url: Option<String>,
     /// No cookies: API calls carry Bearer tokens.
     pub api: Client,
+    pub state: actix_web::web::Data<pulse::startup::AppState>,
+    /// Where the `.eml` default transport writes.
+    pub mail_dir: PathBuf,
     _db: TestDb,
 }
 
@@ -104,6 +107,7 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
         .await
         .expect("app builds");
     let setup_url = app.setup_url.clone();
+    let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address,
@@ -111,6 +115,8 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
         database_url,
         setup_url,
         api: Client::new(),
+        state,
+        mail_dir,
         _db: db,
     })
 }
@@ -180,6 +186,33 @@ impl TestApp {
             req = req.bearer_auth(t);
         }
         req.send().await.unwrap()
+    }
+
+    /// One scheduler + dispatch pass at `at`, writing emails as `.eml` files.
+    pub async fn tick(&self, at: &str) -> pulse::jobs::TickOutcome {
+        let at = chrono::DateTime::parse_from_rfc3339(at)
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let transport = pulse::mail::Transport::Files(self.mail_dir.clone());
+        pulse::jobs::tick(&self.state.pool, &self.state.mailing, &transport, at)
+            .await
+            .unwrap()
+    }
+
+    /// The `.eml` files written so far, as text, sorted by file name.
+    pub fn emails(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(&self.mail_dir) else {
+            return vec![];
+        };
+        let mut paths: Vec<_> = dir
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
     }
 
     pub async fn post_csv(&self, token: &str, body: &str) -> Response {

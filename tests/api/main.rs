@@ -8,3 +8,4 @@ mod import;
 mod people;
 mod schema;
 mod setup;
+mod surveys;

@@ -4,6 +4,8 @@ pub mod auth;
 pub mod employees;
 pub mod health;
 pub mod openapi;
+pub mod responses;
+pub mod surveys;
 pub mod teams;
 
 use crate::error::AppError;
@@ -26,6 +28,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/employees/import", web::post().to(employees::import))
                 .route("/employees/{id}", web::get().to(employees::get))
                 .route("/employees/{id}", web::patch().to(employees::update))
+                .route("/surveys", web::post().to(surveys::create))
+                .route("/surveys", web::get().to(surveys::list))
+                .route("/surveys/{id}", web::get().to(surveys::get))
+                .route("/surveys/{id}", web::patch().to(surveys::update))
+                .route("/surveys/{id}/rounds", web::post().to(surveys::send_round))
+                .route("/surveys/{id}/rounds", web::get().to(surveys::rounds))
+                .route("/responses", web::post().to(responses::submit))
                 .default_service(web::to(crate::routes::not_found)),
         );
 }

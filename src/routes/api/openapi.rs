@@ -1,6 +1,6 @@
 //! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
 
-use crate::routes::api::{auth, employees, health, teams};
+use crate::routes::api::{auth, employees, health, responses, surveys, teams};
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -13,6 +13,8 @@ use utoipa::{Modify, OpenApi};
         auth::login, auth::logout,
         teams::create, teams::list, teams::get, teams::update,
         employees::create, employees::list, employees::get, employees::update, employees::import,
+        surveys::create, surveys::list, surveys::get, surveys::update, surveys::send_round, surveys::rounds,
+        responses::submit,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
     modifiers(&Security),

@@ -1,5 +1,6 @@
 //! Server-rendered pages: sign-in, first-run setup and the dashboard.
 
+pub mod answer;
 pub mod session;
 pub mod setup;
 
@@ -16,7 +17,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::get().to(session::logout))
         .route("/logout", web::post().to(session::logout))
         .route("/setup", web::get().to(setup::form))
-        .route("/setup", web::post().to(setup::submit));
+        .route("/setup", web::post().to(setup::submit))
+        .route("/s/{token}", web::get().to(answer::form))
+        .route("/s/{token}", web::post().to(answer::submit));
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and

@@ -1,0 +1,152 @@
+//! Answering a survey: from a link token to one anonymous response, or a clear refusal.
+
+use crate::db::DbConnection;
+use crate::domain::survey::{check_answer, RawAnswer};
+use crate::error::AppError;
+use crate::repo::{self, rounds::Invitation, rounds::Round, surveys::QuestionRow, surveys::Survey};
+use crate::startup::sha256_hex;
+use chrono::{DateTime, Utc};
+use diesel::Connection;
+use std::collections::{BTreeMap, HashMap};
+
+/// Why a link no longer takes an answer. Pages show the three alike, so a
+/// link reveals nothing; the API names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    InvalidToken,
+    RoundClosed,
+    AlreadyAnswered,
+}
+
+impl Refusal {
+    pub fn error(self) -> AppError {
+        let (code, message) = match self {
+            Self::InvalidToken => ("invalid_token", "this survey link is not valid"),
+            Self::RoundClosed => ("round_closed", "this survey round has closed"),
+            Self::AlreadyAnswered => ("already_answered", "this survey link has already been used"),
+        };
+        AppError::Gone {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// What the answering form shows.
+pub struct OpenForm {
+    pub invitation: Invitation,
+    pub round: Round,
+    pub survey: Survey,
+    pub questions: Vec<QuestionRow>,
+}
+
+/// Looks the token up without changing anything: mail scanners open links.
+pub fn open(
+    conn: &mut DbConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<OpenForm, Refusal>, AppError> {
+    let Some(invitation) = repo::rounds::invitation_by_token(conn, &sha256_hex(token))? else {
+        return Ok(Err(Refusal::InvalidToken));
+    };
+    let round = repo::rounds::find(conn, invitation.round_id)?
+        .ok_or_else(|| AppError::not_found("round"))?;
+    if round.status != "open" || now.naive_utc() >= round.closes_at {
+        return Ok(Err(Refusal::RoundClosed));
+    }
+    if invitation.responded {
+        return Ok(Err(Refusal::AlreadyAnswered));
+    }
+    let survey =
+        repo::surveys::find(conn, round.survey_id)?.ok_or_else(|| AppError::not_found("survey"))?;
+    let questions = repo::surveys::questions(conn, survey.id, round.question_version)?;
+    Ok(Ok(OpenForm {
+        invitation,
+        round,
+        survey,
+        questions,
+    }))
+}
+
+pub enum SubmitError {
+    Refused(Refusal),
+    /// Per question id: what to fix.
+    Invalid(BTreeMap<i32, String>),
+    Failed(AppError),
+}
+
+impl From<diesel::result::Error> for SubmitError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+impl From<AppError> for SubmitError {
+    fn from(e: AppError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<SubmitError> for AppError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::Refused(r) => r.error(),
+            SubmitError::Invalid(errors) => AppError::fields(
+                errors
+                    .into_iter()
+                    .map(|(q, why)| (format!("answers.{q}"), why))
+                    .collect(),
+            ),
+            SubmitError::Failed(e) => e,
+        }
+    }
+}
+
+/// Checks every answer, then stores them as one response and marks the
+/// invitation answered, in one transaction; nothing is stored on any error.
+pub fn submit(
+    conn: &mut DbConnection,
+    token: &str,
+    answers: &[RawAnswer],
+    now: DateTime<Utc>,
+) -> Result<(), SubmitError> {
+    let form = open(conn, token, now)?.map_err(SubmitError::Refused)?;
+    let scale = crate::domain::survey::EnpsScale::parse(&form.round.enps_scale)
+        .unwrap_or(form.survey.scale());
+    let mut given: HashMap<i32, &RawAnswer> = HashMap::new();
+    let mut errors = BTreeMap::new();
+    for a in answers {
+        if !form.questions.iter().any(|q| q.id == a.question_id) {
+            errors.insert(
+                a.question_id,
+                "this question is not part of the survey".into(),
+            );
+        } else if given.insert(a.question_id, a).is_some() {
+            errors.insert(a.question_id, "answered twice".into());
+        }
+    }
+    let mut checked = Vec::new();
+    for q in &form.questions {
+        match check_answer(&q.question(), scale, given.get(&q.id).copied()) {
+            Ok(Some(a)) => checked.push((q.id, a)),
+            Ok(None) => {}
+            Err(e) => drop(errors.insert(q.id, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(SubmitError::Invalid(errors));
+    }
+    conn.transaction(|conn| {
+        if !repo::rounds::mark_responded(conn, form.invitation.id)? {
+            return Err(SubmitError::Refused(Refusal::AlreadyAnswered));
+        }
+        repo::rounds::insert_response(
+            conn,
+            form.round.id,
+            form.invitation.team_id,
+            now.date_naive(),
+            &checked,
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,80 @@
+//! Background work: the scheduler that opens, reminds and closes rounds, and the mail dispatcher.
+
+pub mod scheduler;
+
+use crate::config::Settings;
+use crate::db::Pool;
+use crate::emails::EmailTemplates;
+use crate::mail::{dispatcher, Transport};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// What a scheduler needs to write emails.
+pub struct Mailing {
+    pub templates: EmailTemplates,
+    pub base_url: String,
+    pub from: String,
+}
+
+impl Mailing {
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            templates: EmailTemplates::new()?,
+            base_url: settings.base(),
+            from: settings.mail_from.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct TickOutcome {
+    pub schedule: scheduler::TickReport,
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+/// One scheduler pass then one dispatch pass at `now`: what `pulse tick`
+/// runs once and `pulse serve` runs every half minute.
+pub async fn tick(
+    pool: &Pool,
+    mailing: &Arc<Mailing>,
+    transport: &Transport,
+    now: DateTime<Utc>,
+) -> anyhow::Result<TickOutcome> {
+    let schedule = {
+        let (pool, mailing) = (pool.clone(), mailing.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            scheduler::run(&mut conn, &mailing, now)
+        })
+        .await??
+    };
+    let d = dispatcher::dispatch_due(pool, transport, &mailing.from, now).await?;
+    Ok(TickOutcome {
+        schedule,
+        sent: d.sent,
+        retried: d.retried,
+        failed: d.failed,
+    })
+}
+
+/// Runs `tick` forever on the system clock. Safe beside other instances: every
+/// step is claimed in the database.
+pub async fn run_forever(
+    pool: Pool,
+    mailing: Arc<Mailing>,
+    transport: Transport,
+    every: std::time::Duration,
+) {
+    loop {
+        match tick(&pool, &mailing, &transport, Utc::now()).await {
+            Ok(o) if o.schedule.rounds_sent + o.schedule.reminders + o.sent + o.failed > 0 => {
+                tracing::info!(?o, "scheduler tick")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "scheduler tick failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}

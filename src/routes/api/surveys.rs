@@ -1,0 +1,393 @@
+//! /api/v1/surveys: building, scheduling, pausing surveys and sending rounds.
+
+use crate::auth::Admin;
+use crate::db::DbConnection;
+use crate::domain::survey::{
+    parse_min_group_size, parse_questions, parse_schedule, EnpsScale, QuestionInput, ScheduleInput,
+};
+use crate::error::{AppError, AppResult};
+use crate::jobs::scheduler::{self, RoundOutcome};
+use crate::repo::{self, surveys::NewSurvey, surveys::Survey, surveys::SurveyChanges};
+use crate::routes::api::{paged, Paging};
+use crate::startup::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceInput {
+    /// These teams and their sub-teams; empty means everyone.
+    #[serde(default)]
+    pub team_ids: Vec<i32>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyInput {
+    pub title: Option<String>,
+    pub intro: Option<String>,
+    #[serde(default)]
+    pub questions: Vec<QuestionInput>,
+    /// `1-10` (default) or `0-10`.
+    pub enps_scale: Option<String>,
+    /// Omitted: the whole company.
+    pub audience: Option<AudienceInput>,
+    pub schedule: Option<ScheduleInput>,
+    /// Results for smaller groups are never shown; at least 3, default 5.
+    pub min_group_size: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyPatch {
+    /// `active`, `paused` or `archived` (final).
+    pub status: Option<String>,
+    pub title: Option<String>,
+    pub intro: Option<String>,
+    /// A new question list: later rounds use it, earlier answers keep theirs.
+    pub questions: Option<Vec<QuestionInput>>,
+    pub min_group_size: Option<i32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuestionOut {
+    pub id: i32,
+    pub kind: String,
+    pub prompt: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    pub required: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SurveyOut {
+    pub id: i32,
+    pub title: String,
+    pub intro: Option<String>,
+    pub enps_scale: String,
+    pub audience: AudienceInput,
+    pub schedule: ScheduleInput,
+    pub min_group_size: i32,
+    pub status: String,
+    pub questions: Vec<QuestionOut>,
+    /// The next instant a round goes out; null when paused, archived or done.
+    pub next_round_at: Option<DateTime<Utc>>,
+    /// The next five send instants, for previews.
+    pub upcoming: Vec<DateTime<Utc>>,
+}
+
+fn survey_out(conn: &mut DbConnection, s: Survey) -> AppResult<SurveyOut> {
+    let questions = repo::surveys::questions(conn, s.id, s.question_version)?
+        .into_iter()
+        .map(|q| {
+            let d = q.question();
+            QuestionOut {
+                id: q.id,
+                kind: q.kind,
+                prompt: q.prompt,
+                options: d.options,
+                required: q.required,
+            }
+        })
+        .collect();
+    let upcoming = match (s.status.as_str(), s.schedule()) {
+        ("active", Some(schedule)) => {
+            let after = s.scheduled_until.and_utc();
+            schedule
+                .next_after(after)
+                .map(|first| schedule.upcoming(first, 5))
+                .unwrap_or_default()
+        }
+        _ => vec![],
+    };
+    Ok(SurveyOut {
+        audience: AudienceInput {
+            team_ids: repo::surveys::audience(conn, s.id)?,
+        },
+        schedule: ScheduleInput {
+            cadence: s.cadence,
+            starts_on: s.starts_on.to_string(),
+            send_time: s.send_time,
+            timezone: s.timezone,
+            open_days: s.open_days,
+            reminder_after_days: s.reminder_after_days,
+        },
+        id: s.id,
+        title: s.title,
+        intro: s.intro,
+        enps_scale: s.enps_scale,
+        min_group_size: s.min_group_size,
+        status: s.status,
+        questions,
+        next_round_at: upcoming.first().copied(),
+        upcoming,
+    })
+}
+
+fn parse_title(title: Option<&str>, fields: &mut BTreeMap<String, String>) -> Option<String> {
+    let t = title.unwrap_or_default().trim();
+    if t.is_empty() {
+        fields.insert("title".into(), "is required".into());
+    } else if t.chars().count() > 200 {
+        fields.insert("title".into(), "is longer than 200 characters".into());
+    } else {
+        return Some(t.to_string());
+    }
+    None
+}
+
+fn parse_intro(intro: Option<&str>, fields: &mut BTreeMap<String, String>) -> Option<String> {
+    let i = intro.map(str::trim).filter(|i| !i.is_empty())?;
+    if i.chars().count() > 2000 {
+        fields.insert("intro".into(), "is longer than 2000 characters".into());
+    }
+    Some(i.to_string())
+}
+
+#[utoipa::path(post, path = "/api/v1/surveys", tag = "surveys", request_body = SurveyInput,
+    responses((status = 201, body = SurveyOut), (status = 403, body = crate::error::ErrorBody),
+              (status = 422, description = "every bad field, e.g. `questions[2].options`, `schedule.timezone`", body = crate::error::ErrorBody)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    body: web::Json<SurveyInput>,
+) -> AppResult<HttpResponse> {
+    let input = body.into_inner();
+    let now = Utc::now();
+    let out = state
+        .db(move |conn| {
+            let mut fields = BTreeMap::new();
+            let title = parse_title(input.title.as_deref(), &mut fields);
+            let intro = parse_intro(input.intro.as_deref(), &mut fields);
+            let questions = parse_questions(&input.questions, &mut fields);
+            let scale = EnpsScale::parse(input.enps_scale.as_deref().unwrap_or("1-10"))
+                .map_err(|e| fields.insert("enps_scale".into(), e))
+                .ok();
+            let schedule = match &input.schedule {
+                Some(s) => parse_schedule(s, &mut fields),
+                None => {
+                    fields.insert(
+                        "schedule".into(),
+                        "is required: cadence, starts_on, send_time, timezone, open_days".into(),
+                    );
+                    None
+                }
+            };
+            let min_group_size = parse_min_group_size(input.min_group_size)
+                .map_err(|e| fields.insert("min_group_size".into(), e))
+                .ok();
+            let team_ids = input.audience.map(|a| a.team_ids).unwrap_or_default();
+            for t in &team_ids {
+                if repo::teams::find(conn, *t)?.is_none() {
+                    fields.insert("audience.team_ids".into(), format!("there is no team {t}"));
+                }
+            }
+            let (Some(title), Some(scale), Some(schedule), Some(min_group_size), true) =
+                (title, scale, schedule, min_group_size, fields.is_empty())
+            else {
+                return Err(AppError::fields(fields));
+            };
+            conn.transaction(|conn| {
+                let s = &schedule.schedule;
+                let id = repo::surveys::insert(
+                    conn,
+                    &NewSurvey {
+                        title,
+                        intro,
+                        enps_scale: scale.as_str().into(),
+                        cadence: s.cadence.as_str().into(),
+                        starts_on: s.starts_on,
+                        send_time: s.send_time.format("%H:%M").to_string(),
+                        timezone: s.timezone.name().into(),
+                        open_days: schedule.open_days,
+                        reminder_after_days: schedule.reminder_after_days,
+                        min_group_size,
+                        status: "active".into(),
+                        question_version: 1,
+                        // Occurrences before the survey existed are not due.
+                        scheduled_until: now.naive_utc(),
+                        created_at: now.naive_utc(),
+                        updated_at: now.naive_utc(),
+                    },
+                )?;
+                repo::surveys::insert_questions(conn, id, 1, &questions)?;
+                repo::surveys::set_audience(conn, id, &team_ids)?;
+                let survey =
+                    repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+                survey_out(conn, survey)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(out))
+}
+
+#[utoipa::path(get, path = "/api/v1/surveys", tag = "surveys", params(Paging),
+    responses((status = 200, body = [SurveyOut]), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    req: HttpRequest,
+    paging: web::Query<Paging>,
+) -> AppResult<HttpResponse> {
+    let (offset, limit) = paging.offset()?;
+    let (items, total) = state
+        .db(move |conn| {
+            let (rows, total) = repo::surveys::list(conn, offset, limit)?;
+            let items = rows
+                .into_iter()
+                .map(|s| survey_out(conn, s))
+                .collect::<AppResult<Vec<_>>>()?;
+            Ok((items, total))
+        })
+        .await?;
+    paged(&req, *paging, items, total)
+}
+
+#[utoipa::path(get, path = "/api/v1/surveys/{id}", tag = "surveys",
+    responses((status = 200, body = SurveyOut), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let out = state
+        .db(move |conn| {
+            let s = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+            survey_out(conn, s)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(patch, path = "/api/v1/surveys/{id}", tag = "surveys", request_body = SurveyPatch,
+    responses((status = 200, body = SurveyOut), (status = 404, body = crate::error::ErrorBody),
+              (status = 409, description = "an archived survey cannot change", body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<i32>,
+    body: web::Json<SurveyPatch>,
+) -> AppResult<HttpResponse> {
+    let (id, patch) = (id.into_inner(), body.into_inner());
+    let now = Utc::now();
+    let out = state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                let s =
+                    repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+                if s.status == "archived" {
+                    return Err(AppError::Conflict {
+                        code: "archived",
+                        message: "an archived survey cannot change".into(),
+                    });
+                }
+                let mut fields = BTreeMap::new();
+                let mut c = SurveyChanges {
+                    updated_at: Some(now.naive_utc()),
+                    ..Default::default()
+                };
+                if let Some(status) = &patch.status {
+                    match status.as_str() {
+                        "active" | "paused" | "archived" => c.status = Some(status.clone()),
+                        other => drop(fields.insert(
+                            "status".into(),
+                            format!("`{other}` is not a status: use active, paused or archived"),
+                        )),
+                    }
+                }
+                if patch.title.is_some() {
+                    c.title = parse_title(patch.title.as_deref(), &mut fields);
+                }
+                if patch.intro.is_some() {
+                    c.intro = Some(parse_intro(patch.intro.as_deref(), &mut fields));
+                }
+                if let Some(m) = patch.min_group_size {
+                    c.min_group_size = parse_min_group_size(Some(m))
+                        .map_err(|e| fields.insert("min_group_size".into(), e))
+                        .ok();
+                }
+                let questions = patch
+                    .questions
+                    .as_ref()
+                    .map(|q| parse_questions(q, &mut fields));
+                if !fields.is_empty() {
+                    return Err(AppError::fields(fields));
+                }
+                if let Some(qs) = questions {
+                    // Rounds already sent keep the version they were sent with.
+                    let version = s.question_version + 1;
+                    repo::surveys::insert_questions(conn, id, version, &qs)?;
+                    c.question_version = Some(version);
+                }
+                repo::surveys::update(conn, id, &c)?;
+                // Resuming does not send, or record as skipped, what fell due while paused.
+                if s.status == "paused" && c.status.as_deref() == Some("active") {
+                    repo::surveys::advance_scheduled_until(conn, id, now.naive_utc())?;
+                }
+                let s =
+                    repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+                survey_out(conn, s)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(post, path = "/api/v1/surveys/{id}/rounds", tag = "surveys",
+    responses((status = 201, description = "a round sent now, outside the schedule", body = crate::repo::rounds::Round),
+              (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn send_round(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let mailing = state.mailing.clone();
+    let now = Utc::now().trunc_subsecs(0);
+    let round = state
+        .db(move |conn| {
+            let s = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+            if s.status == "archived" {
+                return Err(AppError::Conflict {
+                    code: "archived",
+                    message: "an archived survey sends no rounds".into(),
+                });
+            }
+            match scheduler::open_round(conn, &s, now, now, &mailing)? {
+                RoundOutcome::Sent { round_id, .. } | RoundOutcome::Skipped { round_id } => {
+                    repo::rounds::find(conn, round_id)?.ok_or_else(|| AppError::not_found("round"))
+                }
+                RoundOutcome::AlreadyThere => Err(AppError::Conflict {
+                    code: "round_exists",
+                    message: "a round of this survey was sent this very second".into(),
+                }),
+            }
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(round))
+}
+
+#[utoipa::path(get, path = "/api/v1/surveys/{id}/rounds", tag = "surveys", params(Paging),
+    responses((status = 200, body = [crate::repo::rounds::Round]), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn rounds(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    req: HttpRequest,
+    id: web::Path<i32>,
+    paging: web::Query<Paging>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let (offset, limit) = paging.offset()?;
+    let (rows, total) = state
+        .db(move |conn| {
+            repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+            Ok(repo::rounds::for_survey(conn, id, offset, limit)?)
+        })
+        .await?;
+    paged(&req, *paging, rows, total)
+}

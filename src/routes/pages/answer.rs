@@ -1,0 +1,199 @@
+//! /s/<token>: the answering form, for a phone, without an account or JavaScript.
+
+use crate::answering::{self, OpenForm, SubmitError};
+use crate::domain::survey::{EnpsScale, QuestionKind, RawAnswer};
+use crate::error::AppError;
+use crate::routes::pages::{message_page, render};
+use crate::startup::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Deserialize)]
+pub struct Prefill {
+    /// A score chosen by clicking it in the email.
+    score: Option<String>,
+}
+
+const AGREEMENT: [&str; 5] = [
+    "Strongly disagree",
+    "Disagree",
+    "Neutral",
+    "Agree",
+    "Strongly agree",
+];
+
+/// Every refusal looks the same, so a link tells nothing about why.
+fn gone(req: &HttpRequest) -> HttpResponse {
+    message_page(
+        req,
+        StatusCode::GONE,
+        "This link no longer works",
+        "It may have been used already, or the survey has closed. Thank you for your time.",
+    )
+}
+
+/// The form with `values` filled in (question id → raw value) and `errors` beside their questions.
+fn form_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    f: &OpenForm,
+    values: &HashMap<i32, String>,
+    errors: &BTreeMap<i32, String>,
+) -> HttpResponse {
+    let scale = EnpsScale::parse(&f.round.enps_scale).unwrap_or(EnpsScale::OneToTen);
+    let questions: Vec<Value> = f
+        .questions
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let q = row.question();
+            let value = values.get(&row.id).cloned().unwrap_or_default();
+            let option = |v: String, label: String| json!({"value": v, "label": label, "checked": v == value});
+            let (choices, low, high): (Vec<Value>, Option<&str>, Option<&str>) = match q.kind {
+                QuestionKind::Enps => (
+                    scale.range().map(|n| option(n.to_string(), n.to_string())).collect(),
+                    Some("not at all likely"),
+                    Some("extremely likely"),
+                ),
+                QuestionKind::Scale => (
+                    (1..=5).map(|n| option(n.to_string(), format!("{n} · {}", AGREEMENT[n as usize - 1]))).collect(),
+                    None,
+                    None,
+                ),
+                QuestionKind::Choice => (q.options.iter().map(|o| option(o.clone(), o.clone())).collect(), None, None),
+                QuestionKind::Text => (vec![], None, None),
+            };
+            json!({
+                "id": row.id,
+                "number": i + 1,
+                "prompt": q.prompt,
+                "required": q.required,
+                "text": q.kind == QuestionKind::Text,
+                "numeric": q.kind == QuestionKind::Enps,
+                "choices": choices,
+                "low": low,
+                "high": high,
+                "value": value,
+                "error": errors.get(&row.id),
+            })
+        })
+        .collect();
+    let tz: chrono_tz::Tz = f.survey.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let closes = f
+        .round
+        .closes_at
+        .and_utc()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    render(
+        req,
+        status,
+        "answer",
+        json!({
+            "title": f.survey.title,
+            "user": null,
+            "survey": {"title": f.survey.title, "intro": f.survey.intro},
+            "min_group": f.round.min_group_size,
+            "closes": format!("{closes} ({})", f.survey.timezone),
+            "questions": questions,
+            "has_errors": !errors.is_empty(),
+        }),
+    )
+}
+
+pub async fn form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    q: web::Query<Prefill>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let now = chrono::Utc::now();
+    let opened = state
+        .db(move |conn| answering::open(conn, &token, now))
+        .await?;
+    Ok(match opened {
+        Err(_) => gone(&req),
+        Ok(f) => {
+            let mut values = HashMap::new();
+            // The score clicked in the email pre-selects the first (eNPS) question.
+            if let (Some(score), Some(first)) = (q.score.as_deref(), f.questions.first()) {
+                if first.kind == QuestionKind::Enps.as_str() && score.parse::<i32>().is_ok() {
+                    values.insert(first.id, score.to_string());
+                }
+            }
+            form_page(&req, StatusCode::OK, &f, &values, &BTreeMap::new())
+        }
+    })
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let token = token.into_inner();
+    let now = chrono::Utc::now();
+    let values: HashMap<i32, String> = body
+        .into_inner()
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix('q')?.parse().ok()?, v)))
+        .collect();
+    let (outcome, form) = {
+        let values = values.clone();
+        state
+            .db(move |conn| {
+                let form = answering::open(conn, &token, now)?;
+                let Ok(f) = &form else {
+                    return Ok((Ok(()), form));
+                };
+                let mut errors = BTreeMap::new();
+                let mut answers = Vec::new();
+                for q in &f.questions {
+                    let Some(v) = values.get(&q.id).filter(|v| !v.trim().is_empty()) else {
+                        continue;
+                    };
+                    let mut a = RawAnswer {
+                        question_id: q.id,
+                        ..Default::default()
+                    };
+                    match q.kind.as_str() {
+                        "enps" | "scale" => match v.trim().parse() {
+                            Ok(n) => a.score = Some(n),
+                            Err(_) => {
+                                drop(errors.insert(q.id, "choose one of the numbers".to_string()))
+                            }
+                        },
+                        "choice" => a.choice = Some(v.clone()),
+                        _ => a.text = Some(v.clone()),
+                    }
+                    answers.push(a);
+                }
+                let outcome = if errors.is_empty() {
+                    answering::submit(conn, &token, &answers, now)
+                } else {
+                    Err(SubmitError::Invalid(errors))
+                };
+                Ok((outcome, form))
+            })
+            .await?
+    };
+    Ok(match (outcome, form) {
+        (Ok(()), Ok(_)) => message_page(
+            &req,
+            StatusCode::OK,
+            "Thank you",
+            "Your answers are recorded anonymously. You can close this page.",
+        ),
+        (Err(SubmitError::Invalid(errors)), Ok(f)) => {
+            form_page(&req, StatusCode::UNPROCESSABLE_ENTITY, &f, &values, &errors)
+        }
+        (Err(SubmitError::Failed(e)), _) => return Err(e),
+        _ => gone(&req),
+    })
+}
