@@ -3,6 +3,7 @@
 pub mod employees;
 pub mod import;
 pub mod login_failures;
+pub mod outbox;
 pub mod settings;
 pub mod teams;
 
