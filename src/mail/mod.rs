@@ -1,5 +1,7 @@
 //! Email: composing messages and handing them to SMTP or to .eml files.
 
+pub mod dispatcher;
+
 use crate::config::Settings;
 use lettre::address::{Address, Envelope};
 use lettre::message::{Mailbox, MultiPart};
