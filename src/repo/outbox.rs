@@ -1,0 +1,250 @@
+//! The outbox: email written in the caller's transaction, then claimed, sent and settled by the dispatcher.
+
+use crate::db::schema::outbox;
+use crate::db::DbConnection;
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+/// After this many failed attempts a message is given up on (about an hour of retries).
+pub const MAX_ATTEMPTS: i32 = 8;
+
+/// Longest kept error text: SMTP replies can be long and say nothing more after the start.
+const MAX_ERROR_LEN: usize = 1000;
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+
+/// A claimed message, with what the dispatcher needs to send and settle it.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxMessage {
+    pub id: i32,
+    pub dedupe_key: String,
+    pub recipient: String,
+    pub message: String,
+    pub message_id: String,
+    pub attempts: i32,
+}
+
+/// Inserts unless a row with this dedupe key exists (INSERT … ON CONFLICT (dedupe_key) DO NOTHING, done on the inner concrete connection by matching DbConnection's variant, because MultiConnection lacks on_conflict). Must work inside a caller's transaction on both engines. Returns whether a row was inserted.
+///
+/// ON CONFLICT rather than catching the unique violation: on PostgreSQL a
+/// failed statement aborts the caller's whole transaction.
+pub fn enqueue(
+    conn: &mut DbConnection,
+    dedupe_key: &str,
+    recipient: &str,
+    subject: &str,
+    message: &str,
+    message_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let insert = diesel::insert_into(outbox::table)
+        .values((
+            outbox::dedupe_key.eq(dedupe_key),
+            outbox::recipient.eq(recipient),
+            outbox::subject.eq(subject),
+            outbox::message.eq(message),
+            outbox::message_id.eq(message_id),
+            outbox::status.eq(PENDING),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        ))
+        .on_conflict(outbox::dedupe_key)
+        .do_nothing();
+    let inserted = match conn {
+        DbConnection::Postgresql(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
+    Ok(inserted == 1)
+}
+
+/// Claims up to `batch` due messages (status pending, next_attempt_at <= now, locked_until null or < now) with a conditional UPDATE per candidate (`… WHERE id = ? AND (locked_until IS NULL OR locked_until < now)`, counting affected rows), setting locked_until = now + lease. Safe with several processes on one PostgreSQL database and on SQLite.
+///
+/// Each UPDATE re-checks every condition, and both engines evaluate it against
+/// the latest committed row (PostgreSQL re-reads a row another transaction
+/// just changed), so of two processes racing for a row exactly one sees it
+/// change. Candidates lost to another process are skipped and, when the whole
+/// batch was lost, the next candidates are tried, so an empty result means
+/// nothing is due rather than "someone else was faster".
+pub fn claim(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    batch: i64,
+    lease: Duration,
+) -> QueryResult<Vec<OutboxMessage>> {
+    let locked_until = now + lease;
+    loop {
+        let candidates: Vec<i32> = outbox::table
+            .filter(outbox::status.eq(PENDING))
+            .filter(outbox::next_attempt_at.le(now))
+            .filter(
+                outbox::locked_until
+                    .is_null()
+                    .or(outbox::locked_until.lt(now)),
+            )
+            .order((outbox::next_attempt_at, outbox::id))
+            .select(outbox::id)
+            .limit(batch)
+            .load(conn)?;
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut claimed = Vec::with_capacity(candidates.len());
+        for id in candidates {
+            let updated = diesel::update(
+                outbox::table
+                    .filter(outbox::id.eq(id))
+                    .filter(outbox::status.eq(PENDING))
+                    .filter(outbox::next_attempt_at.le(now))
+                    .filter(
+                        outbox::locked_until
+                            .is_null()
+                            .or(outbox::locked_until.lt(now)),
+                    ),
+            )
+            .set(outbox::locked_until.eq(locked_until))
+            .execute(conn)?;
+            if updated == 1 {
+                claimed.push(id);
+            }
+        }
+        if !claimed.is_empty() {
+            return outbox::table
+                .filter(outbox::id.eq_any(&claimed))
+                .order(outbox::id)
+                .select(OutboxMessage::as_select())
+                .load(conn);
+        }
+    }
+}
+
+/// Marks sent and empties `message` (it contains a one-time link that must not stay stored).
+pub fn mark_sent(conn: &mut DbConnection, id: i32, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(SENT),
+            outbox::message.eq(""),
+            outbox::sent_at.eq(now),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records a failed attempt: attempts+1, last_error, locked_until = NULL; next_attempt_at = now + backoff; status 'failed' when permanent or attempts reach MAX_ATTEMPTS (8).
+///
+/// The first retry comes `backoff(0, jitter)` (about 30 s) after the first failure.
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    id: i32,
+    attempts_before: i32,
+    error: &str,
+    permanent: bool,
+    now: NaiveDateTime,
+    jitter: f64,
+) -> QueryResult<()> {
+    let attempts = attempts_before.saturating_add(1);
+    let status = if permanent || attempts >= MAX_ATTEMPTS {
+        FAILED
+    } else {
+        PENDING
+    };
+    let error = truncate(error, MAX_ERROR_LEN);
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(status),
+            outbox::attempts.eq(attempts),
+            outbox::last_error.eq(error),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::next_attempt_at.eq(now + backoff(attempts_before, jitter)),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// How many messages are (pending, sent, failed).
+pub fn counts(conn: &mut DbConnection) -> QueryResult<(i64, i64, i64)> {
+    let rows: Vec<(String, i64)> = outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let of = |status: &str| {
+        rows.iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok((of(PENDING), of(SENT), of(FAILED)))
+}
+
+/// Wait before the next attempt: 30 s · 2^attempts, at most 6 h, times `jitter`.
+///
+/// Jitter (a factor in [0.5, 1.5), drawn by the caller so this stays pure and
+/// testable) spreads out retries of messages that failed together, so a mail
+/// server coming back is not hit by all of them at once.
+pub fn backoff(attempts: i32, jitter: f64) -> Duration {
+    const BASE_SECS: i64 = 30;
+    const CAP_SECS: i64 = 6 * 60 * 60;
+    // 30 · 2^10 already exceeds the cap; clamping the exponent avoids overflow.
+    let exponent = attempts.clamp(0, 10) as u32;
+    let secs = (BASE_SECS << exponent).min(CAP_SECS);
+    let jitter = if jitter.is_finite() {
+        jitter.clamp(0.5, 1.5)
+    } else {
+        1.0
+    };
+    Duration::milliseconds((secs as f64 * 1000.0 * jitter).round() as i64)
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_thirty_seconds() {
+        assert_eq!(backoff(0, 1.0), Duration::seconds(30));
+        assert_eq!(backoff(1, 1.0), Duration::seconds(60));
+        assert_eq!(backoff(2, 1.0), Duration::seconds(120));
+        assert_eq!(backoff(7, 1.0), Duration::seconds(3840));
+    }
+
+    #[test]
+    fn backoff_is_capped_at_six_hours() {
+        assert_eq!(backoff(10, 1.0), Duration::hours(6));
+        assert_eq!(backoff(11, 1.0), Duration::hours(6));
+        assert_eq!(backoff(i32::MAX, 1.0), Duration::hours(6));
+        assert_eq!(backoff(-3, 1.0), Duration::seconds(30));
+    }
+
+    #[test]
+    fn backoff_applies_the_jitter_factor() {
+        assert_eq!(backoff(1, 0.5), Duration::seconds(30));
+        assert_eq!(backoff(1, 1.25), Duration::seconds(75));
+        assert_eq!(backoff(0, 1.499), Duration::milliseconds(44_970));
+        assert_eq!(backoff(20, 1.5), Duration::hours(9));
+        // Out-of-range factors cannot make a retry immediate or endless.
+        assert_eq!(backoff(0, 0.0), Duration::seconds(15));
+        assert_eq!(backoff(0, 100.0), Duration::seconds(45));
+        assert_eq!(backoff(0, f64::NAN), Duration::seconds(30));
+    }
+
+    #[test]
+    fn errors_are_truncated_on_a_character_boundary() {
+        assert_eq!(truncate("abc", 10), "abc");
+        assert_eq!(truncate("aé", 2), "a");
+        assert_eq!(truncate(&"x".repeat(2000), MAX_ERROR_LEN).len(), 1000);
+    }
+}
