@@ -86,17 +86,20 @@ pub fn open_round(
 ) -> anyhow::Result<RoundOutcome> {
     let closes_at = at + Duration::days(survey.open_days as i64);
     let missed = now >= closes_at;
+    // Sent late after downtime: it opens now but keeps its planned close.
+    let opens_at = at.max(now);
     let result = conn.transaction::<_, anyhow::Error, _>(|conn| {
         let new = NewRound {
             survey_id: survey.id,
             question_version: survey.question_version,
             scheduled_for: at.naive_utc(),
-            // Sent late after downtime: it opens now but keeps its planned close.
-            opens_at: at.max(now).naive_utc(),
+            opens_at: opens_at.naive_utc(),
             closes_at: closes_at.naive_utc(),
             reminder_at: survey
                 .reminder_after_days
-                .map(|d| (at + Duration::days(d as i64)).naive_utc())
+                // Counted from the actual opening, so a late round is not
+                // reminded the moment it goes out.
+                .map(|d| (opens_at + Duration::days(d as i64)).naive_utc())
                 .filter(|r| *r < closes_at.naive_utc()),
             reminded: false,
             status: if missed { "skipped" } else { "open" }.into(),

@@ -193,6 +193,7 @@ impl TestApp {
         let at = chrono::DateTime::parse_from_rfc3339(at)
             .unwrap()
             .with_timezone(&chrono::Utc);
+        std::fs::create_dir_all(&self.mail_dir).unwrap();
         let transport = pulse::mail::Transport::Files(self.mail_dir.clone());
         pulse::jobs::tick(&self.state.pool, &self.state.mailing, &transport, at)
             .await
