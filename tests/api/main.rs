@@ -6,6 +6,7 @@ mod errors;
 mod helpers;
 mod import;
 mod people;
+mod scheduling;
 mod schema;
 mod setup;
 mod surveys;
