@@ -9,4 +9,5 @@ mod people;
 mod scheduling;
 mod schema;
 mod setup;
+mod smtp_sink;
 mod surveys;
