@@ -5,6 +5,7 @@ mod cli;
 mod errors;
 mod helpers;
 mod import;
+mod outbox;
 mod people;
 mod scheduling;
 mod schema;
