@@ -4,6 +4,7 @@ pub mod employees;
 pub mod import;
 pub mod login_failures;
 pub mod outbox;
+pub mod reports;
 pub mod rounds;
 pub mod settings;
 pub mod surveys;

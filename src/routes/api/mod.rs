@@ -4,6 +4,7 @@ pub mod auth;
 pub mod employees;
 pub mod health;
 pub mod openapi;
+pub mod reports;
 pub mod responses;
 pub mod surveys;
 pub mod teams;
@@ -35,6 +36,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/surveys/{id}/rounds", web::post().to(surveys::send_round))
                 .route("/surveys/{id}/rounds", web::get().to(surveys::rounds))
                 .route("/responses", web::post().to(responses::submit))
+                .route("/reports/enps", web::get().to(reports::enps))
+                .route("/reports/enps.csv", web::get().to(reports::enps_csv))
+                .route("/reports/enps/teams", web::get().to(reports::enps_teams))
+                .route(
+                    "/reports/enps-turnover",
+                    web::get().to(reports::enps_turnover),
+                )
+                .route("/reports/turnover", web::get().to(reports::turnover_report))
+                .route(
+                    "/reports/turnover.csv",
+                    web::get().to(reports::turnover_csv),
+                )
+                .route("/reports/rounds/{id}", web::get().to(reports::round))
+                .route(
+                    "/reports/rounds/{id}/answers.csv",
+                    web::get().to(reports::round_answers_csv),
+                )
                 .default_service(web::to(crate::routes::not_found)),
         );
 }

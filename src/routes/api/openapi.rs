@@ -1,6 +1,6 @@
 //! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
 
-use crate::routes::api::{auth, employees, health, responses, surveys, teams};
+use crate::routes::api::{auth, employees, health, reports, responses, surveys, teams};
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -15,6 +15,8 @@ use utoipa::{Modify, OpenApi};
         employees::create, employees::list, employees::get, employees::update, employees::import,
         surveys::create, surveys::list, surveys::get, surveys::update, surveys::send_round, surveys::rounds,
         responses::submit,
+        reports::enps, reports::enps_csv, reports::enps_teams, reports::enps_turnover,
+        reports::turnover_report, reports::turnover_csv, reports::round, reports::round_answers_csv,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
     modifiers(&Security),
