@@ -7,6 +7,7 @@ mod helpers;
 mod import;
 mod outbox;
 mod people;
+mod reports;
 mod scheduling;
 mod schema;
 mod setup;
