@@ -10,6 +10,38 @@ const PAGES: &[(&str, &str)] = &[
     ("setup", include_str!("../templates/pages/setup.hbs")),
     ("message", include_str!("../templates/pages/message.hbs")),
     ("answer", include_str!("../templates/pages/answer.hbs")),
+    ("logout", include_str!("../templates/pages/logout.hbs")),
+    (
+        "field",
+        include_str!("../templates/pages/partials/field.hbs"),
+    ),
+    (
+        "team_branch",
+        include_str!("../templates/pages/partials/team_branch.hbs"),
+    ),
+    ("people", include_str!("../templates/pages/people.hbs")),
+    ("person", include_str!("../templates/pages/person.hbs")),
+    (
+        "people_import",
+        include_str!("../templates/pages/people_import.hbs"),
+    ),
+    ("teams", include_str!("../templates/pages/teams.hbs")),
+    ("team", include_str!("../templates/pages/team.hbs")),
+    ("surveys", include_str!("../templates/pages/surveys.hbs")),
+    (
+        "survey_new",
+        include_str!("../templates/pages/survey_new.hbs"),
+    ),
+    ("survey", include_str!("../templates/pages/survey.hbs")),
+    ("round", include_str!("../templates/pages/round.hbs")),
+    (
+        "report_enps",
+        include_str!("../templates/pages/report_enps.hbs"),
+    ),
+    (
+        "report_turnover",
+        include_str!("../templates/pages/report_turnover.hbs"),
+    ),
 ];
 
 pub fn registry() -> anyhow::Result<Handlebars<'static>> {

@@ -19,6 +19,8 @@ pub struct Claims {
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Derived from the secret, so page tags can never pass for a JWT signature.
+    tags: ring::hmac::Key,
 }
 
 impl JwtKeys {
@@ -26,7 +28,24 @@ impl JwtKeys {
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            tags: {
+                let root = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+                let derived = ring::hmac::sign(&root, b"pulse page tags v1");
+                ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref())
+            },
         }
+    }
+
+    /// A keyed tag of `data` for one `purpose` (the CSRF token of a session,
+    /// the signature of a flash message), hex-encoded.
+    pub fn tag(&self, purpose: &str, data: &str) -> String {
+        hex::encode(ring::hmac::sign(&self.tags, &tag_input(purpose, data)))
+    }
+
+    /// Whether `tag` is `tag(purpose, data)`, compared in constant time.
+    pub fn check_tag(&self, purpose: &str, data: &str, tag: &str) -> bool {
+        hex::decode(tag)
+            .is_ok_and(|t| ring::hmac::verify(&self.tags, &tag_input(purpose, data), &t).is_ok())
     }
 
     pub fn issue(&self, employee_id: i32, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
@@ -56,6 +75,10 @@ impl JwtKeys {
     }
 }
 
+fn tag_input(purpose: &str, data: &str) -> Vec<u8> {
+    [purpose.as_bytes(), b"\0", data.as_bytes()].concat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +93,17 @@ mod tests {
         assert_eq!(JwtKeys::new(b"secret two").verify(&token), None);
         let (old, _) = keys.issue(42, Utc::now() - Duration::hours(9));
         assert_eq!(keys.verify(&old), None);
+    }
+
+    #[test]
+    fn tags_depend_on_key_purpose_and_data() {
+        let keys = JwtKeys::new(b"secret one");
+        let t = keys.tag("csrf", "session");
+        assert!(keys.check_tag("csrf", "session", &t));
+        assert!(!keys.check_tag("flash", "session", &t));
+        assert!(!keys.check_tag("csrf", "other session", &t));
+        assert!(!JwtKeys::new(b"secret two").check_tag("csrf", "session", &t));
+        assert!(!keys.check_tag("csrf", "session", "not hex"));
     }
 
     #[test]

@@ -96,6 +96,16 @@ pub fn for_survey(
     Ok((rows, total))
 }
 
+/// The latest rounds that went out, of every survey, newest first.
+pub fn recent(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<Round>> {
+    rounds::table
+        .filter(rounds::status.ne("skipped"))
+        .order((rounds::scheduled_for.desc(), rounds::id.desc()))
+        .limit(limit)
+        .select(Round::as_select())
+        .load(conn)
+}
+
 pub fn set_invited(conn: &mut DbConnection, id: i32, invited: i32) -> QueryResult<()> {
     diesel::update(rounds::table.find(id))
         .set(rounds::invited.eq(invited))

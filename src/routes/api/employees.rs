@@ -265,7 +265,12 @@ pub async fn create(
     _admin: Admin,
     body: web::Json<EmployeeInput>,
 ) -> AppResult<HttpResponse> {
-    let input = body.into_inner();
+    let employee = create_employee(&state, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(EmployeeOut::from(employee)))
+}
+
+/// Creates an employee from checked input: the API and the people page.
+pub(crate) async fn create_employee(state: &AppState, input: EmployeeInput) -> AppResult<Employee> {
     let hash = hash_password(&input).await?;
     let employee = state
         .db(move |conn| {
@@ -300,7 +305,7 @@ pub async fn create(
             })
         })
         .await?;
-    Ok(HttpResponse::Created().json(EmployeeOut::from(employee)))
+    Ok(employee)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -380,7 +385,16 @@ pub async fn update(
     id: web::Path<i32>,
     body: web::Json<EmployeeInput>,
 ) -> AppResult<HttpResponse> {
-    let (id, input) = (id.into_inner(), body.into_inner());
+    let employee = update_employee(&state, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(EmployeeOut::from(employee)))
+}
+
+/// Changes an employee: the API and the people page.
+pub(crate) async fn update_employee(
+    state: &AppState,
+    id: i32,
+    input: EmployeeInput,
+) -> AppResult<Employee> {
     let hash = hash_password(&input).await?;
     let employee = state
         .db(move |conn| {
@@ -397,7 +411,7 @@ pub async fn update(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(EmployeeOut::from(employee)))
+    Ok(employee)
 }
 
 #[utoipa::path(post, path = "/api/v1/employees/import", tag = "people",
@@ -411,14 +425,22 @@ pub async fn import(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let body = read_body(payload, crate::routes::CSV_LIMIT).await?;
+    let summary = import_csv(&state, body.freeze()).await?;
+    Ok(HttpResponse::Ok().json(summary))
+}
+
+/// Imports a CSV file of people, all or nothing: the API and the import page.
+pub(crate) async fn import_csv(
+    state: &AppState,
+    body: web::Bytes,
+) -> AppResult<crate::repo::import::ImportSummary> {
     let today = chrono::Utc::now().date_naive();
-    let summary = state
+    state
         .db(move |conn| {
             let rows = crate::domain::people_csv::parse(&body).map_err(AppError::InvalidCsv)?;
             repo::import::apply(conn, &rows, today, &mut |_, _| {}).map_err(Into::into)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(summary))
+        .await
 }
 
 /// Reads a raw body up to `limit` bytes, answering 413 in the API's own error shape.

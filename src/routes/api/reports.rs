@@ -50,7 +50,7 @@ pub struct EnpsReport {
     pub points: Vec<EnpsPoint>,
 }
 
-fn window(from: Option<&str>, to: Option<&str>) -> AppResult<(NaiveDate, NaiveDate)> {
+pub(crate) fn window(from: Option<&str>, to: Option<&str>) -> AppResult<(NaiveDate, NaiveDate)> {
     let mut fields = BTreeMap::new();
     let to = match to {
         Some(t) => parse_date(t)
@@ -76,11 +76,11 @@ fn window(from: Option<&str>, to: Option<&str>) -> AppResult<(NaiveDate, NaiveDa
 
 /// Loads what every eNPS report needs, after the access check.
 pub(crate) struct EnpsData {
-    counters: Vec<Counter>,
-    edges: Vec<(i32, Option<i32>)>,
-    names: BTreeMap<i32, String>,
-    scope: Scope,
-    scale: Option<String>,
+    pub(crate) counters: Vec<Counter>,
+    pub(crate) edges: Vec<(i32, Option<i32>)>,
+    pub(crate) names: BTreeMap<i32, String>,
+    pub(crate) scope: Scope,
+    pub(crate) scale: Option<String>,
 }
 
 /// What a report shows: one group's figures, or a list of the caller's teams.
@@ -90,7 +90,7 @@ pub(crate) enum Listing {
     Teams,
 }
 
-async fn enps_data(
+pub(crate) async fn enps_data(
     state: &AppState,
     caller: Caller,
     p: &EnpsParams,
@@ -130,7 +130,9 @@ pub(crate) fn load_enps(
         repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
     }
     let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let end = (to + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default();
+    let end = (to + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
     let mut counters = repo::reports::counters(conn, p.survey_id, start, end)?;
     let scales: BTreeSet<String> = counters.iter().map(|c| c.scale.clone()).collect();
     // A 0–10 and a 1–10 survey are never mixed in one figure silently.
@@ -191,7 +193,7 @@ pub(crate) fn enps_points(d: &EnpsData, team_id: Option<i32>, by: GroupBy) -> Ve
         .collect()
 }
 
-fn group_by(raw: Option<&str>) -> AppResult<GroupBy> {
+pub(crate) fn group_by(raw: Option<&str>) -> AppResult<GroupBy> {
     GroupBy::parse(raw.unwrap_or("month")).map_err(|e| AppError::field("group_by", e))
 }
 
@@ -332,7 +334,7 @@ pub struct TurnoverReport {
     pub periods: Vec<TurnoverPeriod>,
 }
 
-fn grouping(raw: Option<&str>) -> AppResult<Grouping> {
+pub(crate) fn grouping(raw: Option<&str>) -> AppResult<Grouping> {
     match raw.unwrap_or("month") {
         "month" => Ok(Grouping::Month),
         "quarter" => Ok(Grouping::Quarter),
@@ -349,10 +351,10 @@ pub(crate) struct PeopleData {
     people: Vec<crate::domain::report::PersonDates>,
     memberships: Vec<crate::domain::report::Membership>,
     edges: Vec<(i32, Option<i32>)>,
-    names: BTreeMap<i32, String>,
+    pub(crate) names: BTreeMap<i32, String>,
 }
 
-async fn people_data(
+pub(crate) async fn people_data(
     state: &AppState,
     caller: Caller,
     team_id: Option<i32>,
@@ -450,8 +452,18 @@ pub async fn enps_turnover(
 ) -> AppResult<HttpResponse> {
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
     let d = enps_data(&state, caller.clone(), &q, from, to, Listing::Teams).await?;
-    let report = teams_report(&d, from, to);
     let people = people_data(&state, caller, q.team_id, Listing::Teams).await?;
+    Ok(HttpResponse::Ok().json(enps_beside_turnover(&d, &people, from, to)))
+}
+
+/// Each team's eNPS beside its turnover over one window, and their correlation.
+pub(crate) fn enps_beside_turnover(
+    d: &EnpsData,
+    people: &PeopleData,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> EnpsTurnoverReport {
+    let report = teams_report(d, from, to);
     let teams: Vec<TeamEnpsTurnover> = report
         .teams
         .into_iter()
@@ -475,12 +487,12 @@ pub async fn enps_turnover(
         .iter()
         .filter_map(|t| Some((f64::from(t.enps?), t.turnover_rate?)))
         .collect();
-    Ok(HttpResponse::Ok().json(EnpsTurnoverReport {
+    EnpsTurnoverReport {
         from,
         to,
         correlation: correlation(&pairs).map(|c| (c * 1000.0).round() / 1000.0),
         teams,
-    }))
+    }
 }
 
 /// Spreadsheets run a cell that starts with = + - @ as a formula; a leading
@@ -682,14 +694,17 @@ pub struct RoundReport {
     pub questions: Vec<QuestionResult>,
 }
 
-struct RoundData {
-    round: repo::rounds::Round,
-    shown: Shown,
+pub(crate) struct RoundData {
+    pub(crate) round: repo::rounds::Round,
+    pub(crate) shown: Shown,
+    /// When hidden: because the group itself is too small (true), or to
+    /// protect a smaller group from subtraction (false).
+    pub(crate) too_few: bool,
     questions: Vec<repo::surveys::QuestionRow>,
     answers: Vec<repo::reports::AnswerRow>,
 }
 
-async fn round_data(
+pub(crate) async fn round_data(
     state: &AppState,
     caller: Caller,
     round_id: i32,
@@ -706,8 +721,13 @@ async fn round_data(
             }
             let counters = repo::reports::round_counters(conn, round_id)?;
             let refs: Vec<&Counter> = counters.iter().collect();
-            let sums = tree_sums(&refs, &edges, round.min_group_size.max(3) as u32);
+            let min = round.min_group_size.max(3) as u32;
+            let sums = tree_sums(&refs, &edges, min);
             let shown = sums.shown(team_id.unwrap_or(COMPANY));
+            let too_few = sums
+                .totals
+                .get(&team_id.unwrap_or(COMPANY))
+                .is_none_or(|t| t.responses < min);
             let (questions, answers) = match shown {
                 Shown::Suppressed { .. } => (vec![], vec![]),
                 Shown::Figures(_) => {
@@ -722,6 +742,7 @@ async fn round_data(
             Ok(RoundData {
                 round,
                 shown,
+                too_few,
                 questions,
                 answers,
             })
@@ -729,7 +750,7 @@ async fn round_data(
         .await
 }
 
-fn question_results(d: &RoundData) -> Vec<QuestionResult> {
+pub(crate) fn question_results(d: &RoundData) -> Vec<QuestionResult> {
     let respondents = match &d.shown {
         Shown::Figures(f) => f.responses,
         Shown::Suppressed { .. } => return vec![],

@@ -79,7 +79,7 @@ pub struct SurveyOut {
     pub upcoming: Vec<DateTime<Utc>>,
 }
 
-fn survey_out(conn: &mut DbConnection, s: Survey) -> AppResult<SurveyOut> {
+pub(crate) fn survey_out(conn: &mut DbConnection, s: Survey) -> AppResult<SurveyOut> {
     let questions = repo::surveys::questions(conn, s.id, s.question_version)?
         .into_iter()
         .map(|q| {
@@ -158,70 +158,76 @@ pub async fn create(
     let input = body.into_inner();
     let now = Utc::now();
     let out = state
-        .db(move |conn| {
-            let mut fields = BTreeMap::new();
-            let title = parse_title(input.title.as_deref(), &mut fields);
-            let intro = parse_intro(input.intro.as_deref(), &mut fields);
-            let questions = parse_questions(&input.questions, &mut fields);
-            let scale = EnpsScale::parse(input.enps_scale.as_deref().unwrap_or("1-10"))
-                .map_err(|e| fields.insert("enps_scale".into(), e))
-                .ok();
-            let schedule = match &input.schedule {
-                Some(s) => parse_schedule(s, &mut fields),
-                None => {
-                    fields.insert(
-                        "schedule".into(),
-                        "is required: cadence, starts_on, send_time, timezone, open_days".into(),
-                    );
-                    None
-                }
-            };
-            let min_group_size = parse_min_group_size(input.min_group_size)
-                .map_err(|e| fields.insert("min_group_size".into(), e))
-                .ok();
-            let team_ids = input.audience.map(|a| a.team_ids).unwrap_or_default();
-            for t in &team_ids {
-                if repo::teams::find(conn, *t)?.is_none() {
-                    fields.insert("audience.team_ids".into(), format!("there is no team {t}"));
-                }
-            }
-            let (Some(title), Some(scale), Some(schedule), Some(min_group_size), true) =
-                (title, scale, schedule, min_group_size, fields.is_empty())
-            else {
-                return Err(AppError::fields(fields));
-            };
-            conn.transaction(|conn| {
-                let s = &schedule.schedule;
-                let id = repo::surveys::insert(
-                    conn,
-                    &NewSurvey {
-                        title,
-                        intro,
-                        enps_scale: scale.as_str().into(),
-                        cadence: s.cadence.as_str().into(),
-                        starts_on: s.starts_on,
-                        send_time: s.send_time.format("%H:%M").to_string(),
-                        timezone: s.timezone.name().into(),
-                        open_days: schedule.open_days,
-                        reminder_after_days: schedule.reminder_after_days,
-                        min_group_size,
-                        status: "active".into(),
-                        question_version: 1,
-                        // Occurrences before the survey existed are not due.
-                        scheduled_until: now.naive_utc(),
-                        created_at: now.naive_utc(),
-                        updated_at: now.naive_utc(),
-                    },
-                )?;
-                repo::surveys::insert_questions(conn, id, 1, &questions)?;
-                repo::surveys::set_audience(conn, id, &team_ids)?;
-                let survey =
-                    repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
-                survey_out(conn, survey)
-            })
-        })
+        .db(move |conn| create_survey(conn, input, now))
         .await?;
     Ok(HttpResponse::Created().json(out))
+}
+
+/// Checks and stores a new survey, naming every bad field: the API and the builder page.
+pub(crate) fn create_survey(
+    conn: &mut DbConnection,
+    input: SurveyInput,
+    now: DateTime<Utc>,
+) -> AppResult<SurveyOut> {
+    let mut fields = BTreeMap::new();
+    let title = parse_title(input.title.as_deref(), &mut fields);
+    let intro = parse_intro(input.intro.as_deref(), &mut fields);
+    let questions = parse_questions(&input.questions, &mut fields);
+    let scale = EnpsScale::parse(input.enps_scale.as_deref().unwrap_or("1-10"))
+        .map_err(|e| fields.insert("enps_scale".into(), e))
+        .ok();
+    let schedule = match &input.schedule {
+        Some(s) => parse_schedule(s, &mut fields),
+        None => {
+            fields.insert(
+                "schedule".into(),
+                "is required: cadence, starts_on, send_time, timezone, open_days".into(),
+            );
+            None
+        }
+    };
+    let min_group_size = parse_min_group_size(input.min_group_size)
+        .map_err(|e| fields.insert("min_group_size".into(), e))
+        .ok();
+    let team_ids = input.audience.map(|a| a.team_ids).unwrap_or_default();
+    for t in &team_ids {
+        if repo::teams::find(conn, *t)?.is_none() {
+            fields.insert("audience.team_ids".into(), format!("there is no team {t}"));
+        }
+    }
+    let (Some(title), Some(scale), Some(schedule), Some(min_group_size), true) =
+        (title, scale, schedule, min_group_size, fields.is_empty())
+    else {
+        return Err(AppError::fields(fields));
+    };
+    conn.transaction(|conn| {
+        let s = &schedule.schedule;
+        let id = repo::surveys::insert(
+            conn,
+            &NewSurvey {
+                title,
+                intro,
+                enps_scale: scale.as_str().into(),
+                cadence: s.cadence.as_str().into(),
+                starts_on: s.starts_on,
+                send_time: s.send_time.format("%H:%M").to_string(),
+                timezone: s.timezone.name().into(),
+                open_days: schedule.open_days,
+                reminder_after_days: schedule.reminder_after_days,
+                min_group_size,
+                status: "active".into(),
+                question_version: 1,
+                // Occurrences before the survey existed are not due.
+                scheduled_until: now.naive_utc(),
+                created_at: now.naive_utc(),
+                updated_at: now.naive_utc(),
+            },
+        )?;
+        repo::surveys::insert_questions(conn, id, 1, &questions)?;
+        repo::surveys::set_audience(conn, id, &team_ids)?;
+        let survey = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+        survey_out(conn, survey)
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/surveys", tag = "surveys", params(Paging),
@@ -276,66 +282,72 @@ pub async fn update(
     let (id, patch) = (id.into_inner(), body.into_inner());
     let now = Utc::now();
     let out = state
-        .db(move |conn| {
-            conn.transaction(|conn| {
-                let s =
-                    repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
-                if s.status == "archived" {
-                    return Err(AppError::Conflict {
-                        code: "archived",
-                        message: "an archived survey cannot change".into(),
-                    });
-                }
-                let mut fields = BTreeMap::new();
-                let mut c = SurveyChanges {
-                    updated_at: Some(now.naive_utc()),
-                    ..Default::default()
-                };
-                if let Some(status) = &patch.status {
-                    match status.as_str() {
-                        "active" | "paused" | "archived" => c.status = Some(status.clone()),
-                        other => drop(fields.insert(
-                            "status".into(),
-                            format!("`{other}` is not a status: use active, paused or archived"),
-                        )),
-                    }
-                }
-                if patch.title.is_some() {
-                    c.title = parse_title(patch.title.as_deref(), &mut fields);
-                }
-                if patch.intro.is_some() {
-                    c.intro = Some(parse_intro(patch.intro.as_deref(), &mut fields));
-                }
-                if let Some(m) = patch.min_group_size {
-                    c.min_group_size = parse_min_group_size(Some(m))
-                        .map_err(|e| fields.insert("min_group_size".into(), e))
-                        .ok();
-                }
-                let questions = patch
-                    .questions
-                    .as_ref()
-                    .map(|q| parse_questions(q, &mut fields));
-                if !fields.is_empty() {
-                    return Err(AppError::fields(fields));
-                }
-                if let Some(qs) = questions {
-                    // Rounds already sent keep the version they were sent with.
-                    let version = s.question_version + 1;
-                    repo::surveys::insert_questions(conn, id, version, &qs)?;
-                    c.question_version = Some(version);
-                }
-                repo::surveys::update(conn, id, &c)?;
-                // Resuming does not send, or record as skipped, what fell due while paused.
-                if s.status == "paused" && c.status.as_deref() == Some("active") {
-                    repo::surveys::advance_scheduled_until(conn, id, now.naive_utc())?;
-                }
-                let s =
-                    repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
-                survey_out(conn, s)
-            })
-        })
+        .db(move |conn| update_survey(conn, id, patch, now))
         .await?;
     Ok(HttpResponse::Ok().json(out))
+}
+
+/// Pauses, resumes, archives or edits a survey: the API and the survey page.
+pub(crate) fn update_survey(
+    conn: &mut DbConnection,
+    id: i32,
+    patch: SurveyPatch,
+    now: DateTime<Utc>,
+) -> AppResult<SurveyOut> {
+    conn.transaction(|conn| {
+        let s = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+        if s.status == "archived" {
+            return Err(AppError::Conflict {
+                code: "archived",
+                message: "an archived survey cannot change".into(),
+            });
+        }
+        let mut fields = BTreeMap::new();
+        let mut c = SurveyChanges {
+            updated_at: Some(now.naive_utc()),
+            ..Default::default()
+        };
+        if let Some(status) = &patch.status {
+            match status.as_str() {
+                "active" | "paused" | "archived" => c.status = Some(status.clone()),
+                other => drop(fields.insert(
+                    "status".into(),
+                    format!("`{other}` is not a status: use active, paused or archived"),
+                )),
+            }
+        }
+        if patch.title.is_some() {
+            c.title = parse_title(patch.title.as_deref(), &mut fields);
+        }
+        if patch.intro.is_some() {
+            c.intro = Some(parse_intro(patch.intro.as_deref(), &mut fields));
+        }
+        if let Some(m) = patch.min_group_size {
+            c.min_group_size = parse_min_group_size(Some(m))
+                .map_err(|e| fields.insert("min_group_size".into(), e))
+                .ok();
+        }
+        let questions = patch
+            .questions
+            .as_ref()
+            .map(|q| parse_questions(q, &mut fields));
+        if !fields.is_empty() {
+            return Err(AppError::fields(fields));
+        }
+        if let Some(qs) = questions {
+            // Rounds already sent keep the version they were sent with.
+            let version = s.question_version + 1;
+            repo::surveys::insert_questions(conn, id, version, &qs)?;
+            c.question_version = Some(version);
+        }
+        repo::surveys::update(conn, id, &c)?;
+        // Resuming does not send, or record as skipped, what fell due while paused.
+        if s.status == "paused" && c.status.as_deref() == Some("active") {
+            repo::surveys::advance_scheduled_until(conn, id, now.naive_utc())?;
+        }
+        let s = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+        survey_out(conn, s)
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/surveys/{id}/rounds", tag = "surveys",
@@ -350,26 +362,34 @@ pub async fn send_round(
     let mailing = state.mailing.clone();
     let now = Utc::now().trunc_subsecs(0);
     let round = state
-        .db(move |conn| {
-            let s = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
-            if s.status == "archived" {
-                return Err(AppError::Conflict {
-                    code: "archived",
-                    message: "an archived survey sends no rounds".into(),
-                });
-            }
-            match scheduler::open_round(conn, &s, now, now, &mailing)? {
-                RoundOutcome::Sent { round_id, .. } | RoundOutcome::Skipped { round_id } => {
-                    repo::rounds::find(conn, round_id)?.ok_or_else(|| AppError::not_found("round"))
-                }
-                RoundOutcome::AlreadyThere => Err(AppError::Conflict {
-                    code: "round_exists",
-                    message: "a round of this survey was sent this very second".into(),
-                }),
-            }
-        })
+        .db(move |conn| send_round_now(conn, id, now, &mailing))
         .await?;
     Ok(HttpResponse::Created().json(round))
+}
+
+/// Sends a round of a survey now, outside its schedule: the API and the survey page.
+pub(crate) fn send_round_now(
+    conn: &mut DbConnection,
+    id: i32,
+    now: DateTime<Utc>,
+    mailing: &crate::jobs::Mailing,
+) -> AppResult<repo::rounds::Round> {
+    let s = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+    if s.status == "archived" {
+        return Err(AppError::Conflict {
+            code: "archived",
+            message: "an archived survey sends no rounds".into(),
+        });
+    }
+    match scheduler::open_round(conn, &s, now, now, &mailing)? {
+        RoundOutcome::Sent { round_id, .. } | RoundOutcome::Skipped { round_id } => {
+            repo::rounds::find(conn, round_id)?.ok_or_else(|| AppError::not_found("round"))
+        }
+        RoundOutcome::AlreadyThere => Err(AppError::Conflict {
+            code: "round_exists",
+            message: "a round of this survey was sent this very second".into(),
+        }),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/surveys/{id}/rounds", tag = "surveys", params(Paging),

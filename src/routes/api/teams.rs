@@ -118,8 +118,13 @@ pub async fn create(
     _admin: Admin,
     body: web::Json<TeamInput>,
 ) -> AppResult<HttpResponse> {
-    let input = body.into_inner();
-    let team = state
+    let team = create_team(&state, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(team))
+}
+
+/// Creates a team: the API and the teams page.
+pub(crate) async fn create_team(state: &AppState, input: TeamInput) -> AppResult<Team> {
+    state
         .db(move |conn| {
             conn.transaction(|conn| {
                 let changes = check(conn, &input, None)?;
@@ -135,8 +140,7 @@ pub async fn create(
                 repo::teams::find(conn, id)?.ok_or_else(|| AppError::not_found("team"))
             })
         })
-        .await?;
-    Ok(HttpResponse::Created().json(team))
+        .await
 }
 
 #[utoipa::path(get, path = "/api/v1/teams", tag = "people", params(Paging),
@@ -192,8 +196,13 @@ pub async fn update(
     id: web::Path<i32>,
     body: web::Json<TeamInput>,
 ) -> AppResult<HttpResponse> {
-    let (id, input) = (id.into_inner(), body.into_inner());
-    let team = state
+    let team = update_team(&state, id.into_inner(), body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(team))
+}
+
+/// Changes a team: the API and the teams page.
+pub(crate) async fn update_team(state: &AppState, id: i32, input: TeamInput) -> AppResult<Team> {
+    state
         .db(move |conn| {
             conn.transaction(|conn| {
                 let existing =
@@ -204,6 +213,5 @@ pub async fn update(
                 repo::teams::find(conn, id)?.ok_or_else(|| AppError::not_found("team"))
             })
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(team))
+        .await
 }

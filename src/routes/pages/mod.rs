@@ -1,25 +1,38 @@
 //! Server-rendered pages: sign-in, first-run setup and the dashboard.
 
 pub mod answer;
+pub mod charts;
+pub mod dashboard;
+pub mod people;
+pub mod reports;
+pub mod rounds;
 pub mod session;
 pub mod setup;
+pub mod surveys;
+pub mod teams;
+pub mod ui;
 
-use crate::auth::Caller;
 use crate::startup::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
+    cfg.route("/", web::get().to(dashboard::home))
         .route("/login", web::get().to(session::login_form))
         .route("/login", web::post().to(session::login))
-        .route("/logout", web::get().to(session::logout))
+        .route("/logout", web::get().to(session::logout_confirm))
         .route("/logout", web::post().to(session::logout))
         .route("/setup", web::get().to(setup::form))
         .route("/setup", web::post().to(setup::submit))
         .route("/s/{token}", web::get().to(answer::form))
-        .route("/s/{token}", web::post().to(answer::submit));
+        .route("/s/{token}", web::post().to(answer::submit))
+        .route("/static/pulse.css", web::get().to(ui::stylesheet))
+        .configure(people::configure)
+        .configure(teams::configure)
+        .configure(surveys::configure)
+        .configure(rounds::configure)
+        .configure(reports::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and
@@ -33,6 +46,8 @@ pub fn render(
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return HttpResponse::InternalServerError().body("Pulse is not configured");
     };
+    let mut data = data;
+    ui::layout_defaults(&mut data);
     match state.templates.render(template, &data) {
         Ok(html) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
@@ -66,20 +81,4 @@ pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))
         .finish()
-}
-
-fn user_json(c: &Caller) -> serde_json::Value {
-    json!({ "id": c.id, "name": c.name, "email": c.email, "role": c.role.as_str() })
-}
-
-async fn home(req: HttpRequest, caller: Option<Caller>) -> HttpResponse {
-    match caller {
-        None => redirect("/login"),
-        Some(c) => render(
-            &req,
-            StatusCode::OK,
-            "home",
-            json!({ "title": "Dashboard", "user": user_json(&c) }),
-        ),
-    }
 }

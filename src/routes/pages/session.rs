@@ -3,6 +3,7 @@
 use crate::auth::caller::same_origin;
 use crate::auth::session::{self, client_ip};
 use crate::error::AppError;
+use crate::routes::pages::ui::{safe_next, FormData, PageResult, Session};
 use crate::routes::pages::{redirect, render};
 use crate::startup::AppState;
 use actix_web::http::StatusCode;
@@ -14,14 +15,22 @@ use serde_json::json;
 pub struct LoginForm {
     email: String,
     password: String,
+    /// The page to return to after signing in.
+    next: Option<String>,
 }
 
-pub async fn login_form(req: HttpRequest) -> HttpResponse {
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+pub async fn login_form(req: HttpRequest, q: web::Query<Next>) -> HttpResponse {
+    let next = safe_next(q.next.as_deref());
     render(
         &req,
         StatusCode::OK,
         "login",
-        json!({ "title": "Sign in", "email": "", "error": null, "user": null }),
+        json!({ "title": "Sign in", "email": "", "error": null, "user": null, "next": next }),
     )
 }
 
@@ -35,7 +44,8 @@ pub async fn login(
             &req,
             status,
             "login",
-            json!({ "title": "Sign in", "email": form.email, "error": error, "user": null }),
+            json!({ "title": "Sign in", "email": form.email, "error": error, "user": null,
+                    "next": safe_next(form.next.as_deref()) }),
         )
     };
     if !same_origin(&req, &state.settings.base_url) {
@@ -46,7 +56,7 @@ pub async fn login(
     }
     match session::sign_in(&state, &form.email, &form.password, &client_ip(&req)).await {
         Ok(signed) => {
-            let mut res = redirect("/");
+            let mut res = redirect(safe_next(form.next.as_deref()));
             let _ = res.add_cookie(&session::session_cookie(&state, &signed.token));
             res
         }
@@ -64,8 +74,29 @@ pub async fn login(
     }
 }
 
-pub async fn logout(state: web::Data<AppState>) -> HttpResponse {
+/// GET only asks: a link or an image on another site must not sign anyone out.
+pub async fn logout_confirm(req: HttpRequest, session: Session) -> PageResult {
+    let user = session.require(&req)?;
+    Ok(user.page(
+        &req,
+        "logout",
+        json!({ "title": "Sign out", "narrow": true }),
+    ))
+}
+
+/// Signs out: a signed-in session must send its form token; an expired one
+/// is simply cleared.
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    session: Session,
+    form: Option<FormData>,
+) -> PageResult {
+    if !session.is_signed_out() {
+        let user = session.require(&req)?;
+        user.check_csrf(&req, &form.unwrap_or(FormData(vec![])))?;
+    }
     let mut res = redirect("/login");
     let _ = res.add_removal_cookie(&session::expired_cookie(&state));
-    res
+    Ok(res)
 }

@@ -1,0 +1,3 @@
+//! stub
+
+pub fn configure(_cfg: &mut actix_web::web::ServiceConfig) {}
