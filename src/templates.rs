@@ -12,6 +12,14 @@ const PAGES: &[(&str, &str)] = &[
     ("answer", include_str!("../templates/pages/answer.hbs")),
     ("logout", include_str!("../templates/pages/logout.hbs")),
     (
+        "report_tabs",
+        include_str!("../templates/pages/partials/report_tabs.hbs"),
+    ),
+    (
+        "trend_table",
+        include_str!("../templates/pages/partials/trend_table.hbs"),
+    ),
+    (
         "field",
         include_str!("../templates/pages/partials/field.hbs"),
     ),

@@ -1,9 +1,177 @@
-//! stub
-use crate::routes::pages::ui::{PageResult, Session};
-use actix_web::HttpRequest;
-use serde_json::json;
+//! /: the dashboard of the signed-in role. HR: the company's eNPS trend and
+//! participation, what goes out next, the latest rounds. Lead: each led team's
+//! trend and the latest round. Member: their 1:1s.
 
-pub async fn home(req: HttpRequest, session: Session) -> PageResult {
+use crate::domain::people::Role;
+use crate::domain::report::Shown;
+use crate::repo;
+use crate::routes::api::reports::round_data;
+use crate::routes::api::surveys::survey_out;
+use crate::routes::pages::reports::recent_trend;
+use crate::routes::pages::rounds::enps_text;
+use crate::routes::pages::ui::{local_time, percent, OrPage, PageResult, Session, User};
+use crate::startup::AppState;
+use actix_web::{web, HttpRequest};
+use serde_json::{json, Value};
+
+pub async fn home(req: HttpRequest, session: Session, state: web::Data<AppState>) -> PageResult {
     let user = session.require(&req)?;
-    Ok(user.page(&req, "home", json!({"title": "Dashboard"})))
+    match user.caller.role {
+        Role::Admin => hr(&req, &user, &state).await,
+        Role::Lead => lead(&req, &user, &state).await,
+        Role::Member => Ok(user.page(
+            &req,
+            "home",
+            json!({ "title": "Dashboard", "member": true, "hr": null, "lead": null }),
+        )),
+    }
+}
+
+fn tz(name: &str) -> chrono_tz::Tz {
+    name.parse().unwrap_or(chrono_tz::UTC)
+}
+
+fn trend_json(t: Option<(String, String, Vec<Value>)>) -> Value {
+    match t {
+        Some((trend, participation, rows)) => {
+            json!({"trend": trend, "participation": participation, "rows": rows})
+        }
+        None => Value::Null,
+    }
+}
+
+async fn hr(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
+    let now = chrono::Utc::now();
+    let (headcount, upcoming, recent) = state
+        .db(move |conn| {
+            let headcount = repo::employees::employed_on(conn, now.date_naive())?.len();
+            let mut upcoming = vec![];
+            for s in repo::surveys::active(conn)? {
+                let out = survey_out(conn, s)?;
+                if let Some(at) = out.next_round_at {
+                    upcoming.push((at, out.id, out.title, out.schedule.timezone));
+                }
+            }
+            upcoming.sort();
+            let mut recent = vec![];
+            for r in repo::rounds::recent(conn, 6)? {
+                let s = repo::surveys::find(conn, r.survey_id)?;
+                recent.push((r, s));
+            }
+            Ok((headcount, upcoming, recent))
+        })
+        .await
+        .or_page(req, user)?;
+    let trend = recent_trend(state, user, None).await.or_page(req, user)?;
+    let upcoming: Vec<Value> = upcoming
+        .into_iter()
+        .take(5)
+        .map(|(at, id, title, zone)| {
+            json!({"id": id, "title": title, "when": local_time(at, tz(&zone)), "timezone": zone})
+        })
+        .collect();
+    let recent: Vec<Value> = recent
+        .iter()
+        .map(|(r, s)| {
+            let zone = s
+                .as_ref()
+                .map(|s| tz(&s.timezone))
+                .unwrap_or(chrono_tz::UTC);
+            let pct =
+                (r.invited > 0).then(|| f64::from(r.responded) * 100.0 / f64::from(r.invited));
+            json!({
+                "id": r.id,
+                "title": s.as_ref().map(|s| s.title.clone()).unwrap_or_default(),
+                "when": local_time(r.opens_at.and_utc(), zone),
+                "status": r.status,
+                "responded": r.responded, "invited": r.invited,
+                "percent": percent(pct), "width": pct.unwrap_or(0.0).round() as i64,
+            })
+        })
+        .collect();
+    let last_participation = recent
+        .first()
+        .map(|r| r["percent"].clone())
+        .unwrap_or(json!("–"));
+    Ok(user.page(
+        req,
+        "home",
+        json!({
+            "title": "Dashboard",
+            "member": false,
+            "lead": null,
+            "hr": {
+                "headcount": headcount,
+                "active_surveys": upcoming.len(),
+                "last_participation": last_participation,
+                "company": trend_json(trend),
+                "upcoming": upcoming,
+                "recent": recent,
+            },
+        }),
+    ))
+}
+
+async fn lead(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
+    let me = user.caller.id;
+    let (teams, latest) = state
+        .db(move |conn| {
+            let led = repo::teams::led_by(conn, me)?;
+            let mut teams = vec![];
+            for id in led {
+                if let Some(t) = repo::teams::find(conn, id)? {
+                    teams.push(t);
+                }
+            }
+            teams.sort_by_key(|t| t.name.to_lowercase());
+            let latest = match repo::rounds::recent(conn, 1)?.into_iter().next() {
+                Some(r) => {
+                    let s = repo::surveys::find(conn, r.survey_id)?;
+                    Some((r, s))
+                }
+                None => None,
+            };
+            Ok((teams, latest))
+        })
+        .await
+        .or_page(req, user)?;
+    let mut cards = vec![];
+    for t in &teams {
+        let trend = recent_trend(state, user, Some(t.id))
+            .await
+            .or_page(req, user)?;
+        let last = match &latest {
+            Some((r, s)) => {
+                let d = round_data(state, user.caller.clone(), r.id, Some(t.id))
+                    .await
+                    .or_page(req, user)?;
+                let zone = s
+                    .as_ref()
+                    .map(|s| tz(&s.timezone))
+                    .unwrap_or(chrono_tz::UTC);
+                let figures = match &d.shown {
+                    Shown::Figures(f) => json!({
+                        "participation": percent(f.participation),
+                        "responses": f.responses, "invited": f.invited,
+                        "enps": enps_text(f),
+                    }),
+                    Shown::Suppressed { .. } => Value::Null,
+                };
+                json!({
+                    "href": format!("/rounds/{}?team_id={}", r.id, t.id),
+                    "title": s.as_ref().map(|s| s.title.clone()).unwrap_or_default(),
+                    "when": local_time(r.opens_at.and_utc(), zone),
+                    "figures": figures,
+                    "min": r.min_group_size.max(3),
+                })
+            }
+            None => Value::Null,
+        };
+        cards.push(json!({"id": t.id, "name": t.name, "trend": trend_json(trend), "last": last}));
+    }
+    Ok(user.page(
+        req,
+        "home",
+        json!({ "title": "Dashboard", "member": false, "hr": null, "lead": {"teams": cards} }),
+    ))
 }

@@ -1,3 +1,606 @@
-//! stub
+//! /reports/enps (trend, participation, team heat-map) and /reports/turnover
+//! (by month with the voluntary/involuntary split, eNPS beside turnover), with
+//! CSV downloads. HR sees the company; a lead the teams they lead.
 
-pub fn configure(_cfg: &mut actix_web::web::ServiceConfig) {}
+use crate::auth::{Caller, Scope};
+use crate::domain::report::{GroupBy, Shown};
+use crate::domain::teams::with_descendants;
+use crate::error::AppError;
+use crate::repo;
+use crate::routes::api::reports::{
+    enps_beside_turnover, enps_data, enps_points, group_by, grouping, people_data,
+    turnover_periods, window, EnpsData, EnpsParams, EnpsPoint, Listing,
+};
+use crate::routes::pages::charts::{self, Series, TrendPoint};
+use crate::routes::pages::ui::{percent, signed, OrPage, PageResult, Session, TeamTree, User};
+use crate::startup::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest};
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reports", web::get().to(index))
+        .route("/reports/enps", web::get().to(enps))
+        .route("/reports/turnover", web::get().to(turnover));
+}
+
+pub async fn index() -> actix_web::HttpResponse {
+    crate::routes::pages::redirect("/reports/enps")
+}
+
+/// Every filter as typed, so a bad one comes back with its message.
+#[derive(Deserialize, Default, Clone)]
+pub struct Filters {
+    survey_id: Option<String>,
+    team_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    group_by: Option<String>,
+    scale: Option<String>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+/// The teams a reader may report on, and whether they see the whole company.
+pub(crate) async fn report_teams(
+    state: &AppState,
+    caller: Caller,
+) -> Result<(TeamTree, bool), AppError> {
+    state
+        .db(move |conn| {
+            let scope = Scope::of(conn, &caller)?;
+            let all = repo::teams::all(conn)?;
+            let visible = scope.report_teams(all.iter().map(|t| t.id));
+            Ok((
+                TeamTree::new(
+                    all.into_iter()
+                        .filter(|t| visible.contains(&t.id))
+                        .collect(),
+                ),
+                matches!(scope, Scope::Everything),
+            ))
+        })
+        .await
+}
+
+/// "Jan 26", "Q1 26" or "12 Jan 26": short enough for an axis.
+pub(crate) fn period_label(start: NaiveDate, by: GroupBy) -> String {
+    match by {
+        GroupBy::Month => start.format("%b %y").to_string(),
+        GroupBy::Quarter => format!("Q{} {}", start.month0() / 3 + 1, start.format("%y")),
+        GroupBy::Round => start.format("%-d %b %y").to_string(),
+    }
+}
+
+/// The trend chart, the participation bars and the rows of their table.
+pub(crate) fn trend_parts(points: &[EnpsPoint], by: GroupBy) -> (String, String, Vec<Value>) {
+    let labels: Vec<String> = points
+        .iter()
+        .map(|p| period_label(p.period_start, by))
+        .collect();
+    let trend: Vec<TrendPoint> = points
+        .iter()
+        .zip(&labels)
+        .map(|(p, label)| TrendPoint {
+            label: label.clone(),
+            value: match &p.shown {
+                Shown::Figures(f) => f
+                    .enps
+                    .map(|e| (f64::from(e), f.margin_of_error.unwrap_or(0.0))),
+                Shown::Suppressed { .. } => None,
+            },
+        })
+        .collect();
+    let participation: Vec<f64> = points
+        .iter()
+        .map(|p| match &p.shown {
+            Shown::Figures(f) => f.participation.unwrap_or(0.0),
+            Shown::Suppressed { .. } => 0.0,
+        })
+        .collect();
+    let rows = points
+        .iter()
+        .zip(&labels)
+        .map(|(p, label)| {
+            let period = if p.period_start == p.period_end {
+                p.period_start.to_string()
+            } else {
+                format!("{} to {}", p.period_start, p.period_end)
+            };
+            match &p.shown {
+                Shown::Figures(f) => json!({
+                    "label": label, "period": period, "hidden": false,
+                    "invited": f.invited, "responses": f.responses,
+                    "participation": percent(f.participation),
+                    "enps": f.enps.map(signed).unwrap_or_else(|| "–".into()),
+                    "margin": f.margin_of_error.map(|m| format!("± {m:.0}")).unwrap_or_default(),
+                    "promoters": f.promoters, "passives": f.passives, "detractors": f.detractors,
+                }),
+                Shown::Suppressed { .. } => {
+                    json!({"label": label, "period": period, "hidden": true})
+                }
+            }
+        })
+        .collect();
+    let svg_trend = charts::enps_trend(&trend);
+    let svg_participation = charts::stacked_bars(
+        &labels,
+        &[Series {
+            color: charts::ACCENT,
+            values: &participation,
+        }],
+        Some(100.0),
+        "%",
+    );
+    (svg_trend, svg_participation, rows)
+}
+
+/// A light background for an eNPS cell, red through yellow to green; text stays dark.
+fn heat(enps: i32) -> String {
+    let hue = (f64::from(enps.clamp(-100, 100)) + 100.0) / 200.0 * 130.0;
+    format!("hsl({hue:.0}, 70%, 84%)")
+}
+
+fn team_choices(teams: &TeamTree, admin: bool, chosen: Option<i32>) -> Vec<Value> {
+    let mut out = vec![];
+    if admin {
+        out.push(json!({"value": "", "label": "Whole company", "selected": chosen.is_none()}));
+    }
+    out.extend(teams.options(&chosen.into_iter().collect::<Vec<_>>()));
+    out
+}
+
+/// The team a page reports on: the one asked for, else the company for HR
+/// or the first team a lead leads.
+fn chosen_team(f: &Filters, teams: &TeamTree, admin: bool) -> Option<i32> {
+    nonempty(&f.team_id)
+        .and_then(|t| t.parse().ok())
+        .or_else(|| {
+            (!admin)
+                .then(|| teams.rows.first().map(|(t, _, _)| t.id))
+                .flatten()
+        })
+}
+
+fn choices(opts: &[(&str, &str)], selected: &str) -> Vec<Value> {
+    opts.iter()
+        .map(|(v, l)| json!({"value": v, "label": l, "selected": *v == selected}))
+        .collect()
+}
+
+fn query_string(pairs: &[(&str, Option<String>)]) -> String {
+    let mut qs = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            qs.append_pair(k, v);
+        }
+    }
+    qs.finish()
+}
+
+fn bad_filter(e: &AppError) -> Option<BTreeMap<String, String>> {
+    match e {
+        AppError::Validation { fields, .. } => Some(fields.clone()),
+        _ => None,
+    }
+}
+
+/// Rows of the heat-map: each team the reader may see, over the last periods.
+fn heat_map(d: &EnpsData, team_id: Option<i32>, by: GroupBy, teams: &TeamTree) -> Value {
+    let company = enps_points(d, team_id, by);
+    let columns: Vec<NaiveDate> = company
+        .iter()
+        .rev()
+        .take(12)
+        .rev()
+        .map(|p| p.period_start)
+        .collect();
+    let within = team_id.map(|t| with_descendants(&d.edges, [t]));
+    let rows: Vec<Value> = teams
+        .rows
+        .iter()
+        .filter(|(t, _, _)| within.as_ref().is_none_or(|w| w.contains(&t.id)))
+        .map(|(t, depth, _)| {
+            let by_period: BTreeMap<NaiveDate, Shown> = enps_points(d, Some(t.id), by)
+                .into_iter()
+                .map(|p| (p.period_start, p.shown))
+                .collect();
+            let cells: Vec<Value> = columns
+                .iter()
+                .map(|c| match by_period.get(c) {
+                    Some(Shown::Figures(f)) if f.enps.is_some() => {
+                        let e = f.enps.unwrap_or_default();
+                        json!({"text": signed(e), "style": format!("background:{}", heat(e)), "title": format!("{} answers", f.responses)})
+                    }
+                    Some(Shown::Figures(_)) => json!({"text": "–", "style": "", "title": "no eNPS answers"}),
+                    _ => json!({"text": "hidden", "style": "", "title": "too few answers to show"}),
+                })
+                .collect();
+            json!({"name": t.name, "indent": depth, "pad": format!("padding-left:{}rem", 0.6 + *depth as f64), "cells": cells})
+        })
+        .collect();
+    json!({
+        "columns": columns.iter().map(|c| period_label(*c, by)).collect::<Vec<_>>(),
+        "rows": rows,
+    })
+}
+
+pub async fn enps(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    q: web::Query<Filters>,
+) -> PageResult {
+    let user = session.require(&req)?;
+    user.require_reports(&req)?;
+    let f = q.into_inner();
+    let (teams, admin) = report_teams(&state, user.caller.clone())
+        .await
+        .or_page(&req, &user)?;
+    if !admin && teams.rows.is_empty() {
+        return Err(user.forbidden(
+            &req,
+            "Reports show the teams you lead, and you lead none yet.",
+        ));
+    }
+    let team_id = chosen_team(&f, &teams, admin);
+    let surveys = if admin {
+        state
+            .db(|conn| Ok(repo::surveys::list(conn, 0, 1000)?.0))
+            .await
+            .or_page(&req, &user)?
+    } else {
+        vec![]
+    };
+    let survey_id: Option<i32> = nonempty(&f.survey_id).and_then(|s| s.parse().ok());
+    let by_raw = nonempty(&f.group_by).unwrap_or_else(|| "month".into());
+    let mut errors = BTreeMap::new();
+    let by = group_by(Some(&by_raw))
+        .map_err(|e| bad_filter(&e).map(|b| errors.extend(b)))
+        .ok();
+    let win = window(nonempty(&f.from).as_deref(), nonempty(&f.to).as_deref())
+        .map_err(|e| bad_filter(&e).map(|b| errors.extend(b)))
+        .ok();
+    let params = EnpsParams {
+        survey_id,
+        team_id,
+        from: None,
+        to: None,
+        group_by: Some(by_raw.clone()),
+        scale: nonempty(&f.scale),
+    };
+    let mut report = Value::Null;
+    let mut status = StatusCode::OK;
+    if let (Some(by), Some((from, to))) = (by, win) {
+        match enps_data(
+            &state,
+            user.caller.clone(),
+            &params,
+            from,
+            to,
+            Listing::Group,
+        )
+        .await
+        {
+            Ok(d) => {
+                let points = enps_points(&d, team_id, by);
+                let (trend, participation, rows) = trend_parts(&points, by);
+                report = json!({
+                    "scale": d.scale,
+                    "empty": points.is_empty(),
+                    "trend": trend,
+                    "participation": participation,
+                    "rows": rows,
+                    "heat": heat_map(&d, team_id, by, &teams),
+                    "from": from.to_string(),
+                    "to": to.to_string(),
+                });
+            }
+            Err(e) => match bad_filter(&e) {
+                Some(b) => errors.extend(b),
+                None => return Err(user.error(&req, e)),
+            },
+        }
+    }
+    if !errors.is_empty() {
+        status = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    let (from_v, to_v) = match win {
+        Some((a, b)) => (a.to_string(), b.to_string()),
+        None => (
+            f.from.clone().unwrap_or_default(),
+            f.to.clone().unwrap_or_default(),
+        ),
+    };
+    let csv = query_string(&[
+        ("survey_id", survey_id.map(|s| s.to_string())),
+        ("team_id", team_id.map(|t| t.to_string())),
+        ("from", Some(from_v.clone())),
+        ("to", Some(to_v.clone())),
+        ("group_by", Some(by_raw.clone())),
+        ("scale", nonempty(&f.scale)),
+    ]);
+    let mut survey_choices =
+        vec![json!({"value": "", "label": "All surveys", "selected": survey_id.is_none()})];
+    survey_choices.extend(
+        surveys
+            .iter()
+            .map(|s| json!({"value": s.id, "label": s.title, "selected": Some(s.id) == survey_id})),
+    );
+    let group_name = team_id
+        .and_then(|t| teams.name(t).map(String::from))
+        .unwrap_or_else(|| "Whole company".into());
+    Ok(user.render(
+        &req,
+        status,
+        "report_enps",
+        json!({
+            "title": "eNPS report",
+            "tab_enps": true,
+            "admin": admin,
+            "group": group_name,
+            "teams": team_choices(&teams, admin, team_id),
+            "surveys": survey_choices,
+            "from": from_v,
+            "to": to_v,
+            "group_by": choices(&[("month", "Month"), ("quarter", "Quarter"), ("round", "Round")], &by_raw),
+            "scales": choices(&[("", "The only one in range"), ("1-10", "1 to 10"), ("0-10", "0 to 10")], &nonempty(&f.scale).unwrap_or_default()),
+            "errors": errors,
+            "has_errors": !errors.is_empty(),
+            "report": report,
+            "csv_enps": format!("/api/v1/reports/enps.csv?{csv}"),
+            "turnover_link": format!("/reports/turnover?{}", query_string(&[("team_id", team_id.map(|t| t.to_string())), ("from", Some(from_v.clone())), ("to", Some(to_v.clone()))])),
+        }),
+    ))
+}
+
+pub async fn turnover(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    q: web::Query<Filters>,
+) -> PageResult {
+    let user = session.require(&req)?;
+    user.require_reports(&req)?;
+    let f = q.into_inner();
+    let (teams, admin) = report_teams(&state, user.caller.clone())
+        .await
+        .or_page(&req, &user)?;
+    if !admin && teams.rows.is_empty() {
+        return Err(user.forbidden(
+            &req,
+            "Reports show the teams you lead, and you lead none yet.",
+        ));
+    }
+    let team_id = chosen_team(&f, &teams, admin);
+    let g_raw = nonempty(&f.group_by).unwrap_or_else(|| "month".into());
+    let mut errors = BTreeMap::new();
+    let g = grouping(Some(&g_raw))
+        .map_err(|e| bad_filter(&e).map(|b| errors.extend(b)))
+        .ok();
+    let win = window(nonempty(&f.from).as_deref(), nonempty(&f.to).as_deref())
+        .map_err(|e| bad_filter(&e).map(|b| errors.extend(b)))
+        .ok();
+    let mut report = Value::Null;
+    let mut beside = Value::Null;
+    if let (Some(g), Some((from, to))) = (g, win) {
+        let people = people_data(&state, user.caller.clone(), team_id, Listing::Group)
+            .await
+            .or_page(&req, &user)?;
+        let periods = turnover_periods(&people, team_id, from, to, g);
+        let labels: Vec<String> = periods
+            .iter()
+            .map(|p| match g {
+                crate::domain::turnover::Grouping::Month => {
+                    p.period_start.format("%b %y").to_string()
+                }
+                crate::domain::turnover::Grouping::Quarter => {
+                    period_label(p.period_start, GroupBy::Quarter)
+                }
+                crate::domain::turnover::Grouping::Year => p.period_start.format("%Y").to_string(),
+            })
+            .collect();
+        let part = |n: u32, avg: f64| {
+            if avg > 0.0 {
+                f64::from(n) * 100.0 / avg
+            } else {
+                0.0
+            }
+        };
+        let vol: Vec<f64> = periods
+            .iter()
+            .map(|p| part(p.voluntary, p.average_headcount))
+            .collect();
+        let invol: Vec<f64> = periods
+            .iter()
+            .map(|p| part(p.involuntary, p.average_headcount))
+            .collect();
+        let other: Vec<f64> = periods
+            .iter()
+            .map(|p| part(p.other, p.average_headcount))
+            .collect();
+        let chart = charts::stacked_bars(
+            &labels,
+            &[
+                Series {
+                    color: charts::VOLUNTARY,
+                    values: &vol,
+                },
+                Series {
+                    color: charts::INVOLUNTARY,
+                    values: &invol,
+                },
+                Series {
+                    color: charts::OTHER,
+                    values: &other,
+                },
+            ],
+            None,
+            "%",
+        );
+        let rate = |r: Option<f64>| r.map(|r| format!("{r:.2}%")).unwrap_or_else(|| "–".into());
+        let rows: Vec<Value> = periods
+            .iter()
+            .zip(&labels)
+            .map(|(p, l)| json!({
+                "label": l,
+                "headcount_start": p.headcount_start, "headcount_end": p.headcount_end,
+                "average": format!("{:.1}", p.average_headcount),
+                "separations": p.separations, "voluntary": p.voluntary, "involuntary": p.involuntary,
+                "other": p.other, "regretted": p.regretted,
+                "rate": rate(p.turnover_rate), "voluntary_rate": rate(p.voluntary_rate),
+            }))
+            .collect();
+        let total: u32 = periods.iter().map(|p| p.separations).sum();
+        report = json!({"chart": chart, "rows": rows, "separations": total});
+        // eNPS beside turnover over the same window, team by team.
+        let params = EnpsParams {
+            survey_id: None,
+            team_id,
+            from: None,
+            to: None,
+            group_by: None,
+            scale: nonempty(&f.scale),
+        };
+        match enps_data(
+            &state,
+            user.caller.clone(),
+            &params,
+            from,
+            to,
+            Listing::Teams,
+        )
+        .await
+        {
+            Ok(mut d) => {
+                if let Some(t) = team_id {
+                    d.scope = Scope::Teams(with_descendants(&d.edges, [t]));
+                }
+                let all = people_data(&state, user.caller.clone(), None, Listing::Teams)
+                    .await
+                    .or_page(&req, &user)?;
+                let r = enps_beside_turnover(&d, &all, from, to);
+                let depth: BTreeMap<i32, usize> =
+                    teams.rows.iter().map(|(t, d, _)| (t.id, *d)).collect();
+                beside = json!({
+                    "teams": r.teams.iter().map(|t| json!({
+                        "name": t.name,
+                        "pad": format!("padding-left:{}rem", 0.6 + depth.get(&t.team_id).copied().unwrap_or(0) as f64),
+                        "enps": if t.suppressed { "hidden".to_string() } else { t.enps.map(signed).unwrap_or_else(|| "–".into()) },
+                        "turnover": rate(t.turnover_rate),
+                    })).collect::<Vec<_>>(),
+                    "correlation": r.correlation.map(|c| format!("{c:.2}")),
+                    "reading": r.correlation.map(|c| match c {
+                        c if c <= -0.5 => "a strong tendency: teams with a higher eNPS lose fewer people",
+                        c if c < -0.2 => "a weak tendency: teams with a higher eNPS lose somewhat fewer people",
+                        c if c < 0.2 => "no clear relation between eNPS and turnover",
+                        _ => "teams with a higher eNPS lost more people in this window",
+                    }),
+                });
+            }
+            Err(e) => match bad_filter(&e) {
+                Some(b) => {
+                    beside = json!({"error": b.into_values().collect::<Vec<_>>().join(" ")});
+                }
+                None => return Err(user.error(&req, e)),
+            },
+        }
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let (from_v, to_v) = match win {
+        Some((a, b)) => (a.to_string(), b.to_string()),
+        None => (
+            f.from.clone().unwrap_or_default(),
+            f.to.clone().unwrap_or_default(),
+        ),
+    };
+    let csv = query_string(&[
+        ("team_id", team_id.map(|t| t.to_string())),
+        ("from", Some(from_v.clone())),
+        ("to", Some(to_v.clone())),
+        ("group_by", Some(g_raw.clone())),
+    ]);
+    let group_name = team_id
+        .and_then(|t| teams.name(t).map(String::from))
+        .unwrap_or_else(|| "Whole company".into());
+    Ok(user.render(
+        &req,
+        status,
+        "report_turnover",
+        json!({
+            "title": "Turnover report",
+            "tab_turnover": true,
+            "group": group_name,
+            "teams": team_choices(&teams, admin, team_id),
+            "from": from_v,
+            "to": to_v,
+            "group_by": choices(&[("month", "Month"), ("quarter", "Quarter"), ("year", "Year")], &g_raw),
+            "errors": errors,
+            "has_errors": !errors.is_empty(),
+            "report": report,
+            "beside": beside,
+            "csv_turnover": format!("/api/v1/reports/turnover.csv?{csv}"),
+            "enps_link": format!("/reports/enps?{}", query_string(&[("team_id", team_id.map(|t| t.to_string())), ("from", Some(from_v.clone())), ("to", Some(to_v.clone()))])),
+        }),
+    ))
+}
+
+/// The dashboard's trend: the last twelve months of one group, falling back
+/// to the 1–10 scale when the year mixes scales.
+pub(crate) async fn recent_trend(
+    state: &AppState,
+    user: &User,
+    team_id: Option<i32>,
+) -> Result<Option<(String, String, Vec<Value>)>, AppError> {
+    let to = chrono::Utc::now().date_naive();
+    let from = to - chrono::Duration::days(365);
+    let mut params = EnpsParams {
+        survey_id: None,
+        team_id,
+        from: None,
+        to: None,
+        group_by: None,
+        scale: None,
+    };
+    let d = match enps_data(
+        state,
+        user.caller.clone(),
+        &params,
+        from,
+        to,
+        Listing::Group,
+    )
+    .await
+    {
+        Err(AppError::Validation { fields, .. }) if fields.contains_key("scale") => {
+            params.scale = Some("1-10".into());
+            enps_data(
+                state,
+                user.caller.clone(),
+                &params,
+                from,
+                to,
+                Listing::Group,
+            )
+            .await?
+        }
+        other => other?,
+    };
+    let points = enps_points(&d, team_id, GroupBy::Month);
+    if points.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(trend_parts(&points, GroupBy::Month)))
+}

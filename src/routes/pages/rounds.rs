@@ -1,3 +1,189 @@
-//! stub
+//! /rounds/{id}: one round's results — participation, eNPS with its margin,
+//! the promoter/passive/detractor split, each question and the comments —
+//! hidden exactly as the API hides them, with the reason said.
 
-pub fn configure(_cfg: &mut actix_web::web::ServiceConfig) {}
+use crate::auth::Scope;
+use crate::domain::anonymity::comment_threshold;
+use crate::domain::report::{Figures, Shown};
+use crate::repo;
+use crate::routes::api::reports::{question_results, round_data, QuestionResult};
+use crate::routes::pages::ui::{
+    local_time, percent, signed, OrPage, PageResult, Session, TeamTree,
+};
+use crate::startup::AppState;
+use actix_web::{web, HttpRequest};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/rounds/{id}", web::get().to(results));
+}
+
+#[derive(Deserialize)]
+pub struct RoundQuery {
+    team_id: Option<String>,
+}
+
+/// Promoters, passives and detractors as shares of those who gave a score.
+pub(crate) fn split(f: &Figures) -> Value {
+    let scored = f.promoters + f.passives + f.detractors;
+    let share = |n: u32| {
+        if scored == 0 {
+            0.0
+        } else {
+            f64::from(n) * 100.0 / f64::from(scored)
+        }
+    };
+    json!({
+        "scored": scored,
+        "promoters": f.promoters, "passives": f.passives, "detractors": f.detractors,
+        "promoters_pct": format!("{:.0}", share(f.promoters)),
+        "passives_pct": format!("{:.0}", share(f.passives)),
+        "detractors_pct": format!("{:.0}", share(f.detractors)),
+    })
+}
+
+/// eNPS ± margin as shown everywhere: "+23 ± 9".
+pub(crate) fn enps_text(f: &Figures) -> Value {
+    json!({
+        "value": f.enps.map(signed),
+        "margin": f.margin_of_error.map(|m| format!("{m:.0}")),
+    })
+}
+
+fn question_json(q: &QuestionResult) -> Value {
+    let distribution = q.distribution.as_ref().map(|d| {
+        let total: u32 = d.iter().map(|(_, n)| n).sum();
+        d.iter()
+            .map(|(label, n)| {
+                let pct = if total == 0 {
+                    0.0
+                } else {
+                    f64::from(*n) * 100.0 / f64::from(total)
+                };
+                json!({"label": label, "count": n, "percent": format!("{pct:.0}%"), "width": pct.round() as i64})
+            })
+            .collect::<Vec<_>>()
+    });
+    json!({
+        "prompt": q.prompt,
+        "kind": q.kind,
+        "answers": q.answers,
+        "enps": q.enps.as_ref().map(|f| json!({"text": enps_text(f), "split": split(f)})),
+        "mean": q.mean.map(|m| format!("{m:.2}")),
+        "distribution": distribution,
+        "comments": q.comments,
+        "comments_shown": q.comments.is_some(),
+        "comments_suppressed": q.comments_suppressed,
+    })
+}
+
+pub async fn results(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<RoundQuery>,
+) -> PageResult {
+    let user = session.require(&req)?;
+    user.require_reports(&req)?;
+    let Ok(round_id) = id.parse::<i32>() else {
+        return Err(user.not_found(&req, "There is no such round."));
+    };
+    let asked: Option<i32> = q.team_id.as_deref().and_then(|t| t.parse().ok());
+    let caller = user.caller.clone();
+    // The groups this reader may choose: the company for HR, else the teams they lead.
+    let (teams, admin) = state
+        .db(move |conn| {
+            let scope = Scope::of(conn, &caller)?;
+            let all = repo::teams::all(conn)?;
+            let visible = scope.report_teams(all.iter().map(|t| t.id));
+            Ok((
+                TeamTree::new(
+                    all.into_iter()
+                        .filter(|t| visible.contains(&t.id))
+                        .collect(),
+                ),
+                matches!(scope, Scope::Everything),
+            ))
+        })
+        .await
+        .or_page(&req, &user)?;
+    let team_id = asked.or_else(|| {
+        (!admin)
+            .then(|| teams.rows.first().map(|(t, _, _)| t.id))
+            .flatten()
+    });
+    let d = round_data(&state, user.caller.clone(), round_id, team_id)
+        .await
+        .or_page(&req, &user)?;
+    let survey_id = d.round.survey_id;
+    let survey = state
+        .db(move |conn| Ok(repo::surveys::find(conn, survey_id)?))
+        .await
+        .or_page(&req, &user)?;
+    let tz: chrono_tz::Tz = survey
+        .as_ref()
+        .and_then(|s| s.timezone.parse().ok())
+        .unwrap_or(chrono_tz::UTC);
+    let min = d.round.min_group_size.max(3);
+    let group = team_id
+        .and_then(|t| teams.name(t).map(String::from))
+        .unwrap_or_else(|| "Everyone invited".into());
+    let (figures, hidden) = match &d.shown {
+        Shown::Figures(f) => (
+            Some(json!({
+                "invited": f.invited,
+                "responses": f.responses,
+                "participation": percent(f.participation),
+                "enps": enps_text(f),
+                "split": split(f),
+                "csv": f.responses >= comment_threshold(min as u32),
+            })),
+            None,
+        ),
+        Shown::Suppressed { .. } if d.too_few => (
+            None,
+            Some(format!(
+                "Fewer than {min} people in {group} answered this round, so no figure is shown: with so few answers, someone could tell who said what."
+            )),
+        ),
+        Shown::Suppressed { .. } => (
+            None,
+            Some(format!(
+                "The results of {group} are hidden to protect a smaller group: shown beside the other figures, they would let someone work out, by subtraction, the answers of fewer than {min} people."
+            )),
+        ),
+    };
+    let mut choices = vec![];
+    if admin {
+        choices
+            .push(json!({"value": "", "label": "Everyone invited", "selected": team_id.is_none()}));
+    }
+    choices.extend(teams.options(&team_id.into_iter().collect::<Vec<_>>()));
+    let questions: Vec<Value> = question_results(&d).iter().map(question_json).collect();
+    let csv_query = team_id.map(|t| format!("?team_id={t}")).unwrap_or_default();
+    Ok(user.page(
+        &req,
+        "round",
+        json!({
+            "title": format!("Results: {}", survey.as_ref().map(|s| s.title.as_str()).unwrap_or("round")),
+            "admin": admin,
+            "survey": survey.as_ref().map(|s| json!({"id": s.id, "title": s.title})),
+            "round": {
+                "id": d.round.id,
+                "sent": local_time(d.round.opens_at.and_utc(), tz),
+                "closes": local_time(d.round.closes_at.and_utc(), tz),
+                "status": d.round.status,
+                "scale": d.round.enps_scale,
+                "min": min,
+            },
+            "group": group,
+            "choices": choices,
+            "figures": figures,
+            "hidden": hidden,
+            "questions": questions,
+            "csv_href": format!("/api/v1/reports/rounds/{}/answers.csv{csv_query}", d.round.id),
+        }),
+    ))
+}
