@@ -6,6 +6,7 @@ mod errors;
 mod helpers;
 mod import;
 mod outbox;
+mod pages;
 mod people;
 mod reports;
 mod scheduling;

@@ -127,8 +127,9 @@ pub async fn results(
         .and_then(|s| s.timezone.parse().ok())
         .unwrap_or(chrono_tz::UTC);
     let min = d.round.min_group_size.max(3);
-    let group = team_id
-        .and_then(|t| teams.name(t).map(String::from))
+    let team_name = team_id.and_then(|t| teams.name(t).map(String::from));
+    let group = team_name
+        .clone()
         .unwrap_or_else(|| "Everyone invited".into());
     let (figures, hidden) = match &d.shown {
         Shown::Figures(f) => (
@@ -145,13 +146,14 @@ pub async fn results(
         Shown::Suppressed { .. } if d.too_few => (
             None,
             Some(format!(
-                "Fewer than {min} people in {group} answered this round, so no figure is shown: with so few answers, someone could tell who said what."
+                "Fewer than {min} people{} answered this round, so no figure is shown: with so few answers, someone could tell who said what.",
+                team_name.as_ref().map(|n| format!(" in {n}")).unwrap_or_default()
             )),
         ),
         Shown::Suppressed { .. } => (
             None,
             Some(format!(
-                "The results of {group} are hidden to protect a smaller group: shown beside the other figures, they would let someone work out, by subtraction, the answers of fewer than {min} people."
+                "These results are hidden to protect a smaller group: shown beside the other figures, they would let someone work out, by subtraction, the answers of fewer than {min} people."
             )),
         ),
     };
