@@ -1,0 +1,532 @@
+//! End-to-end tests in headless Chromium through chromedriver (WebDriver):
+//! what HR, a lead and an employee do in a real browser, at desktop and phone
+//! widths, with screenshots of each main page in target/screenshots/ and an
+//! axe-core check. Without chromedriver each test says so in one line and passes.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use helpers::{spawn_app, Engine, TestApp, ADMIN_EMAIL, PASSWORD};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const DESKTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (375, 812);
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+    profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn chromedriver() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("chromedriver"))
+        .find(|p| p.is_file())
+}
+
+/// A browser session, or None (with the one line saying why) when there is no chromedriver.
+async fn browser() -> Option<(Driver, Client)> {
+    let Some(bin) = chromedriver() else {
+        eprintln!("skipped: chromedriver not found (apt-get install chromium chromium-driver)");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile =
+        std::env::temp_dir().join(format!("pulse-chromium-{port}-{}", std::process::id()));
+    let driver = Driver {
+        child,
+        port,
+        profile,
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", driver.port)).is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut args = vec![
+        "--headless".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--no-first-run".into(),
+        "--hide-scrollbars".into(),
+        format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
+        format!("--user-data-dir={}", driver.profile.display()),
+    ];
+    args.push("--lang=en-GB".into());
+    let mut options = json!({ "args": args });
+    if Path::new("/usr/bin/chromium").exists() {
+        options["binary"] = json!("/usr/bin/chromium");
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    let client = ClientBuilder::native()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("chromium answers through chromedriver");
+    Some((driver, client))
+}
+
+async fn css(c: &Client, selector: &str) -> Element {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(selector))
+        .await
+        .unwrap_or_else(|e| panic!("no {selector}: {e}"))
+}
+
+/// Date inputs take keys in the browser's locale order; set them directly.
+async fn set_date(c: &Client, selector: &str, date: &str) {
+    css(c, selector).await;
+    c.execute(
+        "document.querySelector(arguments[0]).value = arguments[1]; return true;",
+        vec![json!(selector), json!(date)],
+    )
+    .await
+    .unwrap();
+}
+
+async fn fill(c: &Client, selector: &str, text: &str) {
+    let el = css(c, selector).await;
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &Client, selector: &str) {
+    css(c, selector).await.click().await.unwrap();
+}
+
+/// Clicks something that loads a new page, and waits for that page.
+async fn submit(c: &Client, selector: &str) {
+    c.execute("window.__pulse_old_page = true; return true;", vec![])
+        .await
+        .unwrap();
+    click(c, selector).await;
+    for _ in 0..200 {
+        let fresh = c
+            .execute(
+                "return window.__pulse_old_page === undefined && document.readyState === 'complete'",
+                vec![],
+            )
+            .await
+            .map(|v| v == Value::Bool(true))
+            .unwrap_or(false);
+        if fresh {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("clicking {selector} loaded no page");
+}
+
+async fn body_text(c: &Client) -> String {
+    css(c, "body").await.text().await.unwrap()
+}
+
+async fn sign_in(c: &Client, app: &TestApp, email: &str, password: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(c, "#email", email).await;
+    fill(c, "#password", password).await;
+    submit(c, "main button[type=submit]").await;
+    css(c, "nav.site-nav").await;
+}
+
+async fn set_size(c: &Client, (w, h): (u32, u32)) {
+    c.set_window_size(w, h).await.unwrap();
+}
+
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A whole-page PNG: the window grows to the page's height for the shot.
+async fn screenshot(c: &Client, name: &str, size: (u32, u32)) {
+    set_size(c, size).await;
+    let height = c
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(u64::from(size.1)) as u32;
+    set_size(c, (size.0, height.clamp(size.1, 6000))).await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+    set_size(c, size).await;
+}
+
+/// Nothing sticks out sideways on a phone: wide tables scroll inside their box.
+async fn fits_the_width(c: &Client, what: &str) {
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    if overflow > 0 {
+        let culprits = c
+            .execute(
+                r#"return [...document.querySelectorAll('main *')]
+                     .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                     .filter(e => ![...e.children].some(k => k.getBoundingClientRect().right > window.innerWidth + 1))
+                     .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40));"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        panic!("{what} is {overflow}px wider than a phone: {culprits}");
+    }
+}
+
+/// axe-core, when it was installed with npm (see .ci/run); None otherwise.
+fn axe_source() -> Option<String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("target/axe/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(path).ok()
+}
+
+/// Fails on serious or critical axe-core violations of the current page.
+async fn accessible(c: &Client, axe: Option<&str>, what: &str) {
+    let Some(axe) = axe else { return };
+    c.execute(&format!("{axe}\nreturn true;"), vec![])
+        .await
+        .unwrap();
+    let found = c
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { resultTypes: ['violations'] }).then(r => done(
+                 r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                   .map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                                nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')) }))));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    let list = found.as_array().cloned().unwrap_or_default();
+    assert!(
+        list.is_empty(),
+        "axe-core on {what}: {}",
+        Value::Array(list)
+    );
+}
+
+/// The `/s/<token>` link of an email, decoded.
+fn answer_link(raw: &str) -> String {
+    let mail = mailparse::parse_mail(raw.as_bytes()).unwrap();
+    let text = mail
+        .subparts
+        .iter()
+        .find(|p| p.ctype.mimetype == "text/plain")
+        .map(|p| p.get_body().unwrap())
+        .unwrap_or_else(|| mail.get_body().unwrap());
+    let start = text.find("/s/").expect("an answering link");
+    let token: String = text[start + 3..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    format!("/s/{token}")
+}
+
+async fn app_with_admin() -> (TestApp, String) {
+    let app = spawn_app(Engine::Sqlite).await.unwrap();
+    let token = app.admin_token().await;
+    (app, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hr_builds_a_survey_sends_it_and_reads_the_results() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let (app, token) = app_with_admin().await;
+    let team = app.team(&token, json!({"name": "Support"})).await;
+    for i in 0..5 {
+        app.employee(&token, json!({"email": format!("e{i}@example.com"), "name": format!("Employee {i}"), "hired_on": "2024-01-01", "team_id": team})).await;
+    }
+    sign_in(&c, &app, ADMIN_EMAIL, PASSWORD).await;
+
+    // Build a survey: three questions offered, one more added, a choice among options.
+    c.goto(&app.url("/surveys/new")).await.unwrap();
+    fill(&c, "#title", "Team pulse").await;
+    submit(&c, "button[value=add]").await;
+    css(&c, "#q3_kind")
+        .await
+        .select_by_value("choice")
+        .await
+        .unwrap();
+    fill(&c, "#q3_prompt", "Where do you work best?").await;
+    fill(&c, "#q3_options", "Office\nHome\nBoth").await;
+    fill(&c, "#timezone", "Europe/Paris").await;
+    submit(&c, "button[value=preview]:not(.visually-hidden)").await;
+    let text = body_text(&c).await;
+    assert!(text.contains("The next five rounds go out"), "{text}");
+    submit(&c, "button[value=create]").await;
+    let text = body_text(&c).await;
+    assert!(text.contains("Survey created."), "{text}");
+    assert!(text.contains("Where do you work best?"));
+
+    // Send a round now: six invited (five employees and HR).
+    submit(&c, "form[action$='/rounds'] button").await;
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Round sent: 6 people invited by email."),
+        "{text}"
+    );
+    app.tick(&chrono::Utc::now().to_rfc3339()).await;
+    let links: Vec<String> = app.emails().iter().map(|e| answer_link(e)).collect();
+    assert_eq!(links.len(), 6);
+
+    // One employee answers on a phone.
+    set_size(&c, PHONE).await;
+    c.goto(&app.url(&links[0])).await.unwrap();
+    fits_the_width(&c, "the answering form").await;
+    screenshot(&c, "answer-phone", PHONE).await;
+    click(&c, "fieldset:nth-of-type(1) input[value='9']").await;
+    click(&c, "fieldset:nth-of-type(2) input[value='4']").await;
+    click(&c, "fieldset:nth-of-type(4) input[value='Home']").await;
+    fill(&c, "textarea", "More quiet rooms, please.").await;
+    submit(&c, "main button[type=submit]").await;
+    assert!(body_text(&c).await.contains("Thank you"));
+    // The link takes one answer.
+    c.goto(&app.url(&links[0])).await.unwrap();
+    assert!(body_text(&c).await.contains("This link no longer works"));
+
+    // One answer is under the threshold: the results say why they are hidden.
+    set_size(&c, DESKTOP).await;
+    c.goto(&app.url("/surveys")).await.unwrap();
+    submit(&c, "td a[href^='/rounds/']").await;
+    let text = body_text(&c).await;
+    assert!(text.contains("Results hidden."), "{text}");
+    assert!(text.contains("Fewer than 5 people answered this round"));
+    assert!(!text.contains("More quiet rooms"));
+    screenshot(&c, "round-hidden-desktop", DESKTOP).await;
+
+    // Four more answers: figures appear; comments need five too.
+    for link in &links[1..5] {
+        c.goto(&app.url(link)).await.unwrap();
+        click(&c, "fieldset:nth-of-type(1) input[value='10']").await;
+        click(&c, "fieldset:nth-of-type(2) input[value='5']").await;
+        click(&c, "fieldset:nth-of-type(4) input[value='Office']").await;
+        submit(&c, "main button[type=submit]").await;
+        assert!(body_text(&c).await.contains("Thank you"));
+    }
+    c.goto(&app.url("/surveys")).await.unwrap();
+    submit(&c, "td a[href^='/rounds/']").await;
+    let text = body_text(&c).await;
+    assert!(!text.contains("Results hidden."), "{text}");
+    assert!(text.contains("eNPS"));
+    assert!(text.contains("+100"), "five promoters: {text}");
+    assert!(text.contains("More quiet rooms, please."));
+    screenshot(&c, "round-desktop", DESKTOP).await;
+    screenshot(&c, "round-phone", PHONE).await;
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hr_manages_people_and_teams() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let (app, _) = app_with_admin().await;
+    sign_in(&c, &app, ADMIN_EMAIL, PASSWORD).await;
+
+    // A team whose name looks like markup shows as text.
+    c.goto(&app.url("/teams")).await.unwrap();
+    fill(&c, "#name", "<script>alert('x')</script>").await;
+    submit(&c, "form[action='/teams'] button[type=submit]").await;
+    let text = body_text(&c).await;
+    assert!(text.contains("<script>alert('x')</script>"), "{text}");
+    fill(&c, "#name", "Support").await;
+    submit(&c, "form[action='/teams'] button[type=submit]").await;
+    assert!(body_text(&c).await.contains("Team Support was added."));
+
+    // Add a person: a mistake is told beside the field and the input kept.
+    c.goto(&app.url("/people/new")).await.unwrap();
+    fill(&c, "#name", "Ana Lima").await;
+    fill(&c, "#email", "ana@").await;
+    submit(&c, "main form button[type=submit]").await;
+    let error = css(&c, "#email-error").await.text().await.unwrap();
+    assert!(!error.is_empty());
+    assert_eq!(
+        css(&c, "#name")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Ana Lima")
+    );
+    fill(&c, "#email", "ana@example.com").await;
+    set_date(&c, "#hired_on", "2024-01-15").await;
+    submit(&c, "main form button[type=submit]").await;
+    assert!(body_text(&c).await.contains("Ana Lima was added."));
+
+    // She leaves: last day, reason, regretted.
+    set_date(&c, "#left_on", "2025-06-30").await;
+    css(&c, "#leave_reason")
+        .await
+        .select_by_value("voluntary")
+        .await
+        .unwrap();
+    click(&c, "#regretted").await;
+    submit(&c, "form[action$='/departure'] button[type=submit]").await;
+    let text = body_text(&c).await;
+    assert!(text.contains("Recorded Ana Lima's departure."), "{text}");
+    assert!(text.contains("regretted leaver"));
+
+    // A CSV upload with bad lines lists each, and imports nothing.
+    c.goto(&app.url("/people/import")).await.unwrap();
+    fill(&c, "#text", "email,name,team,hired_on\nbo@example.com,Bo,Support,2024-01-01\nbad-email,Cy,,2024-01-01\ndi@example.com,Di,,03/01/2024").await;
+    submit(&c, "main form button[type=submit]").await;
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Nothing was imported: 2 lines need fixing."),
+        "{text}"
+    );
+    let rows = c.find_all(Locator::Css("table tbody tr")).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    screenshot(&c, "people-import-errors-desktop", DESKTOP).await;
+    fill(
+        &c,
+        "#text",
+        "email,name,team,hired_on\nbo@example.com,Bo,Support,2024-01-01",
+    )
+    .await;
+    submit(&c, "main form button[type=submit]").await;
+    assert!(body_text(&c).await.contains("Import done: 1 created"));
+
+    c.goto(&app.url("/people?q=bo")).await.unwrap();
+    assert!(body_text(&c).await.contains("bo@example.com"));
+    c.close().await.unwrap();
+}
+
+/// The main pages with a demo company, at desktop and phone widths, for
+/// each role: screenshots, no sideways overflow on a phone, and axe-core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_pages_look_finished_for_every_role() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let axe = axe_source();
+    if axe.is_none() {
+        eprintln!("axe-core not installed (npm install --prefix target/axe axe-core): accessibility check skipped");
+    }
+    let app = spawn_app(Engine::Sqlite).await.unwrap();
+    let hash = pulse::auth::password::hash(PASSWORD);
+    let mut conn = app.conn();
+    pulse::demo::run(&mut conn, 150, 30, &hash, 7).unwrap();
+    use diesel::prelude::*;
+    use pulse::db::schema::employees;
+    let lead: String = employees::table
+        .filter(employees::role.eq("lead"))
+        .filter(employees::left_on.is_null())
+        .select(employees::email)
+        .order(employees::id)
+        .first(&mut conn)
+        .unwrap();
+    let round: i32 = pulse::db::schema::rounds::table
+        .select(pulse::db::schema::rounds::id)
+        .order(pulse::db::schema::rounds::id.desc())
+        .first(&mut conn)
+        .unwrap();
+    let member = "member-for-screens@example.com";
+    let token = app.login("hr@demo.pulse.example", PASSWORD).await;
+    app.employee(&token, json!({"email": member, "name": "Max Member", "hired_on": "2024-01-01", "password": PASSWORD})).await;
+
+    let round_page = format!("/rounds/{round}");
+    let pages: Vec<(&str, &str)> = vec![
+        ("dashboard-hr", "/"),
+        ("people", "/people"),
+        ("person", "/people/3"),
+        ("people-import", "/people/import"),
+        ("teams", "/teams"),
+        ("surveys", "/surveys"),
+        ("survey-new", "/surveys/new"),
+        ("survey", "/surveys/1"),
+        ("round", &round_page),
+        ("report-enps", "/reports/enps"),
+        ("report-turnover", "/reports/turnover"),
+    ];
+    sign_in(&c, &app, "hr@demo.pulse.example", PASSWORD).await;
+    for (name, path) in &pages {
+        c.goto(&app.url(path)).await.unwrap();
+        css(&c, "main h1").await;
+        let text = body_text(&c).await;
+        assert!(!text.contains("Something went wrong"), "{path}: {text}");
+        screenshot(&c, &format!("{name}-desktop"), DESKTOP).await;
+        accessible(&c, axe.as_deref(), path).await;
+        screenshot(&c, &format!("{name}-phone"), PHONE).await;
+        set_size(&c, PHONE).await;
+        fits_the_width(&c, path).await;
+        set_size(&c, DESKTOP).await;
+    }
+
+    // The lead: their dashboard and reports, and a 403 page elsewhere.
+    c.delete_all_cookies().await.unwrap();
+    sign_in(&c, &app, &lead, PASSWORD).await;
+    let nav = css(&c, "nav.site-nav").await.text().await.unwrap();
+    assert!(nav.contains("Reports") && !nav.contains("People"), "{nav}");
+    screenshot(&c, "dashboard-lead-desktop", DESKTOP).await;
+    accessible(&c, axe.as_deref(), "the lead's dashboard").await;
+    screenshot(&c, "dashboard-lead-phone", PHONE).await;
+    c.goto(&app.url("/reports/enps")).await.unwrap();
+    screenshot(&c, "report-enps-lead-desktop", DESKTOP).await;
+    c.goto(&app.url("/people")).await.unwrap();
+    assert!(body_text(&c)
+        .await
+        .contains("You do not have access to this page"));
+    screenshot(&c, "forbidden-desktop", DESKTOP).await;
+
+    // A member: their dashboard.
+    c.delete_all_cookies().await.unwrap();
+    sign_in(&c, &app, member, PASSWORD).await;
+    assert!(body_text(&c).await.contains("Your 1:1s"));
+    screenshot(&c, "dashboard-member-phone", PHONE).await;
+    accessible(&c, axe.as_deref(), "the member's dashboard").await;
+
+    // Signed out: the sign-in page.
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url("/")).await.unwrap();
+    css(&c, "#email").await;
+    screenshot(&c, "login-phone", PHONE).await;
+    accessible(&c, axe.as_deref(), "/login").await;
+    c.close().await.unwrap();
+}
