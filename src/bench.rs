@@ -27,6 +27,9 @@ fn params(team_id: Option<i32>, group_by: &str) -> EnpsParams {
 
 /// Each report as its endpoint computes it (database reads and figures; no
 /// HTTP or JSON), `runs` times after one warm-up.
+/// One timed report: it returns how many rows it produced.
+type Case = Box<dyn FnMut(&mut DbConnection) -> anyhow::Result<usize>>;
+
 pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> {
     let to = Utc::now().date_naive();
     let from = to - Duration::days(365);
@@ -36,10 +39,7 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
         .order(crate::db::schema::teams::id)
         .first(conn)
         .optional()?;
-    let mut cases: Vec<(
-        &'static str,
-        Box<dyn FnMut(&mut DbConnection) -> anyhow::Result<usize>>,
-    )> = vec![
+    let mut cases: Vec<(&'static str, Case)> = vec![
         (
             "company eNPS trend, 12 months by month",
             Box::new(move |c| {

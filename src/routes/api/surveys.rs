@@ -381,7 +381,7 @@ pub(crate) fn send_round_now(
             message: "an archived survey sends no rounds".into(),
         });
     }
-    match scheduler::open_round(conn, &s, now, now, &mailing)? {
+    match scheduler::open_round(conn, &s, now, now, mailing)? {
         RoundOutcome::Sent { round_id, .. } | RoundOutcome::Skipped { round_id } => {
             repo::rounds::find(conn, round_id)?.ok_or_else(|| AppError::not_found("round"))
         }

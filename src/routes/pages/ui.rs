@@ -464,7 +464,7 @@ impl TeamTree {
             children.entry(parent).or_default().push(t);
         }
         for list in children.values_mut() {
-            list.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+            list.sort_by_key(|a| a.name.to_lowercase());
         }
         let mut rows = Vec::new();
         let mut stack: Vec<(Team, usize, String)> = children
