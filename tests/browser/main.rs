@@ -178,13 +178,17 @@ fn screenshot_dir() -> PathBuf {
 /// A whole-page PNG: the window grows to the page's height for the shot.
 async fn screenshot(c: &Client, name: &str, size: (u32, u32)) {
     set_size(c, size).await;
+    // The window's height includes what is not page; add it back.
     let height = c
-        .execute("return document.documentElement.scrollHeight", vec![])
+        .execute(
+            "return document.documentElement.scrollHeight + (window.outerHeight - window.innerHeight)",
+            vec![],
+        )
         .await
         .unwrap()
         .as_u64()
         .unwrap_or(u64::from(size.1)) as u32;
-    set_size(c, (size.0, height.clamp(size.1, 6000))).await;
+    set_size(c, (size.0, height.clamp(size.1, 8000))).await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
     set_size(c, size).await;

@@ -90,7 +90,7 @@ pub fn enps_trend(points: &[TrendPoint]) -> String {
             .x_labels(label_count(n, max_labels))
             .x_label_formatter(&|x| category_label(&labels, *x))
             .y_label_formatter(&|y| format!("{y:.0}"))
-            .label_style(("sans-serif", 13).into_font().color(&INK))
+            .label_style(("sans-serif", 16).into_font().color(&INK))
             .axis_style(OTHER)
             .draw()
             .map_err(err)?;
@@ -208,7 +208,7 @@ pub fn stacked_bars(
                     format!("{y:.0}{unit}")
                 }
             })
-            .label_style(("sans-serif", 13).into_font().color(&INK))
+            .label_style(("sans-serif", 16).into_font().color(&INK))
             .axis_style(OTHER)
             .draw()
             .map_err(err)?;
@@ -259,9 +259,14 @@ mod tests {
         ]);
         assert_eq!(svg.matches("<svg ").count(), 2);
         assert!(svg.contains(r#"aria-hidden="true""#));
-        // One polyline per run and size: two runs, two sizes, plus the zero lines.
-        assert_eq!(svg.matches("<polyline").count(), 2 * (2 + 1));
-        assert!(svg.contains(">Jan<") && svg.contains(">May<"));
+        // Per size: one line and one margin band for each of the two runs.
+        let lines = svg
+            .lines()
+            .filter(|l| l.starts_with("<polyline") && l.contains(r##"stroke="#0A4FC4""##))
+            .count();
+        assert_eq!(lines, 2 * 2);
+        assert_eq!(svg.matches("<polygon").count(), 2 * 2);
+        assert!(svg.contains(">\nJan\n<") && svg.contains(">\nMay\n<"));
     }
 
     #[test]
@@ -285,7 +290,10 @@ mod tests {
             "%",
         );
         assert_eq!(svg.matches("<svg ").count(), 2);
-        assert!(svg.contains(">Q2<"));
+        assert!(svg.contains(">\nQ2\n<"));
+        // Two bars for Q1 (stacked), one for Q2, at each size.
+        assert_eq!(svg.matches(r##"fill="#CF222E""##).count(), 2 * 2);
+        assert_eq!(svg.matches(r##"fill="#8250DF""##).count(), 2);
     }
 
     #[test]

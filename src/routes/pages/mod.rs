@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/s/{token}", web::get().to(answer::form))
         .route("/s/{token}", web::post().to(answer::submit))
         .route("/static/pulse.css", web::get().to(ui::stylesheet))
+        .route("/static/pulse.js", web::get().to(ui::script))
         .configure(people::configure)
         .configure(teams::configure)
         .configure(surveys::configure)

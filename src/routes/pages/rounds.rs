@@ -61,6 +61,14 @@ fn question_json(q: &QuestionResult) -> Value {
                 } else {
                     f64::from(*n) * 100.0 / f64::from(total)
                 };
+                let label = match (q.kind.as_str(), label.as_str()) {
+                    ("scale", "1") => "1 · Strongly disagree".to_string(),
+                    ("scale", "2") => "2 · Disagree".to_string(),
+                    ("scale", "3") => "3 · Neutral".to_string(),
+                    ("scale", "4") => "4 · Agree".to_string(),
+                    ("scale", "5") => "5 · Strongly agree".to_string(),
+                    _ => label.clone(),
+                };
                 json!({"label": label, "count": n, "percent": format!("{pct:.0}%"), "width": pct.round() as i64})
             })
             .collect::<Vec<_>>()

@@ -25,16 +25,25 @@ use std::sync::LazyLock;
 pub type PageResult = Result<HttpResponse, actix_web::Error>;
 
 const CSS: &str = include_str!("../../../static/pulse.css");
+const JS: &str = include_str!("../../../static/pulse.js");
 pub const FLASH_COOKIE: &str = "pulse_flash";
 
 /// Changes whenever the stylesheet does, so browsers may cache it for long.
-static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| sha256_hex(CSS)[..12].to_string());
+static ASSET_VERSION: LazyLock<String> =
+    LazyLock::new(|| sha256_hex(&format!("{CSS}{JS}"))[..12].to_string());
 
 pub async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=604800"))
         .body(CSS)
+}
+
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=604800"))
+        .body(JS)
 }
 
 /// Fills in what the layout reads, so pages that know nothing of the

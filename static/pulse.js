@@ -1,0 +1,14 @@
+// Pulse: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+  // The survey builder: a question's options field matters only for a choice question.
+  function syncOptions(select) {
+    var slot = select.closest(".question-slot");
+    var options = slot && slot.querySelector(".options-field");
+    if (options) options.hidden = select.value !== "choice";
+  }
+  document.querySelectorAll(".question-slot select[name$='_kind']").forEach(function (select) {
+    syncOptions(select);
+    select.addEventListener("change", function () { syncOptions(select); });
+  });
+})();
