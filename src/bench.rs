@@ -7,6 +7,9 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use std::time::Instant;
 
+/// One report computation; returns how many rows it produced.
+type Case = Box<dyn FnMut(&mut DbConnection) -> anyhow::Result<usize>>;
+
 pub struct Timing {
     pub name: &'static str,
     pub median_ms: f64,
@@ -15,7 +18,14 @@ pub struct Timing {
 }
 
 fn params(team_id: Option<i32>, group_by: &str) -> EnpsParams {
-    EnpsParams { survey_id: None, team_id, from: None, to: None, group_by: Some(group_by.into()), scale: None }
+    EnpsParams {
+        survey_id: None,
+        team_id,
+        from: None,
+        to: None,
+        group_by: Some(group_by.into()),
+        scale: None,
+    }
 }
 
 /// Each report as its endpoint computes it (database reads and figures; no
@@ -29,33 +39,64 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
         .order(crate::db::schema::teams::id)
         .first(conn)
         .optional()?;
-    let mut cases: Vec<(&'static str, Box<dyn FnMut(&mut DbConnection) -> anyhow::Result<usize>>)> = vec![
+    let mut cases: Vec<(&'static str, Case)> = vec![
         (
             "company eNPS trend, 12 months by month",
             Box::new(move |c| {
-                let d = reports::load_enps(c, Scope::Everything, &params(None, "month"), from, to, Listing::Group)?;
+                let d = reports::load_enps(
+                    c,
+                    Scope::Everything,
+                    &params(None, "month"),
+                    from,
+                    to,
+                    Listing::Group,
+                )?;
                 Ok(reports::enps_points(&d, None, crate::domain::report::GroupBy::Month).len())
             }),
         ),
         (
             "team breakdown (heat map), 12 months",
             Box::new(move |c| {
-                let d = reports::load_enps(c, Scope::Everything, &params(None, "month"), from, to, Listing::Teams)?;
+                let d = reports::load_enps(
+                    c,
+                    Scope::Everything,
+                    &params(None, "month"),
+                    from,
+                    to,
+                    Listing::Teams,
+                )?;
                 Ok(reports::teams_report(&d, from, to).teams.len())
             }),
         ),
         (
             "one department's eNPS trend, by round",
             Box::new(move |c| {
-                let d = reports::load_enps(c, Scope::Everything, &params(department, "round"), from, to, Listing::Group)?;
-                Ok(reports::enps_points(&d, department, crate::domain::report::GroupBy::Round).len())
+                let d = reports::load_enps(
+                    c,
+                    Scope::Everything,
+                    &params(department, "round"),
+                    from,
+                    to,
+                    Listing::Group,
+                )?;
+                Ok(
+                    reports::enps_points(&d, department, crate::domain::report::GroupBy::Round)
+                        .len(),
+                )
             }),
         ),
         (
             "company turnover, 12 months by month",
             Box::new(move |c| {
                 let d = reports::load_people(c, &Scope::Everything, None, Listing::Group)?;
-                Ok(reports::turnover_periods(&d, None, from, to, crate::domain::turnover::Grouping::Month).len())
+                Ok(reports::turnover_periods(
+                    &d,
+                    None,
+                    from,
+                    to,
+                    crate::domain::turnover::Grouping::Month,
+                )
+                .len())
             }),
         ),
     ];
@@ -70,7 +111,12 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
             .collect::<anyhow::Result<_>>()?;
         ms.sort_by(f64::total_cmp);
         let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
-        out.push(Timing { name, median_ms: at(0.5), p95_ms: at(0.95), max_ms: at(1.0) });
+        out.push(Timing {
+            name,
+            median_ms: at(0.5),
+            p95_ms: at(0.95),
+            max_ms: at(1.0),
+        });
     }
     Ok(out)
 }

@@ -12,18 +12,32 @@ use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 
 const DEPARTMENTS: &[(&str, &[&str])] = &[
-    ("Engineering", &["Platform", "Web", "Mobile", "Data", "Security"]),
+    (
+        "Engineering",
+        &["Platform", "Web", "Mobile", "Data", "Security"],
+    ),
     ("Product", &["Design", "Research", "Product Management"]),
     ("Sales", &["Enterprise", "Mid-Market", "Partnerships"]),
-    ("Customer Success", &["Support", "Onboarding", "Support Nights"]),
+    (
+        "Customer Success",
+        &["Support", "Onboarding", "Support Nights"],
+    ),
     ("Operations", &["Facilities", "IT"]),
     ("People", &["Recruiting", "People Partners"]),
     ("Finance", &["Accounting", "Payroll"]),
     ("Marketing", &["Brand", "Growth"]),
 ];
 
-const FIRST: &[&str] = &["Ana", "Bo", "Chloé", "Dmitri", "Emma", "Farid", "Grace", "Hugo", "Inès", "Jonas", "Kenji", "Lina", "Mateo", "Nora", "Omar", "Priya", "Quentin", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Yara", "Zoé"];
-const LAST: &[&str] = &["Lima", "Berg", "Martin", "Ivanov", "Dubois", "Haddad", "Kim", "Moreau", "Rossi", "Schmidt", "Tanaka", "Nguyen", "Garcia", "Okafor", "Silva", "Patel", "Lefèvre", "Jensen", "Costa", "Novak"];
+const FIRST: &[&str] = &[
+    "Ana", "Bo", "Chloé", "Dmitri", "Emma", "Farid", "Grace", "Hugo", "Inès", "Jonas", "Kenji",
+    "Lina", "Mateo", "Nora", "Omar", "Priya", "Quentin", "Rosa", "Sven", "Tara", "Umar", "Vera",
+    "Wen", "Yara", "Zoé",
+];
+const LAST: &[&str] = &[
+    "Lima", "Berg", "Martin", "Ivanov", "Dubois", "Haddad", "Kim", "Moreau", "Rossi", "Schmidt",
+    "Tanaka", "Nguyen", "Garcia", "Okafor", "Silva", "Patel", "Lefèvre", "Jensen", "Costa",
+    "Novak",
+];
 
 #[derive(Debug, Default)]
 pub struct DemoReport {
@@ -41,7 +55,9 @@ macro_rules! insert_all {
         let mut n = 0;
         for chunk in $rows.chunks(1000) {
             n += match $conn {
-                DbConnection::Postgresql(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                DbConnection::Postgresql(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
                 DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
             };
         }
@@ -90,7 +106,13 @@ struct Person {
 
 /// Builds the company in one transaction; `password_hash` signs in the HR
 /// admin and every team lead.
-pub fn run(conn: &mut DbConnection, headcount: usize, weeks: u32, password_hash: &str, seed: u64) -> anyhow::Result<DemoReport> {
+pub fn run(
+    conn: &mut DbConnection,
+    headcount: usize,
+    weeks: u32,
+    password_hash: &str,
+    seed: u64,
+) -> anyhow::Result<DemoReport> {
     let mut rng = StdRng::seed_from_u64(seed);
     let today = Utc::now().date_naive();
     let now = Utc::now().naive_utc();

@@ -64,6 +64,37 @@ fn commands_work_from_the_shell(engine: Engine) {
     );
 }
 
+fn demo_fills_an_empty_database(engine: Engine) {
+    let Some((url, _guard)) = test_database(engine) else {
+        return eprintln!("skipped: TEST_DATABASE_URL not set");
+    };
+    let (ok, out, err) = pulse(&url, &["demo", "--employees", "40", "--weeks", "6"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("6 rounds") && out.contains("hr@demo.pulse.example"),
+        "{out}"
+    );
+    let (ok, out, err) = pulse(&url, &["bench", "--runs", "2"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("company eNPS trend") && out.contains("company turnover"),
+        "{out}"
+    );
+    // A second run refuses rather than doubling the company.
+    let (ok, _, err) = pulse(&url, &["demo"]);
+    assert!(!ok && err.contains("empty database"), "{err}");
+}
+
+#[test]
+fn demo_on_sqlite() {
+    demo_fills_an_empty_database(Engine::Sqlite);
+}
+
+#[test]
+fn demo_on_postgres() {
+    demo_fills_an_empty_database(Engine::Postgres);
+}
+
 #[test]
 fn commands_work_on_sqlite() {
     commands_work_from_the_shell(Engine::Sqlite);

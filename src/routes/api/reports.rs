@@ -130,7 +130,9 @@ pub(crate) fn load_enps(
         repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
     }
     let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let end = (to + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default();
+    let end = (to + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
     let mut counters = repo::reports::counters(conn, p.survey_id, start, end)?;
     let scales: BTreeSet<String> = counters.iter().map(|c| c.scale.clone()).collect();
     // A 0–10 and a 1–10 survey are never mixed in one figure silently.
