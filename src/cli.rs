@@ -105,7 +105,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         app.state.pool.clone(),
         app.state.mailing.clone(),
         transport,
-        std::time::Duration::from_secs(30),
+        std::time::Duration::from_secs(settings.tick_seconds),
     ));
     println!(
         "Pulse is listening on {} ({} database)",
