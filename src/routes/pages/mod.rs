@@ -1,5 +1,6 @@
 //! Server-rendered pages: sign-in, first-run setup and the dashboard.
 
+pub mod account;
 pub mod answer;
 pub mod session;
 pub mod setup;
@@ -19,7 +20,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::get().to(setup::form))
         .route("/setup", web::post().to(setup::submit))
         .route("/s/{token}", web::get().to(answer::form))
-        .route("/s/{token}", web::post().to(answer::submit));
+        .route("/s/{token}", web::post().to(answer::submit))
+        .route("/account/setup", web::get().to(account::setup_form))
+        .route("/account/setup", web::post().to(account::setup));
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and
