@@ -140,7 +140,13 @@ pub fn reschedule(conn: &mut DbConnection, series: &Series, now: DateTime<Utc>) 
         .into_iter()
         .filter(|t| !mine.contains(t))
         .collect();
-    let (occurrences, until) = occurrences_to_materialize(&schedule, now, now);
+    let (mut occurrences, mut until) = occurrences_to_materialize(&schedule, now, now);
+    // Meetings were made up to `materialized_until`: the new schedule covers as far.
+    let made_until = series.materialized_until.and_utc();
+    if made_until > until {
+        occurrences.extend(schedule.occurrences_between(until, made_until));
+        until = made_until;
+    }
     let occurrences: Vec<_> = occurrences
         .into_iter()
         .filter(|at| !taken.contains(&at.naive_utc()))
@@ -162,7 +168,9 @@ pub fn reschedule(conn: &mut DbConnection, series: &Series, now: DateTime<Utc>) 
         let m = by_id[id];
         let starts_at = at.naive_utc();
         let ends_at = starts_at + series.duration();
-        let moved = m.starts_at != starts_at || m.ends_at != ends_at;
+        // Calendars hold only scheduled meetings; a skipped one has nothing to update.
+        let moved =
+            m.status == repo::SCHEDULED && (m.starts_at != starts_at || m.ends_at != ends_at);
         repo::update_meeting(
             conn,
             *id,

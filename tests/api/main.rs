@@ -5,6 +5,7 @@ mod cli;
 mod errors;
 mod helpers;
 mod import;
+mod one_on_ones;
 mod people;
 mod scheduling;
 mod schema;
