@@ -506,6 +506,9 @@ async fn a_biweekly_series_from_agenda_to_calendar(app: TestApp) {
     assert_eq!(past["actions"][0]["done"], true);
 }
 
+/// (what, method, path, body, statuses for [manager, report, admin, lead outsider, member outsider])
+type Case = (&'static str, Method, String, Option<Value>, [u16; 5]);
+
 async fn every_role_gets_only_what_is_theirs(app: TestApp) {
     let c = cast(&app).await;
     let s = series(&app, &c.admin, biweekly(&c)).await;
@@ -534,8 +537,7 @@ async fn every_role_gets_only_what_is_theirs(app: TestApp) {
         .as_i64()
         .unwrap();
 
-    // (what, method, path, body, [manager, report, admin, lead outsider, member outsider])
-    let cases: Vec<(&str, Method, String, Option<Value>, [u16; 5])> = vec![
+    let cases: Vec<Case> = vec![
         (
             "series",
             Method::GET,
