@@ -49,3 +49,35 @@ impl Scope {
             }
     }
 }
+
+impl Scope {
+    /// Who may read reports: admins anything; leads the teams they lead and
+    /// their sub-teams, never the whole company; members nothing.
+    pub fn check_report(&self, team_id: Option<i32>) -> Result<(), crate::error::AppError> {
+        use crate::error::AppError;
+        match (self, team_id) {
+            (Self::Everything, _) => Ok(()),
+            (Self::Teams(ids), Some(t)) if ids.contains(&t) => Ok(()),
+            (Self::Teams(_), Some(_)) => Err(AppError::Forbidden(
+                "you may only read reports for the teams you lead".into(),
+            )),
+            (Self::Teams(_), None) => Err(AppError::Forbidden(
+                "company-wide reports are for HR: pass the team_id of a team you lead".into(),
+            )),
+            (Self::Own(_), _) => Err(AppError::Forbidden(
+                "reports are for HR and team leads".into(),
+            )),
+        }
+    }
+
+    /// The teams a report may list for this caller.
+    pub fn report_teams(&self, all: impl IntoIterator<Item = i32>) -> Vec<i32> {
+        all.into_iter()
+            .filter(|t| match self {
+                Self::Everything => true,
+                Self::Teams(ids) => ids.contains(t),
+                Self::Own(_) => false,
+            })
+            .collect()
+    }
+}

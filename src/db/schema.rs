@@ -155,6 +155,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    round_team_stats (round_id, team_id) {
+        round_id -> Integer,
+        team_id -> Integer,
+        invited -> Integer,
+        responses -> Integer,
+        promoters -> Integer,
+        passives -> Integer,
+        detractors -> Integer,
+    }
+}
+
+diesel::table! {
+    team_memberships (id) {
+        id -> Integer,
+        employee_id -> Integer,
+        team_id -> Integer,
+        started_on -> Date,
+        ended_on -> Nullable<Date>,
+    }
+}
+
 diesel::joinable!(employees -> teams (team_id));
 
 diesel::joinable!(questions -> surveys (survey_id));
@@ -164,6 +186,7 @@ diesel::joinable!(invitations -> employees (employee_id));
 diesel::joinable!(responses -> rounds (round_id));
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(answers -> questions (question_id));
+diesel::joinable!(round_team_stats -> rounds (round_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -178,6 +201,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     responses,
     answers,
     outbox,
+    round_team_stats,
+    team_memberships,
 );
 
 // 1:1s (migration 000004).

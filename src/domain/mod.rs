@@ -1,10 +1,14 @@
 //! Pure domain types and rules: no I/O, valid by construction.
 
+pub mod anonymity;
 pub mod calendar;
 pub mod email;
+pub mod enps;
 pub mod one_on_one;
 pub mod people;
 pub mod people_csv;
+pub mod report;
 pub mod schedule;
 pub mod survey;
 pub mod teams;
+pub mod turnover;

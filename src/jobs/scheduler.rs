@@ -147,6 +147,7 @@ fn invite_audience(
     let in_audience = in_audience.transpose()?;
     let questions = repo::surveys::questions(conn, survey.id, survey.question_version)?;
     let mut invited = 0;
+    let mut invited_by_team = std::collections::BTreeMap::new();
     for employee in repo::employees::employed_on(conn, local_day)? {
         if let Some(set) = &in_audience {
             if !employee.team_id.is_some_and(|t| set.contains(&t)) {
@@ -175,7 +176,11 @@ fn invite_audience(
             now,
         )?;
         invited += 1;
+        *invited_by_team
+            .entry(employee.team_id.unwrap_or(repo::rounds::NO_TEAM))
+            .or_insert(0) += 1;
     }
+    repo::rounds::insert_team_stats(conn, round_id, &invited_by_team)?;
     Ok(invited)
 }
 

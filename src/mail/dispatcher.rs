@@ -6,16 +6,16 @@ use crate::repo::outbox::{self, OutboxMessage};
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use rand::Rng;
+use std::time::Instant;
 
 /// Small enough that a crash leaves few messages to resend, large enough to
 /// keep claim queries rare.
 const BATCH: i64 = 50;
 
-/// Far longer than sending a batch takes, so a live dispatcher never loses
-/// its claim; a dead one's messages are picked up again after this.
-fn lease() -> Duration {
-    Duration::minutes(5)
-}
+/// Far longer than sending a batch normally takes, and a dispatcher stops
+/// sending a batch at half of it, so a live dispatcher never loses its claim;
+/// a dead one's messages are picked up again after this.
+const LEASE: Duration = Duration::minutes(5);
 
 /// What one pass did: `retried` messages wait for a later attempt, `failed` ones were given up on.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +27,12 @@ pub struct DispatchReport {
 
 /// Claims due messages and sends them until none is due (loop over claim batches of 50, lease 5 min). DB work in tokio::task::spawn_blocking / actix web::block with a pool checkout inside; sending is async.
 ///
-/// `now` is the instant of the whole pass, so a message that fails is never
-/// due again within it and the loop ends.
+/// `now` is when the pass starts. What is due is judged at that instant, so a
+/// message that fails is never due again within the pass (which therefore
+/// ends) and an outage cannot burn through its attempts in one long pass.
+/// What is written (leases, retry times, `sent_at`) is stamped with `now`
+/// plus the real time elapsed since, so a lease taken late in a long pass
+/// still lasts its full length for other processes.
 pub async fn dispatch_due(
     pool: &Pool,
     transport: &Transport,
@@ -36,16 +40,31 @@ pub async fn dispatch_due(
     now: DateTime<Utc>,
 ) -> anyhow::Result<DispatchReport> {
     let now = now.naive_utc();
+    let started = Instant::now();
+    let clock = move || now + Duration::from_std(started.elapsed()).unwrap_or_default();
     let mut report = DispatchReport::default();
     loop {
-        let batch = with_conn(pool, move |conn| outbox::claim(conn, now, BATCH, lease()))
-            .await
-            .context("cannot claim outbox messages")?;
+        // claim() counts the lease from `now`, the start of the pass; this
+        // makes it run from the moment of claiming.
+        let lease_from_start = LEASE + (clock() - now);
+        let batch = with_conn(pool, move |conn| {
+            outbox::claim(conn, now, BATCH, lease_from_start)
+        })
+        .await
+        .context("cannot claim outbox messages")?;
         if batch.is_empty() {
             return Ok(report);
         }
+        let claimed_at = Instant::now();
         for message in batch {
-            settle(pool, transport, from, now, &message, &mut report).await?;
+            // A very slow mail server could outlast the lease, and another
+            // dispatcher would then send the rest of the batch too. Leaving it
+            // leased instead only delays it until the lease runs out.
+            if claimed_at.elapsed() > LEASE.to_std().unwrap_or_default() / 2 {
+                tracing::warn!("sending is slow: leaving the rest of the batch for later");
+                break;
+            }
+            settle(pool, transport, from, clock(), &message, &mut report).await?;
         }
     }
 }

@@ -354,7 +354,8 @@ mod tests {
                     String::from_utf8(bytes).unwrap()
                 });
             let is_word = decoded.is_some();
-            if !out.is_empty() && !(is_word && previous_was_word) {
+            let joins_previous_word = is_word && previous_was_word;
+            if !out.is_empty() && !joins_previous_word {
                 out.push(' ');
             }
             out.push_str(decoded.as_deref().unwrap_or(token));

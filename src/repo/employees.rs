@@ -1,6 +1,6 @@
 //! Employees: stored rows, lookups and changes.
 
-use crate::db::schema::employees;
+use crate::db::schema::{employees, team_memberships};
 use crate::db::DbConnection;
 use crate::domain::email::Email;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -84,10 +84,64 @@ impl EmployeeChanges {
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewEmployee) -> QueryResult<i32> {
-    diesel::insert_into(employees::table)
+    let id = diesel::insert_into(employees::table)
         .values(new)
         .returning(employees::id)
-        .get_result(conn)
+        .get_result(conn)?;
+    if let Some(team) = new.team_id {
+        start_membership(conn, id, team, new.hired_on)?;
+    }
+    Ok(id)
+}
+
+fn start_membership(
+    conn: &mut DbConnection,
+    employee_id: i32,
+    team_id: i32,
+    on: NaiveDate,
+) -> QueryResult<()> {
+    diesel::insert_into(team_memberships::table)
+        .values((
+            team_memberships::employee_id.eq(employee_id),
+            team_memberships::team_id.eq(team_id),
+            team_memberships::started_on.eq(on),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Records a team change as of `today`: the old membership ends yesterday and
+/// the new one starts today, so earlier periods keep the old team. A change
+/// before the person's first day, or on the day the membership began, is a
+/// correction and rewrites that membership instead.
+fn move_team(
+    conn: &mut DbConnection,
+    e: &Employee,
+    new_team: Option<i32>,
+    today: NaiveDate,
+) -> QueryResult<()> {
+    let start = today.max(e.hired_on);
+    let open = team_memberships::table
+        .filter(team_memberships::employee_id.eq(e.id))
+        .filter(team_memberships::ended_on.is_null());
+    let current: Option<(i32, NaiveDate)> = open
+        .select((team_memberships::id, team_memberships::started_on))
+        .first(conn)
+        .optional()?;
+    if let Some((id, started_on)) = current {
+        if started_on >= start {
+            diesel::delete(team_memberships::table.find(id)).execute(conn)?;
+        } else {
+            let last_day = start.pred_opt().unwrap_or(start);
+            diesel::update(team_memberships::table.find(id))
+                .set(team_memberships::ended_on.eq(last_day))
+                .execute(conn)?;
+        }
+    }
+    match new_team {
+        Some(t) => start_membership(conn, e.id, t, start),
+        None => Ok(()),
+    }
 }
 
 pub fn find(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Employee>> {
@@ -109,6 +163,11 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
 pub fn update(conn: &mut DbConnection, id: i32, changes: &EmployeeChanges) -> QueryResult<()> {
     if changes.is_empty() {
         return Ok(());
+    }
+    if let Some(team) = changes.team_id {
+        if let Some(e) = find(conn, id)?.filter(|e| e.team_id != team) {
+            move_team(conn, &e, team, chrono::Utc::now().date_naive())?;
+        }
     }
     diesel::update(employees::table.find(id))
         .set(changes)

@@ -6,6 +6,7 @@ pub mod import;
 pub mod login_failures;
 pub mod one_on_ones;
 pub mod outbox;
+pub mod reports;
 pub mod rounds;
 pub mod settings;
 pub mod surveys;

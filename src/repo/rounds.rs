@@ -1,7 +1,8 @@
 //! Rounds, their invitations, and the anonymous responses they collect.
 
-use crate::db::schema::{answers, invitations, responses, rounds};
+use crate::db::schema::{answers, invitations, responses, round_team_stats as stats, rounds};
 use crate::db::DbConnection;
+use crate::domain::enps::{classify, Category};
 use crate::domain::survey::Answer;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -256,5 +257,64 @@ pub fn insert_response(
     diesel::update(rounds::table.find(round_id))
         .set(rounds::responded.eq(rounds::responded + 1))
         .execute(conn)?;
+    let enps = answers_by_question.iter().find_map(|(_, a)| match a {
+        Answer::Enps { score, scale } => classify(*score, *scale),
+        _ => None,
+    });
+    count_response(conn, round_id, team_id.unwrap_or(NO_TEAM), enps)?;
     Ok(id)
+}
+
+/// `round_team_stats.team_id` for people without a team.
+pub const NO_TEAM: i32 = 0;
+
+/// Creates a round's per-team counters with how many were invited.
+pub fn insert_team_stats(
+    conn: &mut DbConnection,
+    round_id: i32,
+    invited_by_team: &std::collections::BTreeMap<i32, i32>,
+) -> QueryResult<()> {
+    for (team, invited) in invited_by_team {
+        diesel::insert_into(stats::table)
+            .values((
+                stats::round_id.eq(round_id),
+                stats::team_id.eq(team),
+                stats::invited.eq(invited),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Adds one response to its round and team counters, in the answer's transaction.
+fn count_response(
+    conn: &mut DbConnection,
+    round_id: i32,
+    team_id: i32,
+    enps: Option<Category>,
+) -> QueryResult<()> {
+    let one = |c: Category| i32::from(enps == Some(c));
+    let row = stats::table.find((round_id, team_id));
+    let updated = diesel::update(row)
+        .set((
+            stats::responses.eq(stats::responses + 1),
+            stats::promoters.eq(stats::promoters + one(Category::Promoter)),
+            stats::passives.eq(stats::passives + one(Category::Passive)),
+            stats::detractors.eq(stats::detractors + one(Category::Detractor)),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        // Only rounds from before the counters existed lack a row.
+        diesel::insert_into(stats::table)
+            .values((
+                stats::round_id.eq(round_id),
+                stats::team_id.eq(team_id),
+                stats::responses.eq(1),
+                stats::promoters.eq(one(Category::Promoter)),
+                stats::passives.eq(one(Category::Passive)),
+                stats::detractors.eq(one(Category::Detractor)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

@@ -112,7 +112,90 @@ async fn pulse_tick_at_writes_eml_files_by_default(app: TestApp) {
     assert_eq!(rounds[0]["next_round_at"], "2035-12-14T08:00:00Z");
 }
 
+/// The walk-through with a real SMTP server: `pulse tick --at` the
+/// first instant mails every invitee a working link; SMTP going down delays
+/// the reminders but loses and repeats nothing.
+async fn rounds_go_out_over_smtp_and_survive_an_outage(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (team, _) = people(&app, &admin).await;
+    let survey: Value = app
+        .post("/api/v1/surveys", Some(&admin), weekly(team))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let q0 = survey["questions"][0]["id"].as_i64().unwrap();
+    let mut sink = crate::smtp_sink::SmtpSink::start().await;
+    let tick = |at: &str, smtp: String| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+            .args(["tick", "--at", at])
+            .env("DATABASE_URL", &app.database_url)
+            .env("SMTP_URL", smtp)
+            .env("PULSE_BASE_URL", &app.address)
+            .env("PULSE_MAIL_FROM", "Pulse <pulse@example.com>")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let smtp = sink.url();
+    let out = tokio::task::block_in_place(|| tick("2035-12-07T08:00:00Z", smtp.clone()));
+    assert!(out.contains("3 sent"), "{out}");
+    let received = sink.received();
+    assert_eq!(received.len(), 3);
+    let mut to: Vec<String> = received.iter().flat_map(|r| r.to.clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        vec!["e0@example.com", "e1@example.com", "e2@example.com"]
+    );
+    let first = received
+        .iter()
+        .find(|r| r.to == ["e0@example.com"])
+        .unwrap();
+    let (_, _, text) = read_email(&first.data);
+    let link = crate::surveys::link_path(&text);
+    let answers = json!([{"question_id": q0, "score": 10}, {"question_id": survey["questions"][1]["id"], "score": 5},
+                         {"question_id": survey["questions"][2]["id"], "choice": "Office"}]);
+    let res = app
+        .post(
+            "/api/v1/responses",
+            None,
+            json!({"token": link.trim_start_matches("/s/"), "answers": answers}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+
+    // SMTP is down when the reminders are due: they wait in the outbox.
+    let port = sink.port();
+    sink.stop().await;
+    let out = tokio::task::block_in_place(|| tick("2035-12-09T08:00:00Z", smtp.clone()));
+    assert!(
+        out.contains("2 reminder(s)") && out.contains("0 sent") && out.contains("2 to retry"),
+        "{out}"
+    );
+    // Back up: a later pass delivers each reminder once, to the two who did not answer.
+    let sink = crate::smtp_sink::SmtpSink::start_on(port).await;
+    let out = tokio::task::block_in_place(|| tick("2035-12-09T09:00:00Z", smtp.clone()));
+    assert!(out.contains("2 sent"), "{out}");
+    let out = tokio::task::block_in_place(|| tick("2035-12-09T10:00:00Z", smtp.clone()));
+    assert!(
+        out.contains("0 sent") && out.contains("0 reminder(s)"),
+        "{out}"
+    );
+    let reminders = sink.received();
+    assert_eq!(reminders.len(), 2);
+    assert!(reminders.iter().all(|r| r.to != ["e0@example.com"]));
+    assert!(sink.count_by_message_id().values().all(|&n| n == 1));
+}
+
 crate::on_both_engines!(
     two_schedulers_create_each_round_and_email_once,
-    pulse_tick_at_writes_eml_files_by_default
+    pulse_tick_at_writes_eml_files_by_default,
+    rounds_go_out_over_smtp_and_survive_an_outage,
 );

@@ -242,7 +242,7 @@ async fn a_weekly_round_goes_out_is_answered_and_reminded(app: TestApp) {
         .post(app.url(&link))
         .form(&[
             (format!("q{}", q[0]), "9"),
-            (format!("q{}", q[3]), "Keep this comment".into()),
+            (format!("q{}", q[3]), "Keep this comment"),
         ])
         .send()
         .await
@@ -665,8 +665,7 @@ async fn editing_questions_applies_to_later_rounds_only(app: TestApp) {
         .emails()
         .iter()
         .map(|e| read_email(e))
-        .filter(|(_, s, _)| s.contains("Weekly"))
-        .last()
+        .rfind(|(_, s, _)| s.contains("Weekly"))
         .unwrap();
     let html = app
         .get(&link_path(&newest.2), None)

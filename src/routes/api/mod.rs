@@ -6,6 +6,7 @@ pub mod employees;
 pub mod health;
 pub mod one_on_ones;
 pub mod openapi;
+pub mod reports;
 pub mod responses;
 pub mod surveys;
 pub mod teams;
@@ -38,6 +39,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/surveys/{id}/rounds", web::get().to(surveys::rounds))
                 .route("/responses", web::post().to(responses::submit))
                 .configure(one_on_one_routes)
+                .route("/reports/enps", web::get().to(reports::enps))
+                .route("/reports/enps.csv", web::get().to(reports::enps_csv))
+                .route("/reports/enps/teams", web::get().to(reports::enps_teams))
+                .route(
+                    "/reports/enps-turnover",
+                    web::get().to(reports::enps_turnover),
+                )
+                .route("/reports/turnover", web::get().to(reports::turnover_report))
+                .route(
+                    "/reports/turnover.csv",
+                    web::get().to(reports::turnover_csv),
+                )
+                .route("/reports/rounds/{id}", web::get().to(reports::round))
+                .route(
+                    "/reports/rounds/{id}/answers.csv",
+                    web::get().to(reports::round_answers_csv),
+                )
                 .default_service(web::to(crate::routes::not_found)),
         );
 }

@@ -1,0 +1,2 @@
+DROP TABLE team_memberships;
+DROP TABLE round_team_stats;

@@ -1,0 +1,411 @@
+//! Assembling report figures from per-round, per-team counters: periods, sums, thresholds.
+
+use crate::domain::anonymity::{self, Group};
+use crate::domain::enps::{participation, Counts};
+use crate::domain::people::LeaveReason;
+use crate::domain::turnover::Stint;
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The company as a whole in the team tree: the parent of top-level teams.
+pub const COMPANY: i32 = -1;
+
+/// One round's counters for one team (`team_id` 0: people without a team).
+#[derive(Debug, Clone)]
+pub struct Counter {
+    pub round_id: i32,
+    pub day: NaiveDate,
+    pub scale: String,
+    pub min_group_size: i32,
+    pub team_id: i32,
+    pub invited: u32,
+    /// Everyone who answered, whether or not they gave an eNPS score.
+    pub responses: u32,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    Round,
+    Month,
+    Quarter,
+}
+
+impl GroupBy {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "round" => Ok(Self::Round),
+            "month" => Ok(Self::Month),
+            "quarter" => Ok(Self::Quarter),
+            other => Err(format!(
+                "`{other}` is not a grouping: use round, month or quarter"
+            )),
+        }
+    }
+}
+
+/// The figures of one group over one period.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    pub invited: u32,
+    pub responses: u32,
+    /// Percent of those invited who answered.
+    pub participation: Option<f64>,
+    pub promoters: u32,
+    pub passives: u32,
+    pub detractors: u32,
+    /// %promoters − %detractors, −100..100.
+    pub enps: Option<i32>,
+    /// 95% margin of error in eNPS points, with the finite-population correction.
+    pub margin_of_error: Option<f64>,
+}
+
+impl Figures {
+    pub fn of(t: Totals) -> Self {
+        let Totals {
+            invited,
+            responses,
+            counts,
+        } = t;
+        Self {
+            invited,
+            responses,
+            participation: participation(responses, invited),
+            promoters: counts.promoters,
+            passives: counts.passives,
+            detractors: counts.detractors,
+            enps: counts.enps(),
+            margin_of_error: counts.margin_of_error(Some(invited)),
+        }
+    }
+}
+
+/// A group's figures, or the fact that they are hidden.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Shown {
+    Figures(Figures),
+    Suppressed { suppressed: bool },
+}
+
+/// The period a day falls in.
+pub fn period_of(day: NaiveDate, by: GroupBy) -> (NaiveDate, NaiveDate) {
+    let month_end = |y: i32, m: u32| {
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        NaiveDate::from_ymd_opt(ny, nm, 1)
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(day)
+    };
+    match by {
+        GroupBy::Round => (day, day),
+        GroupBy::Month => (
+            day.with_day(1).unwrap_or(day),
+            month_end(day.year(), day.month()),
+        ),
+        GroupBy::Quarter => {
+            let first = (day.month0() / 3) * 3 + 1;
+            (
+                NaiveDate::from_ymd_opt(day.year(), first, 1).unwrap_or(day),
+                month_end(day.year(), first + 2),
+            )
+        }
+    }
+}
+
+/// What a group adds up to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub invited: u32,
+    pub responses: u32,
+    pub counts: Counts,
+}
+
+impl Totals {
+    fn add(&mut self, other: Totals) {
+        self.invited += other.invited;
+        self.responses += other.responses;
+        self.counts = self.counts.merge(other.counts);
+    }
+}
+
+/// Sums for each team subtree, and the company, over some counters.
+pub struct TreeSums {
+    pub totals: BTreeMap<i32, Totals>,
+    pub suppressed: BTreeSet<i32>,
+}
+
+/// Adds counters up the team tree and works out which groups must be hidden,
+/// including complementary suppression across the whole tree.
+pub fn tree_sums(
+    counters: &[&Counter],
+    edges: &[(i32, Option<i32>)],
+    min_group_size: u32,
+) -> TreeSums {
+    let parent: BTreeMap<i32, i32> = edges
+        .iter()
+        .map(|&(id, p)| (id, p.unwrap_or(COMPANY)))
+        .collect();
+    let mut own: BTreeMap<i32, Totals> = BTreeMap::new();
+    for c in counters {
+        // People without a team belong to the company directly.
+        let team = if c.team_id == 0 || !parent.contains_key(&c.team_id) {
+            COMPANY
+        } else {
+            c.team_id
+        };
+        own.entry(team).or_default().add(Totals {
+            invited: c.invited,
+            responses: c.responses,
+            counts: c.counts,
+        });
+    }
+    let mut totals: BTreeMap<i32, Totals> = BTreeMap::new();
+    for (&team, &t) in &own {
+        let mut at = Some(team);
+        let mut guard = 0;
+        while let Some(g) = at {
+            totals.entry(g).or_default().add(t);
+            at = if g == COMPANY {
+                None
+            } else {
+                parent.get(&g).copied()
+            };
+            guard += 1;
+            if guard > edges.len() + 2 {
+                break;
+            }
+        }
+    }
+    let mut groups: Vec<Group> = edges
+        .iter()
+        .map(|&(id, p)| Group {
+            id,
+            parent: Some(p.unwrap_or(COMPANY)),
+            own: own.get(&id).map_or(0, |o| o.responses),
+        })
+        .collect();
+    groups.push(Group {
+        id: COMPANY,
+        parent: None,
+        own: own.get(&COMPANY).map_or(0, |o| o.responses),
+    });
+    let suppressed = anonymity::suppressed(&groups, min_group_size);
+    TreeSums { totals, suppressed }
+}
+
+impl TreeSums {
+    pub fn shown(&self, group: i32) -> Shown {
+        if self.suppressed.contains(&group) {
+            return Shown::Suppressed { suppressed: true };
+        }
+        match self.totals.get(&group) {
+            Some(&t) => Shown::Figures(Figures::of(t)),
+            None => Shown::Suppressed { suppressed: true },
+        }
+    }
+}
+
+/// `(employee, team, started_on, ended_on)`: one stay in a team.
+pub type Membership = (i32, i32, NaiveDate, Option<NaiveDate>);
+
+/// One person's dates as turnover needs them.
+pub struct PersonDates {
+    pub id: i32,
+    pub hired_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    pub leave_reason: Option<String>,
+    pub regretted: bool,
+}
+
+/// Turnover stints for the company (`teams` None: each person from hire to
+/// departure) or for a set of teams (each person's time in any of them, moves
+/// within the set joined up, a move out of it not a separation).
+pub fn team_stints(
+    people: &[PersonDates],
+    memberships: &[Membership],
+    teams: Option<&BTreeSet<i32>>,
+) -> Vec<Stint> {
+    let stint = |p: &PersonDates, start: NaiveDate, end: Option<NaiveDate>| {
+        let separated = p.left_on.is_some() && end == p.left_on;
+        Stint {
+            start,
+            end,
+            separated,
+            reason: p
+                .leave_reason
+                .as_deref()
+                .and_then(|r| LeaveReason::parse(r).ok())
+                .filter(|_| separated),
+            regretted: p.regretted && separated,
+            hired_on: p.hired_on,
+        }
+    };
+    let Some(teams) = teams else {
+        return people
+            .iter()
+            .map(|p| stint(p, p.hired_on, p.left_on))
+            .collect();
+    };
+    let by_id: BTreeMap<i32, &PersonDates> = people.iter().map(|p| (p.id, p)).collect();
+    let mut spans: BTreeMap<i32, Vec<(NaiveDate, Option<NaiveDate>)>> = BTreeMap::new();
+    for &(employee, team, start, end) in memberships {
+        if teams.contains(&team) {
+            spans.entry(employee).or_default().push((start, end));
+        }
+    }
+    let mut out = Vec::new();
+    for (employee, mut list) in spans {
+        let Some(p) = by_id.get(&employee) else {
+            continue;
+        };
+        list.sort();
+        let mut merged: Vec<(NaiveDate, Option<NaiveDate>)> = Vec::new();
+        for (start, end) in list {
+            match merged.last_mut() {
+                // Contiguous or overlapping: a move between two teams of the set.
+                Some((_, last_end))
+                    if last_end.is_none_or(|e| e.succ_opt().is_some_and(|n| start <= n)) =>
+                {
+                    *last_end = match (*last_end, end) {
+                        (None, _) | (_, None) => None,
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                    };
+                }
+                _ => merged.push((start, end)),
+            }
+        }
+        for (start, end) in merged {
+            // An open membership ends with the person's last day.
+            let end = match (end, p.left_on) {
+                (None, left) => left,
+                (Some(e), Some(l)) if l <= e => Some(l),
+                (e, _) => e,
+            };
+            if end.is_none_or(|e| e >= start) {
+                out.push(stint(p, start, end));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::enps::Counts;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn team_stints_follow_moves_and_departures() {
+        let people = [
+            PersonDates {
+                id: 1,
+                hired_on: d("2024-01-01"),
+                left_on: Some(d("2026-03-31")),
+                leave_reason: Some("voluntary".into()),
+                regretted: true,
+            },
+            PersonDates {
+                id: 2,
+                hired_on: d("2024-01-01"),
+                left_on: None,
+                leave_reason: None,
+                regretted: false,
+            },
+        ];
+        // 1: Web then Mobile (both in Eng), then leaves. 2: Web, then moves to Sales.
+        let memberships = [
+            (1, 2, d("2024-01-01"), Some(d("2025-06-30"))),
+            (1, 3, d("2025-07-01"), None),
+            (2, 2, d("2024-01-01"), Some(d("2026-01-31"))),
+            (2, 9, d("2026-02-01"), None),
+        ];
+        let eng = BTreeSet::from([1, 2, 3]);
+        let mut s = team_stints(&people, &memberships, Some(&eng));
+        s.sort_by_key(|s| s.end);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (s[0].start, s[0].end, s[0].separated),
+            (d("2024-01-01"), Some(d("2026-01-31")), false)
+        );
+        assert_eq!(
+            (s[1].start, s[1].end, s[1].separated, s[1].regretted),
+            (d("2024-01-01"), Some(d("2026-03-31")), true, true)
+        );
+        assert_eq!(s[1].reason, Some(LeaveReason::Voluntary));
+        let company = team_stints(&people, &memberships, None);
+        assert_eq!(company.iter().filter(|s| s.separated).count(), 1);
+    }
+
+    #[test]
+    fn periods_follow_the_calendar() {
+        assert_eq!(
+            period_of(d("2026-02-14"), GroupBy::Month),
+            (d("2026-02-01"), d("2026-02-28"))
+        );
+        assert_eq!(
+            period_of(d("2026-12-31"), GroupBy::Month),
+            (d("2026-12-01"), d("2026-12-31"))
+        );
+        assert_eq!(
+            period_of(d("2026-05-02"), GroupBy::Quarter),
+            (d("2026-04-01"), d("2026-06-30"))
+        );
+        assert_eq!(
+            period_of(d("2026-11-30"), GroupBy::Quarter),
+            (d("2026-10-01"), d("2026-12-31"))
+        );
+        assert_eq!(
+            period_of(d("2026-05-02"), GroupBy::Round),
+            (d("2026-05-02"), d("2026-05-02"))
+        );
+    }
+
+    fn counter(team_id: i32, invited: u32, p: u32, pa: u32, de: u32) -> Counter {
+        Counter {
+            round_id: 1,
+            day: d("2026-01-05"),
+            scale: "1-10".into(),
+            min_group_size: 5,
+            team_id,
+            invited,
+            responses: p + pa + de,
+            counts: Counts {
+                promoters: p,
+                passives: pa,
+                detractors: de,
+            },
+        }
+    }
+
+    #[test]
+    fn sums_climb_the_tree_and_small_groups_hide() {
+        // Company → Eng(1) → Web(2), Mobile(3); people without a team: 6 answers.
+        // (With only 2 of them, Company − Eng would reveal those two, so Eng would hide.)
+        let edges = [(1, None), (2, Some(1)), (3, Some(1))];
+        let cs = [
+            counter(2, 8, 5, 1, 1),
+            counter(3, 6, 2, 1, 1),
+            counter(1, 2, 1, 0, 0),
+            counter(0, 7, 3, 2, 1),
+        ];
+        let refs: Vec<&Counter> = cs.iter().collect();
+        let sums = tree_sums(&refs, &edges, 5);
+        let Shown::Figures(eng) = sums.shown(1) else {
+            panic!("Eng is large enough")
+        };
+        assert_eq!((eng.invited, eng.responses, eng.promoters), (16, 12, 8));
+        let Shown::Figures(company) = sums.shown(COMPANY) else {
+            panic!()
+        };
+        assert_eq!(company.responses, 18);
+        // Mobile has 4 answers: hidden. Eng − Web gives Mobile plus Eng's own
+        // single answer together, which reveals neither.
+        assert_eq!(sums.shown(3), Shown::Suppressed { suppressed: true });
+        assert!(matches!(sums.shown(2), Shown::Figures(_)));
+    }
+}

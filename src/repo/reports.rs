@@ -1,0 +1,172 @@
+//! Reading the pre-aggregated counters and the people data that reports are built from.
+
+use crate::db::schema::{employees, round_team_stats as stats, rounds, team_memberships};
+use crate::db::DbConnection;
+use crate::domain::enps::Counts;
+use crate::domain::report::{Counter, Membership, PersonDates};
+
+type PersonRow = (i32, NaiveDate, Option<NaiveDate>, Option<String>, bool);
+type AnswerTuple = (String, i32, Option<i32>, Option<String>, Option<String>);
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+/// Counters of every sent round scheduled in [from, to), optionally of one survey.
+pub fn counters(
+    conn: &mut DbConnection,
+    survey_id: Option<i32>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<Counter>> {
+    let mut q = rounds::table
+        .inner_join(stats::table)
+        .filter(rounds::status.ne("skipped"))
+        .filter(rounds::scheduled_for.ge(from))
+        .filter(rounds::scheduled_for.lt(to))
+        .into_boxed();
+    if let Some(s) = survey_id {
+        q = q.filter(rounds::survey_id.eq(s));
+    }
+    type Row = (
+        i32,
+        NaiveDateTime,
+        String,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+    );
+    let rows: Vec<Row> = q
+        .select((
+            rounds::id,
+            rounds::scheduled_for,
+            rounds::enps_scale,
+            rounds::min_group_size,
+            stats::team_id,
+            stats::invited,
+            stats::responses,
+            stats::promoters,
+            stats::passives,
+            stats::detractors,
+        ))
+        .order((rounds::scheduled_for, rounds::id))
+        .load(conn)?;
+    let n = |v: i32| v.max(0) as u32;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(round_id, at, scale, min, team_id, invited, responses, p, pa, d)| Counter {
+                round_id,
+                day: at.date(),
+                scale,
+                min_group_size: min,
+                team_id,
+                invited: n(invited),
+                responses: n(responses),
+                counts: Counts {
+                    promoters: n(p),
+                    passives: n(pa),
+                    detractors: n(d),
+                },
+            },
+        )
+        .collect())
+}
+
+pub fn people(conn: &mut DbConnection) -> QueryResult<Vec<PersonDates>> {
+    let rows: Vec<PersonRow> = employees::table
+        .select((
+            employees::id,
+            employees::hired_on,
+            employees::left_on,
+            employees::leave_reason,
+            employees::regretted,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, hired_on, left_on, leave_reason, regretted)| PersonDates {
+                id,
+                hired_on,
+                left_on,
+                leave_reason,
+                regretted,
+            },
+        )
+        .collect())
+}
+
+/// `(employee, team, started_on, ended_on)` for every team membership.
+pub fn memberships(conn: &mut DbConnection) -> QueryResult<Vec<Membership>> {
+    team_memberships::table
+        .select((
+            team_memberships::employee_id,
+            team_memberships::team_id,
+            team_memberships::started_on,
+            team_memberships::ended_on,
+        ))
+        .order((team_memberships::employee_id, team_memberships::started_on))
+        .load(conn)
+}
+
+/// One stored answer of a round, with the response it belongs to.
+pub struct AnswerRow {
+    pub response_id: String,
+    pub question_id: i32,
+    pub score: Option<i32>,
+    pub choice: Option<String>,
+    pub text: Option<String>,
+}
+
+/// The answers of a round, optionally only from some teams, in the random
+/// order of response ids (so the order says nothing about who answered when).
+pub fn round_answers(
+    conn: &mut DbConnection,
+    round_id: i32,
+    teams: Option<&[i32]>,
+) -> QueryResult<Vec<AnswerRow>> {
+    use crate::db::schema::{answers, responses};
+    let mut q = answers::table
+        .inner_join(responses::table)
+        .filter(responses::round_id.eq(round_id))
+        .into_boxed();
+    if let Some(t) = teams {
+        q = q.filter(responses::team_id.eq_any(t.to_vec()));
+    }
+    let rows: Vec<AnswerTuple> = q
+        .select((
+            answers::response_id,
+            answers::question_id,
+            answers::score,
+            answers::choice,
+            answers::text,
+        ))
+        .order((answers::response_id, answers::question_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(response_id, question_id, score, choice, text)| AnswerRow {
+                response_id,
+                question_id,
+                score,
+                choice,
+                text,
+            },
+        )
+        .collect())
+}
+
+/// The counters of one round.
+pub fn round_counters(conn: &mut DbConnection, round_id: i32) -> QueryResult<Vec<Counter>> {
+    let round: (NaiveDateTime,) = rounds::table
+        .find(round_id)
+        .select((rounds::scheduled_for,))
+        .first(conn)?;
+    let from = round.0;
+    let all = counters(conn, None, from, from + chrono::Duration::seconds(1))?;
+    Ok(all.into_iter().filter(|c| c.round_id == round_id).collect())
+}
