@@ -14,6 +14,11 @@ const PAGES: &[(&str, &str)] = &[
         "account_setup",
         include_str!("../templates/pages/account_setup.hbs"),
     ),
+    (
+        "one_on_ones",
+        include_str!("../templates/pages/one_on_ones.hbs"),
+    ),
+    ("meeting", include_str!("../templates/pages/meeting.hbs")),
 ];
 
 pub fn registry() -> anyhow::Result<Handlebars<'static>> {

@@ -1417,6 +1417,170 @@ async fn an_invited_employee_chooses_a_password_and_signs_in(app: TestApp) {
     );
 }
 
+async fn the_meeting_page_keeps_the_same_rules(app: TestApp) {
+    let c = cast(&app).await;
+    let s = series(&app, &c.manager, biweekly(&c)).await;
+    let m = meetings(&app, &c.manager, &s["id"]).await[0]["id"]
+        .as_i64()
+        .unwrap();
+    ok(
+        &app,
+        Method::POST,
+        &format!("/api/v1/meetings/{m}/notes"),
+        &c.manager,
+        Some(json!({"body": "Manager eyes only", "private": true})),
+    )
+    .await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = |token: Option<String>| {
+        let mut req = browser.get(app.url(&format!("/meetings/{m}")));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let form = |token: &str, fields: Vec<(&str, &str)>| {
+        let req = browser
+            .post(app.url(&format!("/meetings/{m}")))
+            .bearer_auth(token)
+            .form(&fields);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+
+    // The two people add through the page what the API then shows.
+    assert_eq!(
+        form(
+            &c.report,
+            vec![("op", "agenda"), ("text", "Conference in May")]
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        form(
+            &c.report,
+            vec![
+                ("op", "note"),
+                ("text", "Report eyes only"),
+                ("private", "on")
+            ]
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        form(
+            &c.manager,
+            vec![
+                ("op", "action"),
+                ("text", "Send the budget"),
+                ("owner_id", &c.manager_id.to_string()),
+                ("due_on", "2035-12-10")
+            ]
+        )
+        .await,
+        303
+    );
+    assert_eq!(
+        form(&c.manager, vec![("op", "agenda"), ("text", "  ")]).await,
+        422
+    );
+    let api = ok(
+        &app,
+        Method::GET,
+        &format!("/api/v1/meetings/{m}"),
+        &c.manager,
+        None,
+    )
+    .await;
+    assert_eq!(api["agenda"][0]["text"], "Conference in May");
+    assert_eq!(api["actions"][0]["due_on"], "2035-12-10");
+    let agenda_id = api["agenda"][0]["id"].to_string();
+    assert_eq!(
+        form(
+            &c.manager,
+            vec![
+                ("op", "agenda_done"),
+                ("item", &agenda_id),
+                ("done", "true")
+            ]
+        )
+        .await,
+        303
+    );
+    let api = ok(
+        &app,
+        Method::GET,
+        &format!("/api/v1/meetings/{m}"),
+        &c.report,
+        None,
+    )
+    .await;
+    assert_eq!(api["agenda"][0]["done"], true);
+
+    let (status, manager_page) = page(Some(c.manager.clone())).await;
+    assert_eq!(status, 200);
+    assert!(manager_page.contains("Conference in May") && manager_page.contains("Send the budget"));
+    assert!(
+        manager_page.contains("Manager eyes only") && !manager_page.contains("Report eyes only")
+    );
+    let (status, report_page) = page(Some(c.report.clone())).await;
+    assert_eq!(status, 200);
+    assert!(report_page.contains("Report eyes only") && !report_page.contains("Manager eyes only"));
+    let (status, hr_page) = page(Some(c.admin.clone())).await;
+    assert_eq!(status, 403);
+    assert!(!hr_page.contains("Conference in May"));
+    assert_eq!(page(Some(c.lead.clone())).await.0, 404);
+    assert_eq!(page(None).await.0, 303, "to /login");
+    assert_eq!(
+        form(&c.admin, vec![("op", "note"), ("text", "HR was here")]).await,
+        403
+    );
+    assert_eq!(
+        form(&c.member, vec![("op", "note"), ("text", "Max was here")]).await,
+        404
+    );
+
+    // A cookie riding on another site's form is refused, and nothing is stored.
+    let res = browser
+        .post(app.url(&format!("/meetings/{m}")))
+        .header("cookie", format!("pulse_session={}", c.report))
+        .header("origin", "https://evil.example")
+        .form(&[("op", "agenda"), ("text", "Forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let api = ok(
+        &app,
+        Method::GET,
+        &format!("/api/v1/meetings/{m}"),
+        &c.report,
+        None,
+    )
+    .await;
+    assert!(!api.to_string().contains("Forged"));
+
+    let res = browser
+        .get(app.url("/one-on-ones"))
+        .bearer_auth(&c.report)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let list = res.text().await.unwrap();
+    assert!(
+        list.contains("With Mia Manager") && list.contains(&format!("/meetings/{m}")),
+        "{list}"
+    );
+}
+
 async fn the_api_document_lists_the_one_on_one_endpoints(app: TestApp) {
     let doc: Value = app
         .get("/api/v1/openapi.json", None)
@@ -1449,5 +1613,6 @@ crate::on_both_engines!(
     series_and_items_are_checked,
     meetings_are_made_once_and_follow_the_schedule,
     an_invited_employee_chooses_a_password_and_signs_in,
+    the_meeting_page_keeps_the_same_rules,
     the_api_document_lists_the_one_on_one_endpoints,
 );
