@@ -34,6 +34,23 @@ pub enum Command {
     },
     /// Imports or updates employees from a CSV file (same rules as the API).
     Import { file: std::path::PathBuf },
+    /// Fills an empty database with a demo company and its history.
+    Demo {
+        /// Current headcount (leavers come on top).
+        #[arg(long, default_value_t = 300)]
+        employees: usize,
+        /// Weeks of weekly pulse history.
+        #[arg(long, default_value_t = 52)]
+        weeks: u32,
+        /// Seed for the random answers, for reproducible data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Times the main reports against the current database.
+    Bench {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
     /// Runs one scheduler and dispatch pass "now", or at the given instant, then exits.
     Tick {
         /// RFC 3339 instant, e.g. 2026-12-07T08:00:00Z.
@@ -71,6 +88,12 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         } => admin_create(&settings, &email, &name),
         Command::Import { file } => import(&settings, &file),
         Command::Tick { at } => tick(&settings, at.as_deref()).await,
+        Command::Demo {
+            employees,
+            weeks,
+            seed,
+        } => demo(&settings, employees, weeks, seed),
+        Command::Bench { runs } => bench(&settings, runs),
     }
 }
 
@@ -124,6 +147,66 @@ async fn tick(settings: &Settings, at: Option<&str>) -> anyhow::Result<()> {
         o.retried,
         o.failed
     );
+    Ok(())
+}
+
+fn demo(settings: &Settings, employees: usize, weeks: u32, seed: u64) -> anyhow::Result<()> {
+    if employees == 0 || employees > 200_000 || weeks > 520 {
+        bail!("--employees must be 1 to 200000 and --weeks at most 520");
+    }
+    let password =
+        std::env::var("PULSE_ADMIN_PASSWORD").unwrap_or_else(|_| "pulse-demo-password".into());
+    check_password(&password).map_err(|e| anyhow::anyhow!("PULSE_ADMIN_PASSWORD {e}"))?;
+    let pool = prepare_database(settings).map_err(anyhow::Error::msg)?;
+    let mut conn = pool.get()?;
+    let started = std::time::Instant::now();
+    let r = crate::demo::run(
+        &mut conn,
+        employees,
+        weeks,
+        &password::hash(&password),
+        seed,
+    )?;
+    println!(
+        "demo company ready in {:.1}s: {} teams, {} employees (with leavers), {} rounds, {} responses, {} answers",
+        started.elapsed().as_secs_f64(),
+        r.teams,
+        r.employees,
+        r.rounds,
+        r.responses,
+        r.answers
+    );
+    println!(
+        "sign in at {}/login as hr@demo.pulse.example with password {password}",
+        settings.base()
+    );
+    Ok(())
+}
+
+fn bench(settings: &Settings, runs: usize) -> anyhow::Result<()> {
+    let pool = prepare_database(settings).map_err(anyhow::Error::msg)?;
+    let mut conn = pool.get()?;
+    use diesel::prelude::*;
+    let answers: i64 = crate::db::schema::answers::table
+        .count()
+        .get_result(&mut conn)?;
+    let rounds: i64 = crate::db::schema::rounds::table
+        .count()
+        .get_result(&mut conn)?;
+    println!(
+        "{} database: {answers} answers in {rounds} rounds; {runs} runs each",
+        settings.database_url.engine()
+    );
+    println!(
+        "{:<42} {:>10} {:>10} {:>10}",
+        "report", "median ms", "p95 ms", "max ms"
+    );
+    for t in crate::bench::run(&mut conn, runs)? {
+        println!(
+            "{:<42} {:>10.2} {:>10.2} {:>10.2}",
+            t.name, t.median_ms, t.p95_ms, t.max_ms
+        );
+    }
     Ok(())
 }
 

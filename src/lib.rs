@@ -2,9 +2,11 @@
 
 pub mod answering;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod emails;
 pub mod error;

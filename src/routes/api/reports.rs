@@ -75,7 +75,7 @@ fn window(from: Option<&str>, to: Option<&str>) -> AppResult<(NaiveDate, NaiveDa
 }
 
 /// Loads what every eNPS report needs, after the access check.
-struct EnpsData {
+pub(crate) struct EnpsData {
     counters: Vec<Counter>,
     edges: Vec<(i32, Option<i32>)>,
     names: BTreeMap<i32, String>,
@@ -85,7 +85,7 @@ struct EnpsData {
 
 /// What a report shows: one group's figures, or a list of the caller's teams.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Listing {
+pub(crate) enum Listing {
     Group,
     Teams,
 }
@@ -102,44 +102,63 @@ async fn enps_data(
     state
         .db(move |conn| {
             let scope = Scope::of(conn, &caller)?;
-            match (listing, p.team_id, &scope) {
-                // A lead listing teams sees the teams they lead.
-                (Listing::Teams, None, Scope::Teams(ids)) if !ids.is_empty() => {}
-                _ => scope.check_report(p.team_id)?,
-            }
-            if let Some(t) = p.team_id {
-                repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
-            }
-            let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
-            let end = (to + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default();
-            let mut counters = repo::reports::counters(conn, p.survey_id, start, end)?;
-            let scales: BTreeSet<String> = counters.iter().map(|c| c.scale.clone()).collect();
-            // A 0–10 and a 1–10 survey are never mixed in one figure silently.
-            let scale = match (&p.scale, scales.len()) {
-                (Some(s), _) => {
-                    crate::domain::survey::EnpsScale::parse(s).map_err(|e| AppError::field("scale", e))?;
-                    counters.retain(|c| &c.scale == s);
-                    Some(s.clone())
-                }
-                (None, 0) => None,
-                (None, 1) => scales.into_iter().next(),
-                (None, _) => {
-                    return Err(AppError::field(
-                        "scale",
-                        "this range holds surveys on the 1-10 and the 0-10 scale: pass scale=1-10 or scale=0-10, or a survey_id",
-                    ))
-                }
-            };
-            let teams = repo::teams::all(conn)?;
-            Ok(EnpsData {
-                edges: teams.iter().map(|t| (t.id, t.parent_id)).collect(),
-                names: teams.into_iter().map(|t| (t.id, t.name)).collect(),
-                counters,
-                scope,
-                scale,
-            })
+            load_enps(conn, scope, &p, from, to, listing)
         })
         .await
+}
+
+fn check_access(scope: &Scope, team_id: Option<i32>, listing: Listing) -> AppResult<()> {
+    match (listing, team_id, scope) {
+        // A lead listing teams sees the teams they lead.
+        (Listing::Teams, None, Scope::Teams(ids)) if !ids.is_empty() => Ok(()),
+        _ => scope.check_report(team_id),
+    }
+}
+
+/// Everything an eNPS report reads, after the access check: the counters of
+/// the window, one scale, and the team tree.
+pub(crate) fn load_enps(
+    conn: &mut crate::db::DbConnection,
+    scope: Scope,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    listing: Listing,
+) -> AppResult<EnpsData> {
+    check_access(&scope, p.team_id, listing)?;
+    if let Some(t) = p.team_id {
+        repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
+    }
+    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let end = (to + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    let mut counters = repo::reports::counters(conn, p.survey_id, start, end)?;
+    let scales: BTreeSet<String> = counters.iter().map(|c| c.scale.clone()).collect();
+    // A 0–10 and a 1–10 survey are never mixed in one figure silently.
+    let scale = match (&p.scale, scales.len()) {
+        (Some(s), _) => {
+            crate::domain::survey::EnpsScale::parse(s).map_err(|e| AppError::field("scale", e))?;
+            counters.retain(|c| &c.scale == s);
+            Some(s.clone())
+        }
+        (None, 0) => None,
+        (None, 1) => scales.into_iter().next(),
+        (None, _) => {
+            return Err(AppError::field(
+                "scale",
+                "this range holds surveys on the 1-10 and the 0-10 scale: pass scale=1-10 or scale=0-10, or a survey_id",
+            ))
+        }
+    };
+    let teams = repo::teams::all(conn)?;
+    Ok(EnpsData {
+        edges: teams.iter().map(|t| (t.id, t.parent_id)).collect(),
+        names: teams.into_iter().map(|t| (t.id, t.name)).collect(),
+        counters,
+        scope,
+        scale,
+    })
 }
 
 fn min_group(counters: &[&Counter]) -> u32 {
@@ -151,7 +170,7 @@ fn min_group(counters: &[&Counter]) -> u32 {
         .max(3) as u32
 }
 
-fn enps_points(d: &EnpsData, team_id: Option<i32>, by: GroupBy) -> Vec<EnpsPoint> {
+pub(crate) fn enps_points(d: &EnpsData, team_id: Option<i32>, by: GroupBy) -> Vec<EnpsPoint> {
     let mut periods: BTreeMap<(NaiveDate, NaiveDate, Option<i32>), Vec<&Counter>> = BTreeMap::new();
     for c in &d.counters {
         let (start, end) = period_of(c.day, by);
@@ -217,7 +236,7 @@ pub struct TeamsReport {
     pub teams: Vec<TeamFigures>,
 }
 
-fn teams_report(d: &EnpsData, from: NaiveDate, to: NaiveDate) -> TeamsReport {
+pub(crate) fn teams_report(d: &EnpsData, from: NaiveDate, to: NaiveDate) -> TeamsReport {
     let cs: Vec<&Counter> = d.counters.iter().collect();
     let sums = tree_sums(&cs, &d.edges, min_group(&cs));
     let parents: BTreeMap<i32, Option<i32>> = d.edges.iter().copied().collect();
@@ -328,7 +347,7 @@ fn grouping(raw: Option<&str>) -> AppResult<Grouping> {
 }
 
 /// The stints of every group a report may ask for: the company and each team subtree.
-struct PeopleData {
+pub(crate) struct PeopleData {
     people: Vec<crate::domain::report::PersonDates>,
     memberships: Vec<crate::domain::report::Membership>,
     edges: Vec<(i32, Option<i32>)>,
@@ -344,22 +363,28 @@ async fn people_data(
     state
         .db(move |conn| {
             let scope = Scope::of(conn, &caller)?;
-            match (listing, team_id, &scope) {
-                (Listing::Teams, None, Scope::Teams(ids)) if !ids.is_empty() => {}
-                _ => scope.check_report(team_id)?,
-            }
-            if let Some(t) = team_id {
-                repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
-            }
-            let teams = repo::teams::all(conn)?;
-            Ok(PeopleData {
-                people: repo::reports::people(conn)?,
-                memberships: repo::reports::memberships(conn)?,
-                edges: teams.iter().map(|t| (t.id, t.parent_id)).collect(),
-                names: teams.into_iter().map(|t| (t.id, t.name)).collect(),
-            })
+            load_people(conn, &scope, team_id, listing)
         })
         .await
+}
+
+pub(crate) fn load_people(
+    conn: &mut crate::db::DbConnection,
+    scope: &Scope,
+    team_id: Option<i32>,
+    listing: Listing,
+) -> AppResult<PeopleData> {
+    check_access(scope, team_id, listing)?;
+    if let Some(t) = team_id {
+        repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
+    }
+    let teams = repo::teams::all(conn)?;
+    Ok(PeopleData {
+        people: repo::reports::people(conn)?,
+        memberships: repo::reports::memberships(conn)?,
+        edges: teams.iter().map(|t| (t.id, t.parent_id)).collect(),
+        names: teams.into_iter().map(|t| (t.id, t.name)).collect(),
+    })
 }
 
 impl PeopleData {
@@ -369,7 +394,7 @@ impl PeopleData {
     }
 }
 
-fn turnover_periods(
+pub(crate) fn turnover_periods(
     d: &PeopleData,
     team_id: Option<i32>,
     from: NaiveDate,

@@ -1,0 +1,122 @@
+//! `pulse bench`: times the main reports against whatever the database holds (e.g. after `pulse demo`).
+
+use crate::auth::Scope;
+use crate::db::DbConnection;
+use crate::routes::api::reports::{self, EnpsParams, Listing};
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use std::time::Instant;
+
+/// One report computation; returns how many rows it produced.
+type Case = Box<dyn FnMut(&mut DbConnection) -> anyhow::Result<usize>>;
+
+pub struct Timing {
+    pub name: &'static str,
+    pub median_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+}
+
+fn params(team_id: Option<i32>, group_by: &str) -> EnpsParams {
+    EnpsParams {
+        survey_id: None,
+        team_id,
+        from: None,
+        to: None,
+        group_by: Some(group_by.into()),
+        scale: None,
+    }
+}
+
+/// Each report as its endpoint computes it (database reads and figures; no
+/// HTTP or JSON), `runs` times after one warm-up.
+pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> {
+    let to = Utc::now().date_naive();
+    let from = to - Duration::days(365);
+    let department: Option<i32> = crate::db::schema::teams::table
+        .filter(crate::db::schema::teams::parent_id.is_null())
+        .select(crate::db::schema::teams::id)
+        .order(crate::db::schema::teams::id)
+        .first(conn)
+        .optional()?;
+    let mut cases: Vec<(&'static str, Case)> = vec![
+        (
+            "company eNPS trend, 12 months by month",
+            Box::new(move |c| {
+                let d = reports::load_enps(
+                    c,
+                    Scope::Everything,
+                    &params(None, "month"),
+                    from,
+                    to,
+                    Listing::Group,
+                )?;
+                Ok(reports::enps_points(&d, None, crate::domain::report::GroupBy::Month).len())
+            }),
+        ),
+        (
+            "team breakdown (heat map), 12 months",
+            Box::new(move |c| {
+                let d = reports::load_enps(
+                    c,
+                    Scope::Everything,
+                    &params(None, "month"),
+                    from,
+                    to,
+                    Listing::Teams,
+                )?;
+                Ok(reports::teams_report(&d, from, to).teams.len())
+            }),
+        ),
+        (
+            "one department's eNPS trend, by round",
+            Box::new(move |c| {
+                let d = reports::load_enps(
+                    c,
+                    Scope::Everything,
+                    &params(department, "round"),
+                    from,
+                    to,
+                    Listing::Group,
+                )?;
+                Ok(
+                    reports::enps_points(&d, department, crate::domain::report::GroupBy::Round)
+                        .len(),
+                )
+            }),
+        ),
+        (
+            "company turnover, 12 months by month",
+            Box::new(move |c| {
+                let d = reports::load_people(c, &Scope::Everything, None, Listing::Group)?;
+                Ok(reports::turnover_periods(
+                    &d,
+                    None,
+                    from,
+                    to,
+                    crate::domain::turnover::Grouping::Month,
+                )
+                .len())
+            }),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, case) in cases.iter_mut() {
+        case(conn)?;
+        let mut ms: Vec<f64> = (0..runs.max(1))
+            .map(|_| {
+                let t = Instant::now();
+                case(conn).map(|_| t.elapsed().as_secs_f64() * 1000.0)
+            })
+            .collect::<anyhow::Result<_>>()?;
+        ms.sort_by(f64::total_cmp);
+        let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
+        out.push(Timing {
+            name,
+            median_ms: at(0.5),
+            p95_ms: at(0.95),
+            max_ms: at(1.0),
+        });
+    }
+    Ok(out)
+}
