@@ -10,6 +10,15 @@ const PAGES: &[(&str, &str)] = &[
     ("setup", include_str!("../templates/pages/setup.hbs")),
     ("message", include_str!("../templates/pages/message.hbs")),
     ("answer", include_str!("../templates/pages/answer.hbs")),
+    (
+        "account_setup",
+        include_str!("../templates/pages/account_setup.hbs"),
+    ),
+    (
+        "one_on_ones",
+        include_str!("../templates/pages/one_on_ones.hbs"),
+    ),
+    ("meeting", include_str!("../templates/pages/meeting.hbs")),
 ];
 
 pub fn registry() -> anyhow::Result<Handlebars<'static>> {

@@ -1,6 +1,8 @@
 //! Server-rendered pages: sign-in, first-run setup and the dashboard.
 
+pub mod account;
 pub mod answer;
+pub mod one_on_ones;
 pub mod session;
 pub mod setup;
 
@@ -19,7 +21,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::get().to(setup::form))
         .route("/setup", web::post().to(setup::submit))
         .route("/s/{token}", web::get().to(answer::form))
-        .route("/s/{token}", web::post().to(answer::submit));
+        .route("/s/{token}", web::post().to(answer::submit))
+        .route("/account/setup", web::get().to(account::setup_form))
+        .route("/account/setup", web::post().to(account::setup))
+        .route("/one-on-ones", web::get().to(one_on_ones::list))
+        .route("/meetings/{id}", web::get().to(one_on_ones::show))
+        .route("/meetings/{id}", web::post().to(one_on_ones::act));
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and
@@ -68,7 +75,7 @@ pub fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-fn user_json(c: &Caller) -> serde_json::Value {
+pub(crate) fn user_json(c: &Caller) -> serde_json::Value {
     json!({ "id": c.id, "name": c.name, "email": c.email, "role": c.role.as_str() })
 }
 
