@@ -71,7 +71,9 @@ fn demo_fills_an_empty_database(engine: Engine) {
     let (ok, out, err) = pulse(&url, &["demo", "--employees", "40", "--weeks", "6"]);
     assert!(ok, "{err}");
     assert!(
-        out.contains("6 rounds") && out.contains("hr@demo.pulse.example"),
+        out.contains("6 rounds")
+            && out.contains("1:1 series")
+            && out.contains("hr@demo.pulse.example"),
         "{out}"
     );
     let (ok, out, err) = pulse(&url, &["bench", "--runs", "2"]);
