@@ -7,6 +7,9 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use std::time::Instant;
 
+/// One report computation; returns how many rows it produced.
+type Case = Box<dyn FnMut(&mut DbConnection) -> anyhow::Result<usize>>;
+
 pub struct Timing {
     pub name: &'static str,
     pub median_ms: f64,
@@ -27,9 +30,6 @@ fn params(team_id: Option<i32>, group_by: &str) -> EnpsParams {
 
 /// Each report as its endpoint computes it (database reads and figures; no
 /// HTTP or JSON), `runs` times after one warm-up.
-/// One timed report: it returns how many rows it produced.
-type Case = Box<dyn FnMut(&mut DbConnection) -> anyhow::Result<usize>>;
-
 pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> {
     let to = Utc::now().date_naive();
     let from = to - Duration::days(365);

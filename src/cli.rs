@@ -105,7 +105,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         app.state.pool.clone(),
         app.state.mailing.clone(),
         transport,
-        std::time::Duration::from_secs(30),
+        std::time::Duration::from_secs(settings.tick_seconds),
     ));
     println!(
         "Pulse is listening on {} ({} database)",
@@ -168,13 +168,14 @@ fn demo(settings: &Settings, employees: usize, weeks: u32, seed: u64) -> anyhow:
         seed,
     )?;
     println!(
-        "demo company ready in {:.1}s: {} teams, {} employees (with leavers), {} rounds, {} responses, {} answers",
+        "demo company ready in {:.1}s: {} teams, {} employees (with leavers), {} rounds, {} responses, {} answers, {} 1:1 series",
         started.elapsed().as_secs_f64(),
         r.teams,
         r.employees,
         r.rounds,
         r.responses,
-        r.answers
+        r.answers,
+        r.one_on_ones
     );
     println!(
         "sign in at {}/login as hr@demo.pulse.example with password {password}",

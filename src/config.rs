@@ -15,6 +15,8 @@ pub struct Settings {
     pub mail_from: String,
     /// JWT key; when absent one is generated and kept in the database.
     pub secret: Option<String>,
+    /// How often `pulse serve` runs the scheduler and dispatcher.
+    pub tick_seconds: u64,
 }
 
 // Secrets stay out of logs even when the settings are printed with {:?}.
@@ -59,6 +61,15 @@ impl Settings {
             mail_dir: PathBuf::from(get("PULSE_MAIL_DIR").unwrap_or_else(|| "mail".into())),
             mail_from: get("PULSE_MAIL_FROM").unwrap_or_else(|| "Pulse <pulse@localhost>".into()),
             secret: get("PULSE_SECRET"),
+            tick_seconds: match get("PULSE_TICK_SECONDS") {
+                None => 30,
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|s| (1..=3600).contains(s))
+                    .ok_or_else(|| format!("PULSE_TICK_SECONDS `{v}` must be a whole number of seconds from 1 to 3600"))?,
+            },
         })
     }
 

@@ -46,6 +46,7 @@ pub struct DemoReport {
     pub rounds: usize,
     pub responses: usize,
     pub answers: usize,
+    pub one_on_ones: usize,
 }
 
 /// Multi-row inserts on the concrete connection: MultiConnection has none,
@@ -217,6 +218,8 @@ pub fn run(
             }
         }
 
+        report.one_on_ones = one_on_ones(conn, &people, &leaf_teams, now)?;
+
         // A weekly pulse with `weeks` rounds of history.
         let first = today - Duration::weeks(weeks as i64);
         let first_monday = first - Duration::days(first.weekday().num_days_from_monday() as i64);
@@ -319,4 +322,110 @@ pub fn run(
         }
         Ok(report)
     })
+}
+
+/// Each lead manages their team and holds biweekly 1:1s with two of its
+/// people: two months of past meetings with agendas, notes and an open
+/// action item that carries over, and the next ones on the calendar.
+fn one_on_ones(
+    conn: &mut DbConnection,
+    people: &[Person],
+    teams: &[(i32, i32)],
+    now: chrono::NaiveDateTime,
+) -> anyhow::Result<usize> {
+    use crate::repo::one_on_ones as one;
+    let today = now.date();
+    let start = today - Duration::weeks(8);
+    let tz: chrono_tz::Tz = "Europe/Paris".parse().expect("valid zone");
+    let mut series_count = 0;
+    for (team, _) in teams {
+        let Some(lead) = crate::db::schema::teams::table
+            .find(team)
+            .select(crate::db::schema::teams::lead_id)
+            .first::<Option<i32>>(conn)?
+        else {
+            continue;
+        };
+        let members: Vec<&Person> = people
+            .iter()
+            .filter(|p| p.team == *team && p.id != lead && p.left_on.is_none())
+            .collect();
+        diesel::update(
+            employees::table
+                .filter(employees::id.eq_any(members.iter().map(|p| p.id).collect::<Vec<_>>())),
+        )
+        .set(employees::manager_id.eq(lead))
+        .execute(conn)?;
+        for report in members.iter().take(2) {
+            let series_id = one::insert_series(
+                conn,
+                &one::NewSeries {
+                    manager_id: lead,
+                    report_id: report.id,
+                    cadence: "biweekly".into(),
+                    starts_on: start,
+                    local_time: "10:00".into(),
+                    timezone: "Europe/Paris".into(),
+                    duration_minutes: 30,
+                    reminder_hours_before: 24,
+                    status: "active".into(),
+                    materialized_until: now,
+                    created_by: lead,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            series_count += 1;
+            let mut last = None;
+            let mut day = start;
+            while day < today {
+                let at = crate::domain::schedule::local_to_utc(
+                    day,
+                    NaiveTime::from_hms_opt(10, 0, 0).expect("valid"),
+                    tz,
+                )
+                .naive_utc();
+                let remind = crate::domain::one_on_one::remind_at(at, 24);
+                one::insert_meeting_if_absent(
+                    conn,
+                    series_id,
+                    at,
+                    at + Duration::minutes(30),
+                    remind,
+                    now,
+                )?;
+                if let Some(m) = one::next_meeting(conn, series_id, at - Duration::seconds(1))? {
+                    // Past meetings were announced at the time; no reminder now.
+                    one::claim_announcement(conn, m.id, 0)?;
+                    one::insert_agenda_item(conn, m.id, report.id, "Workload this sprint", now)?;
+                    one::insert_agenda_item(conn, m.id, lead, "Feedback on the last release", now)?;
+                    one::insert_note(
+                        conn,
+                        m.id,
+                        lead,
+                        "Agreed to move one ticket to next sprint.",
+                        false,
+                        now,
+                    )?;
+                    last = Some(m);
+                }
+                day += Duration::weeks(2);
+            }
+            if let Some(m) = last {
+                let action = one::NewAction {
+                    meeting_id: m.id,
+                    series_id,
+                    author_id: lead,
+                    owner_id: report.id,
+                    text: "Write up the on-call proposal",
+                    due_on: Some(today + Duration::days(7)),
+                };
+                one::insert_action(conn, &action, now)?;
+            }
+            if let Some(series) = one::find_series(conn, series_id)? {
+                crate::jobs::meetings::materialize(conn, &series, now.and_utc())?;
+            }
+        }
+    }
+    Ok(series_count)
 }

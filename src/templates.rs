@@ -12,6 +12,10 @@ const PAGES: &[(&str, &str)] = &[
     ("answer", include_str!("../templates/pages/answer.hbs")),
     ("logout", include_str!("../templates/pages/logout.hbs")),
     (
+        "one_on_one_list",
+        include_str!("../templates/pages/partials/one_on_one_list.hbs"),
+    ),
+    (
         "report_tabs",
         include_str!("../templates/pages/partials/report_tabs.hbs"),
     ),
@@ -50,6 +54,15 @@ const PAGES: &[(&str, &str)] = &[
         "report_turnover",
         include_str!("../templates/pages/report_turnover.hbs"),
     ),
+    (
+        "account_setup",
+        include_str!("../templates/pages/account_setup.hbs"),
+    ),
+    (
+        "one_on_ones",
+        include_str!("../templates/pages/one_on_ones.hbs"),
+    ),
+    ("meeting", include_str!("../templates/pages/meeting.hbs")),
 ];
 
 pub fn registry() -> anyhow::Result<Handlebars<'static>> {

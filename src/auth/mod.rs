@@ -2,6 +2,7 @@
 
 pub mod caller;
 pub mod jwt;
+pub mod one_on_one;
 pub mod password;
 pub mod scope;
 pub mod session;

@@ -98,9 +98,11 @@ impl Manager {
                 let mut conn = SqliteConnection::establish(path)?;
                 // WAL lets readers and the writer work at once; the busy timeout
                 // makes concurrent writers wait instead of failing with SQLITE_BUSY.
+                // The busy timeout comes first: switching to WAL takes a lock
+                // that a connection opened at the same moment may hold.
                 conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
                 )?;
                 Ok(DbConnection::Sqlite(conn))
             }

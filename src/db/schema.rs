@@ -204,3 +204,106 @@ diesel::allow_tables_to_appear_in_same_query!(
     round_team_stats,
     team_memberships,
 );
+
+// 1:1s (migration 000004).
+
+diesel::table! {
+    one_on_ones (id) {
+        id -> Integer,
+        manager_id -> Integer,
+        report_id -> Integer,
+        cadence -> Text,
+        starts_on -> Date,
+        local_time -> Text,
+        timezone -> Text,
+        duration_minutes -> Integer,
+        reminder_hours_before -> Integer,
+        status -> Text,
+        materialized_until -> Timestamp,
+        created_by -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Integer,
+        series_id -> Integer,
+        scheduled_for -> Timestamp,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        remind_at -> Timestamp,
+        status -> Text,
+        sequence -> Integer,
+        announced_sequence -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    agenda_items (id) {
+        id -> Integer,
+        meeting_id -> Integer,
+        author_id -> Integer,
+        text -> Text,
+        done -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    meeting_notes (id) {
+        id -> Integer,
+        meeting_id -> Integer,
+        author_id -> Integer,
+        body -> Text,
+        private -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    action_items (id) {
+        id -> Integer,
+        meeting_id -> Integer,
+        series_id -> Integer,
+        author_id -> Integer,
+        owner_id -> Integer,
+        text -> Text,
+        due_on -> Nullable<Date>,
+        done -> Bool,
+        done_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_invitations (id) {
+        id -> Integer,
+        employee_id -> Integer,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_by -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(meetings -> one_on_ones (series_id));
+diesel::joinable!(agenda_items -> meetings (meeting_id));
+diesel::joinable!(meeting_notes -> meetings (meeting_id));
+diesel::joinable!(action_items -> meetings (meeting_id));
+diesel::joinable!(account_invitations -> employees (employee_id));
+
+// A second list so the first stays untouched: only `employees` is shared with it.
+diesel::allow_tables_to_appear_in_same_query!(
+    employees,
+    one_on_ones,
+    meetings,
+    agenda_items,
+    meeting_notes,
+    action_items,
+    account_invitations,
+);

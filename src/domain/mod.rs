@@ -1,8 +1,10 @@
 //! Pure domain types and rules: no I/O, valid by construction.
 
 pub mod anonymity;
+pub mod calendar;
 pub mod email;
 pub mod enps;
+pub mod one_on_one;
 pub mod people;
 pub mod people_csv;
 pub mod report;

@@ -55,8 +55,8 @@ impl Grouping {
     }
 }
 
-/// One period's figures for one group.
-#[derive(Debug, Clone, PartialEq)]
+/// One period's figures for one group, as reports show them (rates in percent).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct PeriodFigures {
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,

@@ -1,5 +1,7 @@
 //! Background work: the scheduler that opens, reminds and closes rounds, and the mail dispatcher.
 
+pub mod enqueue;
+pub mod meetings;
 pub mod scheduler;
 
 use crate::config::Settings;
@@ -29,6 +31,7 @@ impl Mailing {
 #[derive(Debug, Default)]
 pub struct TickOutcome {
     pub schedule: scheduler::TickReport,
+    pub meetings: meetings::MeetingsReport,
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
@@ -42,17 +45,20 @@ pub async fn tick(
     transport: &Transport,
     now: DateTime<Utc>,
 ) -> anyhow::Result<TickOutcome> {
-    let schedule = {
+    let (schedule, meetings) = {
         let (pool, mailing) = (pool.clone(), mailing.clone());
-        tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let mut conn = pool.get()?;
-            scheduler::run(&mut conn, &mailing, now)
+            let schedule = scheduler::run(&mut conn, &mailing, now)?;
+            let meetings = meetings::run(&mut conn, &mailing, now)?;
+            Ok((schedule, meetings))
         })
         .await??
     };
     let d = dispatcher::dispatch_due(pool, transport, &mailing.from, now).await?;
     Ok(TickOutcome {
         schedule,
+        meetings,
         sent: d.sent,
         retried: d.retried,
         failed: d.failed,
@@ -69,7 +75,14 @@ pub async fn run_forever(
 ) {
     loop {
         match tick(&pool, &mailing, &transport, Utc::now()).await {
-            Ok(o) if o.schedule.rounds_sent + o.schedule.reminders + o.sent + o.failed > 0 => {
+            Ok(o)
+                if o.schedule.rounds_sent
+                    + o.schedule.reminders
+                    + o.meetings.meetings_created
+                    + o.sent
+                    + o.failed
+                    > 0 =>
+            {
                 tracing::info!(?o, "scheduler tick")
             }
             Ok(_) => {}

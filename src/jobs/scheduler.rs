@@ -271,6 +271,7 @@ fn enqueue_email(
         subject: rendered.subject.clone(),
         text: rendered.text,
         html: rendered.html,
+        calendar: None,
     };
     let message_id = crate::mail::new_message_id(dedupe_key, &mailing.from);
     let raw =

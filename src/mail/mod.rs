@@ -4,7 +4,8 @@ pub mod dispatcher;
 
 use crate::config::Settings;
 use lettre::address::{Address, Envelope};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// An iCalendar invite (.ics text); its METHOD names the part's `method=`.
+    pub calendar: Option<String>,
 }
 
 /// Builds the full RFC 5322 message (multipart/alternative text+html, UTF-8) with a fixed Message-ID.
@@ -39,12 +42,43 @@ pub fn compose(from: &str, email: &Email, message_id: &str) -> Result<String, St
         .subject(email.subject.clone())
         .message_id(Some(message_id.to_string()))
         .date_now()
-        .multipart(MultiPart::alternative_plain_html(
-            email.text.clone(),
-            email.html.clone(),
-        ))
+        .multipart(body(email)?)
         .map_err(|e| format!("cannot build the message: {e}"))?;
     String::from_utf8(message.formatted()).map_err(|e| format!("message is not UTF-8: {e}"))
+}
+
+/// Text and HTML as alternatives; with an invite, the calendar joins them as a
+/// `text/calendar; method=…` alternative (what mail clients turn into
+/// accept/decline buttons) and rides along as an `invite.ics` attachment for
+/// those that only import files.
+fn body(email: &Email) -> Result<MultiPart, String> {
+    let alternatives = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
+    let Some(ics) = &email.calendar else {
+        return Ok(alternatives);
+    };
+    let method = calendar_method(ics);
+    let calendar_type =
+        ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+            .map_err(|e| format!("bad calendar content type: {e}"))?;
+    let file_type = ContentType::parse("application/ics")
+        .map_err(|e| format!("bad calendar content type: {e}"))?;
+    Ok(MultiPart::mixed()
+        .multipart(
+            alternatives.singlepart(
+                SinglePart::builder()
+                    .content_type(calendar_type)
+                    .body(ics.clone()),
+            ),
+        )
+        .singlepart(Attachment::new("invite.ics".into()).body(ics.clone(), file_type)))
+}
+
+/// The calendar's top-level METHOD (REQUEST, CANCEL…), PUBLISH when absent.
+fn calendar_method(ics: &str) -> &str {
+    ics.lines()
+        .find_map(|l| l.trim_end().strip_prefix("METHOD:"))
+        .filter(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or("PUBLISH")
 }
 
 /// A Message-ID for an outbox dedupe key, e.g. "<invite.12.34.<random hex>@pulse>" built from the key and the domain of `from` — stable once stored.
@@ -287,6 +321,7 @@ mod tests {
                 .into(),
             html: "<p>Hallo Zoë, <a href=\"https://pulse.example.com/r/abc\">antworten</a></p>"
                 .into(),
+            calendar: None,
         }
     }
 
@@ -416,6 +451,38 @@ mod tests {
             .unwrap()
             .contains("text/html"));
         assert_eq!(part_body(parts[1]).trim_end_matches("\r\n"), email().html);
+    }
+
+    #[test]
+    fn an_invite_adds_a_calendar_alternative_and_an_ics_attachment() {
+        let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:CANCEL\r\nBEGIN:VEVENT\r\nUID:m-1@x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let mut e = email();
+        e.calendar = Some(ics.into());
+        let raw = compose(FROM, &e, &new_message_id("k", FROM)).unwrap();
+        assert!(raw.is_ascii());
+        let mail = mailparse::parse_mail(raw.as_bytes()).unwrap();
+        assert_eq!(mail.ctype.mimetype, "multipart/mixed");
+        let alternatives = &mail.subparts[0];
+        assert_eq!(alternatives.ctype.mimetype, "multipart/alternative");
+        let kinds: Vec<&str> = alternatives
+            .subparts
+            .iter()
+            .map(|p| p.ctype.mimetype.as_str())
+            .collect();
+        assert_eq!(kinds, ["text/plain", "text/html", "text/calendar"]);
+        let calendar = &alternatives.subparts[2];
+        assert_eq!(calendar.ctype.params.get("method").unwrap(), "CANCEL");
+        assert_eq!(calendar.get_body().unwrap(), ics);
+        let file = &mail.subparts[1];
+        assert_eq!(file.ctype.mimetype, "application/ics");
+        assert_eq!(
+            file.get_content_disposition()
+                .params
+                .get("filename")
+                .unwrap(),
+            "invite.ics"
+        );
+        assert_eq!(calendar_method("VERSION:2.0\r\n"), "PUBLISH");
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Database reads and writes, one file per aggregate: `fn(&mut DbConnection, …) -> QueryResult<T>`.
 
+pub mod account_invitations;
 pub mod employees;
 pub mod import;
 pub mod login_failures;
+pub mod one_on_ones;
 pub mod outbox;
 pub mod reports;
 pub mod rounds;

@@ -18,7 +18,6 @@ pub fn counters(
     to: NaiveDateTime,
 ) -> QueryResult<Vec<Counter>> {
     let mut q = rounds::table
-        .inner_join(stats::table)
         .filter(rounds::status.ne("skipped"))
         .filter(rounds::scheduled_for.ge(from))
         .filter(rounds::scheduled_for.lt(to))
@@ -26,53 +25,64 @@ pub fn counters(
     if let Some(s) = survey_id {
         q = q.filter(rounds::survey_id.eq(s));
     }
-    type Row = (
-        i32,
-        NaiveDateTime,
-        String,
-        i32,
-        i32,
-        i32,
-        i32,
-        i32,
-        i32,
-        i32,
-    );
-    let rows: Vec<Row> = q
+    let rounds: Vec<RoundMeta> = q
         .select((
             rounds::id,
             rounds::scheduled_for,
             rounds::enps_scale,
             rounds::min_group_size,
-            stats::team_id,
-            stats::invited,
-            stats::responses,
-            stats::promoters,
-            stats::passives,
-            stats::detractors,
         ))
         .order((rounds::scheduled_for, rounds::id))
         .load(conn)?;
-    let n = |v: i32| v.max(0) as u32;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(round_id, at, scale, min, team_id, invited, responses, p, pa, d)| Counter {
-                round_id,
-                day: at.date(),
-                scale,
-                min_group_size: min,
-                team_id,
-                invited: n(invited),
-                responses: n(responses),
-                counts: Counts {
-                    promoters: n(p),
-                    passives: n(pa),
-                    detractors: n(d),
-                },
+    counters_of(conn, &rounds)
+}
+
+/// (id, scheduled_for, scale, min_group_size) of a round.
+type RoundMeta = (i32, NaiveDateTime, String, i32);
+type StatsTuple = (i32, i32, i32, i32, i32, i32, i32);
+
+/// The counters of the given rounds. Read in two queries rather than a join,
+/// so each round's details are decoded once, not once per team.
+fn counters_of(conn: &mut DbConnection, rounds: &[RoundMeta]) -> QueryResult<Vec<Counter>> {
+    let meta: std::collections::HashMap<i32, &RoundMeta> =
+        rounds.iter().map(|r| (r.0, r)).collect();
+    let mut out = Vec::new();
+    for chunk in rounds.chunks(500) {
+        let ids: Vec<i32> = chunk.iter().map(|r| r.0).collect();
+        let rows: Vec<StatsTuple> = stats::table
+            .filter(stats::round_id.eq_any(ids))
+            .select((
+                stats::round_id,
+                stats::team_id,
+                stats::invited,
+                stats::responses,
+                stats::promoters,
+                stats::passives,
+                stats::detractors,
+            ))
+            .load(conn)?;
+        let n = |v: i32| v.max(0) as u32;
+        out.extend(rows.into_iter().filter_map(
+            |(round_id, team_id, invited, responses, p, pa, d)| {
+                let &&(_, at, ref scale, min) = meta.get(&round_id)?;
+                Some(Counter {
+                    round_id,
+                    day: at.date(),
+                    scale: scale.clone(),
+                    min_group_size: min,
+                    team_id,
+                    invited: n(invited),
+                    responses: n(responses),
+                    counts: Counts {
+                        promoters: n(p),
+                        passives: n(pa),
+                        detractors: n(d),
+                    },
+                })
             },
-        )
-        .collect())
+        ));
+    }
+    Ok(out)
 }
 
 pub fn people(conn: &mut DbConnection) -> QueryResult<Vec<PersonDates>> {
@@ -162,11 +172,14 @@ pub fn round_answers(
 
 /// The counters of one round.
 pub fn round_counters(conn: &mut DbConnection, round_id: i32) -> QueryResult<Vec<Counter>> {
-    let round: (NaiveDateTime,) = rounds::table
+    let round: Vec<RoundMeta> = rounds::table
         .find(round_id)
-        .select((rounds::scheduled_for,))
-        .first(conn)?;
-    let from = round.0;
-    let all = counters(conn, None, from, from + chrono::Duration::seconds(1))?;
-    Ok(all.into_iter().filter(|c| c.round_id == round_id).collect())
+        .select((
+            rounds::id,
+            rounds::scheduled_for,
+            rounds::enps_scale,
+            rounds::min_group_size,
+        ))
+        .load(conn)?;
+    counters_of(conn, &round)
 }

@@ -64,6 +64,67 @@ fn commands_work_from_the_shell(engine: Engine) {
     );
 }
 
+fn demo_fills_an_empty_database(engine: Engine) {
+    let Some((url, _guard)) = test_database(engine) else {
+        return eprintln!("skipped: TEST_DATABASE_URL not set");
+    };
+    let (ok, out, err) = pulse(&url, &["demo", "--employees", "40", "--weeks", "6"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("6 rounds")
+            && out.contains("1:1 series")
+            && out.contains("hr@demo.pulse.example"),
+        "{out}"
+    );
+    let (ok, out, err) = pulse(&url, &["bench", "--runs", "2"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("company eNPS trend") && out.contains("company turnover"),
+        "{out}"
+    );
+    // A second run refuses rather than doubling the company.
+    let (ok, _, err) = pulse(&url, &["demo"]);
+    assert!(!ok && err.contains("empty database"), "{err}");
+}
+
+/// Several instances starting together on one PostgreSQL database: the
+/// advisory lock makes them migrate one after the other.
+#[test]
+fn instances_can_migrate_at_once() {
+    let Some((url, _guard)) = test_database(Engine::Postgres) else {
+        return eprintln!("skipped: TEST_DATABASE_URL not set");
+    };
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_pulse"))
+                .arg("migrate")
+                .env("DATABASE_URL", &url)
+                .env("RUST_LOG", "warn")
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn demo_on_sqlite() {
+    demo_fills_an_empty_database(Engine::Sqlite);
+}
+
+#[test]
+fn demo_on_postgres() {
+    demo_fills_an_empty_database(Engine::Postgres);
+}
+
 #[test]
 fn commands_work_on_sqlite() {
     commands_work_from_the_shell(Engine::Sqlite);

@@ -121,4 +121,58 @@ async fn malformed_requests_get_clear_errors(app: TestApp) {
     }
 }
 
-crate::on_both_engines!(malformed_requests_get_clear_errors);
+/// Every endpoint of the contract is in the OpenAPI document, with its method.
+async fn openapi_describes_every_endpoint(app: TestApp) {
+    let doc: Value = app
+        .get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let expected = [
+        ("get", "/healthz"),
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/logout"),
+        ("post", "/api/v1/teams"),
+        ("get", "/api/v1/teams"),
+        ("patch", "/api/v1/teams/{id}"),
+        ("post", "/api/v1/employees"),
+        ("get", "/api/v1/employees"),
+        ("get", "/api/v1/employees/{id}"),
+        ("patch", "/api/v1/employees/{id}"),
+        ("post", "/api/v1/employees/import"),
+        ("post", "/api/v1/surveys"),
+        ("get", "/api/v1/surveys"),
+        ("get", "/api/v1/surveys/{id}"),
+        ("patch", "/api/v1/surveys/{id}"),
+        ("post", "/api/v1/surveys/{id}/rounds"),
+        ("get", "/api/v1/surveys/{id}/rounds"),
+        ("post", "/api/v1/responses"),
+        ("get", "/api/v1/reports/enps"),
+        ("get", "/api/v1/reports/enps/teams"),
+        ("get", "/api/v1/reports/turnover"),
+        ("get", "/api/v1/reports/enps.csv"),
+        ("get", "/api/v1/reports/turnover.csv"),
+    ];
+    for (method, path) in expected {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+    }
+    // Schemas referenced by the document exist.
+    let text = doc.to_string();
+    for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = r.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "schema {name} is referenced but not defined"
+        );
+    }
+}
+
+crate::on_both_engines!(
+    malformed_requests_get_clear_errors,
+    openapi_describes_every_endpoint
+);

@@ -5,6 +5,7 @@ mod cli;
 mod errors;
 mod helpers;
 mod import;
+mod one_on_ones;
 mod outbox;
 mod pages;
 mod people;

@@ -102,6 +102,7 @@ fn queue(conn: &mut DbConnection, key: &str, to: &str) -> String {
             "Hello,\r\n\r\nanswer here: https://pulse.example.com/r/{key}\r\n.\r\nThanks"
         ),
         html: format!("<p>Hello, <a href=\"https://pulse.example.com/r/{key}\">answer</a></p>"),
+        calendar: None,
     };
     let message_id = new_message_id(key, FROM);
     let raw = compose(FROM, &email, &message_id).unwrap();

@@ -199,3 +199,98 @@ crate::on_both_engines!(
     pulse_tick_at_writes_eml_files_by_default,
     rounds_go_out_over_smtp_and_survive_an_outage,
 );
+
+/// `pulse serve` runs the dispatcher on its own: a round sent from the API
+/// reaches the SMTP server without any `pulse tick`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pulse_serve_delivers_mail_by_itself() {
+    let (database_url, _db) =
+        crate::helpers::test_database(crate::helpers::Engine::Sqlite).unwrap();
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("http://127.0.0.1:{port}");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .arg("serve")
+        .env("DATABASE_URL", &database_url)
+        .env("PULSE_BIND", format!("127.0.0.1:{port}"))
+        .env("SMTP_URL", sink.url())
+        .env("PULSE_TICK_SECONDS", "1")
+        .env("PULSE_ADMIN_PASSWORD", crate::helpers::PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if client
+            .get(format!("{address}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(up, "pulse serve did not answer");
+    let mut conn = pulse::db::Manager::new(pulse::db::DatabaseUrl::parse(&database_url).unwrap())
+        .establish()
+        .unwrap();
+    let admin = pulse::domain::email::Email::parse(crate::helpers::ADMIN_EMAIL).unwrap();
+    pulse::repo::employees::make_admin(
+        &mut conn,
+        &admin,
+        "HR",
+        &pulse::auth::password::hash(crate::helpers::PASSWORD),
+    )
+    .unwrap();
+    let login: Value = client
+        .post(format!("{address}/api/v1/auth/login"))
+        .json(&json!({"email": crate::helpers::ADMIN_EMAIL, "password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let mut survey = weekly(0);
+    survey["audience"] = json!({"team_ids": []});
+    let s: Value = client
+        .post(format!("{address}/api/v1/surveys"))
+        .bearer_auth(token)
+        .json(&survey)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sent = client
+        .post(format!("{address}/api/v1/surveys/{}/rounds", s["id"]))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let mut delivered = 0;
+    for _ in 0..100 {
+        delivered = sink.received().len();
+        if delivered > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(
+        delivered, 1,
+        "the admin, the only employee, got the invitation"
+    );
+}

@@ -459,10 +459,10 @@ async fn main_pages_look_finished_for_every_role() {
     pulse::demo::run(&mut conn, 150, 30, &hash, 7).unwrap();
     use diesel::prelude::*;
     use pulse::db::schema::employees;
-    let lead: String = employees::table
+    let (lead_id, lead): (i32, String) = employees::table
         .filter(employees::role.eq("lead"))
         .filter(employees::left_on.is_null())
-        .select(employees::email)
+        .select((employees::id, employees::email))
         .order(employees::id)
         .first(&mut conn)
         .unwrap();
@@ -473,7 +473,15 @@ async fn main_pages_look_finished_for_every_role() {
         .unwrap();
     let member = "member-for-screens@example.com";
     let token = app.login("hr@demo.pulse.example", PASSWORD).await;
-    app.employee(&token, json!({"email": member, "name": "Max Member", "hired_on": "2024-01-01", "password": PASSWORD})).await;
+    let member_id = app.employee(&token, json!({"email": member, "name": "Max Member", "hired_on": "2024-01-01", "password": PASSWORD})).await;
+    // A 1:1 between the lead and the member.
+    let starts_on = (chrono::Utc::now() + chrono::Duration::days(3))
+        .date_naive()
+        .to_string();
+    let res = app
+        .post("/api/v1/one-on-ones", Some(&token), json!({"manager_id": lead_id, "report_id": member_id, "cadence": "biweekly", "starts_on": starts_on, "time": "10:00", "timezone": "Europe/Paris", "duration_minutes": 30}))
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
 
     let round_page = format!("/rounds/{round}");
     let pages: Vec<(&str, &str)> = vec![
@@ -522,9 +530,22 @@ async fn main_pages_look_finished_for_every_role() {
     // A member: their dashboard.
     c.delete_all_cookies().await.unwrap();
     sign_in(&c, &app, member, PASSWORD).await;
-    assert!(body_text(&c).await.contains("Your 1:1s"));
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Your 1:1s") && text.contains("Next:"),
+        "{text}"
+    );
     screenshot(&c, "dashboard-member-phone", PHONE).await;
     accessible(&c, axe.as_deref(), "the member's dashboard").await;
+    // Their next 1:1: add to the agenda through the page (the form carries the session's token).
+    submit(&c, "a[href^='/meetings/']").await;
+    fill(&c, "#agenda-text", "Training budget").await;
+    submit(&c, "form:has(#agenda-text) button[type=submit]").await;
+    assert!(body_text(&c).await.contains("Training budget"));
+    screenshot(&c, "meeting-desktop", DESKTOP).await;
+    screenshot(&c, "meeting-phone", PHONE).await;
+    c.goto(&app.url("/one-on-ones")).await.unwrap();
+    screenshot(&c, "one-on-ones-phone", PHONE).await;
 
     // Signed out: the sign-in page.
     c.delete_all_cookies().await.unwrap();

@@ -1,8 +1,10 @@
 //! The JSON API under /api/v1, its paging rules and its OpenAPI document.
 
+pub mod account_invitations;
 pub mod auth;
 pub mod employees;
 pub mod health;
+pub mod one_on_ones;
 pub mod openapi;
 pub mod reports;
 pub mod responses;
@@ -36,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/surveys/{id}/rounds", web::post().to(surveys::send_round))
                 .route("/surveys/{id}/rounds", web::get().to(surveys::rounds))
                 .route("/responses", web::post().to(responses::submit))
+                .configure(one_on_one_routes)
                 .route("/reports/enps", web::get().to(reports::enps))
                 .route("/reports/enps.csv", web::get().to(reports::enps_csv))
                 .route("/reports/enps/teams", web::get().to(reports::enps_teams))
@@ -55,6 +58,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .default_service(web::to(crate::routes::not_found)),
         );
+}
+
+/// 1:1s and the account invitations that let people sign in for them.
+fn one_on_one_routes(cfg: &mut web::ServiceConfig) {
+    use one_on_ones as o;
+    cfg.route(
+        "/employees/{id}/invite",
+        web::post().to(account_invitations::invite),
+    )
+    .route("/one-on-ones", web::post().to(o::create))
+    .route("/one-on-ones", web::get().to(o::list))
+    .route("/one-on-ones/{id}", web::get().to(o::get))
+    .route("/one-on-ones/{id}", web::patch().to(o::update))
+    .route("/one-on-ones/{id}/meetings", web::get().to(o::meetings))
+    .route("/meetings/{id}", web::get().to(o::meeting))
+    .route("/meetings/{id}", web::patch().to(o::update_meeting))
+    .route("/meetings/{id}/agenda", web::post().to(o::add_agenda_item))
+    .route("/meetings/{id}/notes", web::post().to(o::add_note))
+    .route("/meetings/{id}/actions", web::post().to(o::add_action))
+    .route("/agenda/{id}", web::patch().to(o::update_agenda_item))
+    .route("/actions/{id}", web::patch().to(o::update_action));
 }
 
 /// `?page=N&per_page=M`: pages count from 1; 100 a page by default, 1000 at most.

@@ -287,51 +287,9 @@ pub struct TurnoverParams {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TurnoverPeriod {
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    pub headcount_start: u32,
-    pub headcount_end: u32,
-    pub average_headcount: f64,
-    pub separations: u32,
-    pub voluntary: u32,
-    pub involuntary: u32,
-    pub other: u32,
-    pub regretted: u32,
-    pub first_year_separations: u32,
-    /// Percent, 2 decimals.
-    pub turnover_rate: Option<f64>,
-    pub voluntary_rate: Option<f64>,
-    pub first_year_rate: Option<f64>,
-    pub retention_rate: Option<f64>,
-}
-
-impl From<PeriodFigures> for TurnoverPeriod {
-    fn from(f: PeriodFigures) -> Self {
-        Self {
-            period_start: f.period_start,
-            period_end: f.period_end,
-            headcount_start: f.headcount_start,
-            headcount_end: f.headcount_end,
-            average_headcount: f.average_headcount,
-            separations: f.separations,
-            voluntary: f.voluntary,
-            involuntary: f.involuntary,
-            other: f.other,
-            regretted: f.regretted,
-            first_year_separations: f.first_year_separations,
-            turnover_rate: f.turnover_rate,
-            voluntary_rate: f.voluntary_rate,
-            first_year_rate: f.first_year_rate,
-            retention_rate: f.retention_rate,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TurnoverReport {
     pub team_id: Option<i32>,
-    pub periods: Vec<TurnoverPeriod>,
+    pub periods: Vec<PeriodFigures>,
 }
 
 pub(crate) fn grouping(raw: Option<&str>) -> AppResult<Grouping> {
@@ -400,11 +358,11 @@ pub(crate) fn turnover_periods(
     from: NaiveDate,
     to: NaiveDate,
     g: Grouping,
-) -> Vec<TurnoverPeriod> {
+) -> Vec<PeriodFigures> {
     let stints = d.stints(team_id);
     turnover::periods(from, to, g)
         .into_iter()
-        .map(|(s, e)| turnover::figures(&stints, s, e, g).into())
+        .map(|(s, e)| turnover::figures(&stints, s, e, g))
         .collect()
 }
 

@@ -1,6 +1,6 @@
 //! /: the dashboard of the signed-in role. HR: the company's eNPS trend and
 //! participation, what goes out next, the latest rounds. Lead: each led team's
-//! trend and the latest round. Member: their 1:1s.
+//! trend and the latest round. Member: their 1:1s (everyone sees theirs).
 
 use crate::domain::people::Role;
 use crate::domain::report::Shown;
@@ -19,12 +19,42 @@ pub async fn home(req: HttpRequest, session: Session, state: web::Data<AppState>
     match user.caller.role {
         Role::Admin => hr(&req, &user, &state).await,
         Role::Lead => lead(&req, &user, &state).await,
-        Role::Member => Ok(user.page(
-            &req,
-            "home",
-            json!({ "title": "Dashboard", "member": true, "hr": null, "lead": null }),
-        )),
+        Role::Member => {
+            let one_on_ones = one_on_ones(&state, &user).await.or_page(&req, &user)?;
+            Ok(user.page(
+                &req,
+                "home",
+                json!({ "title": "Dashboard", "member": true, "hr": null, "lead": null,
+                        "one_on_ones": one_on_ones }),
+            ))
+        }
     }
+}
+
+/// The caller's 1:1 series: with whom, and the next meeting.
+async fn one_on_ones(state: &AppState, user: &User) -> Result<Vec<Value>, crate::error::AppError> {
+    let me = user.caller.id;
+    let now = chrono::Utc::now().naive_utc();
+    state
+        .db(move |conn| {
+            let (series, _) = repo::one_on_ones::list_series(conn, Some(me), 0, 100)?;
+            let mut out = vec![];
+            for s in series {
+                let other = repo::employees::find(conn, s.other_than(me))?;
+                let next = repo::one_on_ones::next_meeting(conn, s.id, now)?;
+                out.push(json!({
+                    "with": other.map(|o| o.name).unwrap_or_default(),
+                    "i_manage": s.manager_id == me,
+                    "status": s.status,
+                    "next": next.map(|m| json!({
+                        "id": m.id,
+                        "when": local_time(m.starts_at.and_utc(), tz(&s.timezone)),
+                    })),
+                }));
+            }
+            Ok(out)
+        })
+        .await
 }
 
 fn tz(name: &str) -> chrono_tz::Tz {
@@ -93,6 +123,7 @@ async fn hr(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
         .first()
         .map(|r| r["percent"].clone())
         .unwrap_or(json!("–"));
+    let one_on_ones = one_on_ones(state, user).await.or_page(req, user)?;
     Ok(user.page(
         req,
         "home",
@@ -100,6 +131,7 @@ async fn hr(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
             "title": "Dashboard",
             "member": false,
             "lead": null,
+            "one_on_ones": one_on_ones,
             "hr": {
                 "headcount": headcount,
                 "active_surveys": upcoming.len(),
@@ -169,9 +201,11 @@ async fn lead(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
         };
         cards.push(json!({"id": t.id, "name": t.name, "trend": trend_json(trend), "last": last}));
     }
+    let one_on_ones = one_on_ones(state, user).await.or_page(req, user)?;
     Ok(user.page(
         req,
         "home",
-        json!({ "title": "Dashboard", "member": false, "hr": null, "lead": {"teams": cards} }),
+        json!({ "title": "Dashboard", "member": false, "hr": null, "lead": {"teams": cards},
+                "one_on_ones": one_on_ones }),
     ))
 }

@@ -1,8 +1,10 @@
 //! Server-rendered pages: sign-in, first-run setup and the dashboard.
 
+pub mod account;
 pub mod answer;
 pub mod charts;
 pub mod dashboard;
+pub mod one_on_ones;
 pub mod people;
 pub mod reports;
 pub mod rounds;
@@ -12,6 +14,7 @@ pub mod surveys;
 pub mod teams;
 pub mod ui;
 
+use crate::auth::Caller;
 use crate::startup::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -27,6 +30,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/setup", web::post().to(setup::submit))
         .route("/s/{token}", web::get().to(answer::form))
         .route("/s/{token}", web::post().to(answer::submit))
+        .route("/account/setup", web::get().to(account::setup_form))
+        .route("/account/setup", web::post().to(account::setup))
+        .route("/one-on-ones", web::get().to(one_on_ones::list))
+        .route("/meetings/{id}", web::get().to(one_on_ones::show))
+        .route("/meetings/{id}", web::post().to(one_on_ones::act))
         .route("/static/pulse.css", web::get().to(ui::stylesheet))
         .route("/static/pulse.js", web::get().to(ui::script))
         .configure(people::configure)
@@ -82,4 +90,8 @@ pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))
         .finish()
+}
+
+pub(crate) fn user_json(c: &Caller) -> serde_json::Value {
+    json!({ "id": c.id, "name": c.name, "email": c.email, "role": c.role.as_str() })
 }

@@ -312,6 +312,33 @@ impl User {
     }
 }
 
+/// For pages that take a plain `Caller`: the navigation, the signed-in
+/// person and the form token, as `User::render` adds them.
+pub fn shell(req: &HttpRequest, caller: &Caller, data: &mut Value) {
+    if let Value::Object(m) = data {
+        m.insert(
+            "user".into(),
+            json!({ "id": caller.id, "name": caller.name, "email": caller.email, "role": caller.role.as_str() }),
+        );
+        m.insert("nav".into(), json!(nav(caller.role, req.path())));
+        if let (Some(state), Some((token, _))) = (keys(req), session_token(req)) {
+            m.insert("csrf".into(), json!(state.jwt.tag("csrf", &token)));
+        }
+    }
+}
+
+/// Whether a form sent with the session cookie carries that session's token.
+/// A Bearer token is never sent by a browser on its own, so it needs none.
+pub fn form_token_ok(req: &HttpRequest, sent: Option<&str>) -> bool {
+    match (keys(req), session_token(req)) {
+        (Some(state), Some((token, true))) => {
+            sent.is_some_and(|t| state.jwt.check_tag("csrf", &token, t))
+        }
+        (_, Some((_, false))) => true,
+        _ => false,
+    }
+}
+
 /// Shows an error of the layers below as a page.
 fn error_page(req: &HttpRequest, user: Option<&User>, e: AppError) -> actix_web::Error {
     use actix_web::ResponseError;
