@@ -284,7 +284,7 @@ pub fn run(
                     continue;
                 }
                 let m = mood[&p.team] + season + if p.left_on.is_some() { -0.3 } else { 0.0 };
-                let enps = (7.4 + m * 5.0 + rng.gen_range(-3.0..3.0_f64)).round().clamp(1.0, 10.0) as i32;
+                let enps = (7.9 + m * 5.0 + rng.gen_range(-3.0..3.0_f64)).round().clamp(1.0, 10.0) as i32;
                 s.responses += 1;
                 match classify(enps, EnpsScale::OneToTen) {
                     Some(Category::Promoter) => s.promoters += 1,
