@@ -112,6 +112,19 @@ async fn enps_matches_the_hand_computed_figures(app: TestApp) {
     // 1.96·100·sqrt((0.8 − 0.04)/10) = 54.04; × sqrt((12 − 10)/(12 − 1)) = 23.04 → 23.0
     assert_eq!(p["margin_of_error"], 23.0);
     assert_eq!(p["participation"], 83.3);
+    let beside: Value = app
+        .get("/api/v1/reports/enps-turnover", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(beside["teams"][0]["enps"], 20, "{beside}");
+    assert_eq!(beside["teams"][0]["turnover_rate"], 0.0);
+    assert_eq!(
+        beside["correlation"],
+        Value::Null,
+        "one team cannot correlate"
+    );
     let month: Value = app
         .get("/api/v1/reports/enps", Some(&admin))
         .await
