@@ -93,7 +93,7 @@ impl FromRequest for Caller {
                     "sign in first: send a Bearer token or the session cookie".into(),
                 )
             })?;
-            let id = state.jwt.verify(&token).ok_or_else(|| {
+            let (id, issued_at) = state.jwt.verify(&token).ok_or_else(|| {
                 AppError::Unauthorized(
                     "the session is invalid or has expired: sign in again".into(),
                 )
@@ -105,7 +105,12 @@ impl FromRequest for Caller {
             // Checked on every request so a role change or a departure takes
             // effect at once, not when the token expires.
             match employee {
-                Some(e) if e.password_hash.is_some() && e.left_on.is_none_or(|l| today <= l) => {
+                Some(e)
+                    if e.password_hash.is_some()
+                        && e.left_on.is_none_or(|l| today <= l)
+                        && e.sessions_valid_after
+                            .is_none_or(|t| issued_at >= t.and_utc().timestamp()) =>
+                {
                     Ok(Caller {
                         id: e.id,
                         email: e.email,

@@ -60,9 +60,10 @@ impl JwtKeys {
         (token, expires_at)
     }
 
-    /// The employee id of a valid token. Only HS256 is accepted, so a token
-    /// claiming `alg: none` or an asymmetric algorithm is refused.
-    pub fn verify(&self, token: &str) -> Option<i32> {
+    /// The employee id of a valid token and when it was issued (Unix
+    /// seconds). Only HS256 is accepted, so a token claiming `alg: none` or an
+    /// asymmetric algorithm is refused.
+    pub fn verify(&self, token: &str) -> Option<(i32, i64)> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -71,7 +72,7 @@ impl JwtKeys {
         if data.claims.exp - data.claims.iat > SESSION_HOURS * 3600 {
             return None;
         }
-        data.claims.sub.parse().ok()
+        data.claims.sub.parse().ok().map(|id| (id, data.claims.iat))
     }
 }
 
@@ -88,7 +89,7 @@ mod tests {
     fn round_trips_and_refuses_tampering() {
         let keys = JwtKeys::new(b"secret one");
         let (token, exp) = keys.issue(42, Utc::now());
-        assert_eq!(keys.verify(&token), Some(42));
+        assert_eq!(keys.verify(&token).map(|(id, _)| id), Some(42));
         assert!(exp <= Utc::now() + Duration::hours(8));
         assert_eq!(JwtKeys::new(b"secret two").verify(&token), None);
         let (old, _) = keys.issue(42, Utc::now() - Duration::hours(9));

@@ -33,6 +33,7 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sessions_valid_after -> Nullable<Timestamp>,
     }
 }
 

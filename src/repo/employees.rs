@@ -29,6 +29,8 @@ pub struct Employee {
     pub password_hash: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Session tokens issued before this are refused (set by signing out).
+    pub sessions_valid_after: Option<NaiveDateTime>,
 }
 
 impl Employee {
@@ -192,6 +194,14 @@ pub fn employed_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<E
         .order(employees::id)
         .select(Employee::as_select())
         .load(conn)
+}
+
+/// Ends every session the person has: tokens issued until now stop working.
+pub fn end_sessions(conn: &mut DbConnection, id: i32, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(employees::table.find(id))
+        .set(employees::sessions_valid_after.eq(now))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn admin_exists(conn: &mut DbConnection) -> QueryResult<bool> {

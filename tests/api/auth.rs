@@ -198,6 +198,29 @@ async fn cookie_sessions_work_and_refuse_cross_site_writes(app: TestApp) {
     );
 }
 
+/// Signing out ends the person's sessions everywhere, Bearer tokens included.
+async fn signing_out_revokes_bearer_tokens(app: TestApp) {
+    let old = app.admin_token().await;
+    // A token from an earlier second, so the check cannot pass by timing.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let current = app.login(ADMIN_EMAIL, PASSWORD).await;
+    assert_eq!(app.get("/api/v1/teams", Some(&old)).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let out = app
+        .post("/api/v1/auth/logout", Some(&current), json!({}))
+        .await;
+    assert_eq!(out.status(), 204);
+    for token in [&old, &current] {
+        assert_eq!(app.get("/api/v1/teams", Some(token)).await.status(), 401);
+    }
+    let again = app.login(ADMIN_EMAIL, PASSWORD).await;
+    assert_eq!(
+        app.get("/api/v1/teams", Some(&again)).await.status(),
+        200,
+        "signing back in works at once"
+    );
+}
+
 async fn roles_limit_what_each_person_sees(app: TestApp) {
     let admin = app.admin_token().await;
     let eng = app.team(&admin, json!({"name": "Engineering"})).await;
@@ -325,5 +348,6 @@ crate::on_both_engines!(
     bad_tokens_are_refused,
     failed_sign_ins_are_rate_limited,
     cookie_sessions_work_and_refuse_cross_site_writes,
+    signing_out_revokes_bearer_tokens,
     roles_limit_what_each_person_sees,
 );

@@ -1,6 +1,7 @@
 //! POST /api/v1/auth/login and /logout.
 
 use crate::auth::session::{self, client_ip};
+use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::routes::api::employees::EmployeeOut;
 use crate::startup::AppState;
@@ -60,8 +61,11 @@ pub async fn login(
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204, description = "the session cookie is cleared")))]
-pub async fn logout(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::NoContent()
+pub async fn logout(state: web::Data<AppState>, caller: Option<Caller>) -> AppResult<HttpResponse> {
+    if let Some(c) = caller {
+        session::end_sessions(&state, c.id).await?;
+    }
+    Ok(HttpResponse::NoContent()
         .cookie(session::expired_cookie(&state))
-        .finish()
+        .finish())
 }

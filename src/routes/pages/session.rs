@@ -95,6 +95,7 @@ pub async fn logout(
     if !session.is_signed_out() {
         let user = session.require(&req)?;
         user.check_csrf(&req, &form.unwrap_or(FormData(vec![])))?;
+        crate::auth::session::end_sessions(&state, user.caller.id).await?;
     }
     let mut res = redirect("/login");
     let _ = res.add_removal_cookie(&session::expired_cookie(&state));
