@@ -55,6 +55,20 @@ pub async fn people(app: &TestApp, admin: &str) -> (i64, Vec<i64>) {
     (team, ids)
 }
 
+/// Creates a survey and returns it with its question ids in order.
+pub async fn create_survey(app: &TestApp, admin: &str, body: Value) -> (Value, Vec<i64>) {
+    let res = app.post("/api/v1/surveys", Some(admin), body).await;
+    assert_eq!(res.status(), 201);
+    let survey: Value = res.json().await.unwrap();
+    let q = survey["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].as_i64().unwrap())
+        .collect();
+    (survey, q)
+}
+
 pub fn weekly(team: i64) -> Value {
     json!({
         "title": "Weekly pulse",
@@ -155,18 +169,7 @@ async fn surveys_are_checked_field_by_field(app: TestApp) {
 async fn a_weekly_round_goes_out_is_answered_and_reminded(app: TestApp) {
     let admin = app.admin_token().await;
     let (team, _) = people(&app, &admin).await;
-    let survey: Value = app
-        .post("/api/v1/surveys", Some(&admin), weekly(team))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let q: Vec<i64> = survey["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["id"].as_i64().unwrap())
-        .collect();
+    let (survey, q) = create_survey(&app, &admin, weekly(team)).await;
 
     // Just before the first instant nothing happens; at it, one email per invitee.
     let early = app.tick("2035-12-07T07:59:59Z").await;
@@ -347,18 +350,7 @@ async fn answers_are_checked_and_nothing_partial_is_stored(app: TestApp) {
     let (team, _) = people(&app, &admin).await;
     let mut body = weekly(team);
     body["enps_scale"] = json!("0-10");
-    let survey: Value = app
-        .post("/api/v1/surveys", Some(&admin), body)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let q: Vec<i64> = survey["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["id"].as_i64().unwrap())
-        .collect();
+    let (survey, q) = create_survey(&app, &admin, body).await;
     let round = app
         .post(
             &format!("/api/v1/surveys/{}/rounds", survey["id"]),
@@ -442,18 +434,7 @@ async fn answers_are_checked_and_nothing_partial_is_stored(app: TestApp) {
 async fn stored_answers_cannot_be_traced_to_a_person(app: TestApp) {
     let admin = app.admin_token().await;
     let (team, ids) = people(&app, &admin).await;
-    let survey: Value = app
-        .post("/api/v1/surveys", Some(&admin), weekly(team))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let q: Vec<i64> = survey["questions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["id"].as_i64().unwrap())
-        .collect();
+    let (_, q) = create_survey(&app, &admin, weekly(team)).await;
     app.tick("2035-12-07T08:00:00Z").await;
     let (_, _, text) = app
         .emails()
