@@ -129,6 +129,26 @@ pub fn check_password(p: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether walking up the manager chain from `from` reaches `target`: a
+/// person would then be their own (indirect) manager. A chain longer than the
+/// company counts as a loop too, so stored bad data cannot hang the walk.
+pub fn chain_reaches(
+    managers: &std::collections::HashMap<i32, Option<i32>>,
+    from: Option<i32>,
+    target: i32,
+) -> bool {
+    let mut current = from;
+    let mut steps = 0;
+    while let Some(id) = current {
+        if id == target || steps > managers.len() {
+            return true;
+        }
+        current = managers.get(&id).copied().flatten();
+        steps += 1;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +164,16 @@ mod tests {
             .contains("admin, lead or member"));
         assert_eq!(LeaveReason::parse("Voluntary"), Ok(LeaveReason::Voluntary));
         assert!(LeaveReason::parse("fired").is_err());
+    }
+
+    #[test]
+    fn manager_chains_find_loops() {
+        let managers = std::collections::HashMap::from([(1, None), (2, Some(1)), (3, Some(2))]);
+        assert!(chain_reaches(&managers, Some(2), 2));
+        // Making 3 the manager of 1 would close 1 → 3 → 2 → 1.
+        assert!(chain_reaches(&managers, Some(3), 1));
+        assert!(!chain_reaches(&managers, Some(1), 3));
+        assert!(!chain_reaches(&managers, None, 1));
     }
 
     #[test]

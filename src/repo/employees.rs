@@ -196,6 +196,16 @@ pub fn employed_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<E
         .load(conn)
 }
 
+/// Every employee's manager, for walking the management chain in memory.
+pub fn managers(
+    conn: &mut DbConnection,
+) -> QueryResult<std::collections::HashMap<i32, Option<i32>>> {
+    let rows: Vec<(i32, Option<i32>)> = employees::table
+        .select((employees::id, employees::manager_id))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Ends every session the person has: tokens issued until now stop working.
 pub fn end_sessions(conn: &mut DbConnection, id: i32, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(employees::table.find(id))

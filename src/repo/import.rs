@@ -1,6 +1,7 @@
 //! Applying an employee spreadsheet: all rows in one transaction, or nothing.
 
 use crate::db::DbConnection;
+use crate::domain::people::chain_reaches;
 use crate::domain::people_csv::{ImportRow, LineError};
 use crate::error::AppError;
 use crate::repo::{self, employees::EmployeeChanges, employees::NewEmployee};
@@ -235,28 +236,16 @@ fn check_manager_loops(
     rows: &[ImportRow],
     ids: &HashMap<crate::domain::email::Email, i32>,
 ) -> Result<(), ImportError> {
-    use crate::db::schema::employees;
-    let managers: HashMap<i32, Option<i32>> = employees::table
-        .select((employees::id, employees::manager_id))
-        .load::<(i32, Option<i32>)>(conn)?
-        .into_iter()
-        .collect();
+    let managers = crate::repo::employees::managers(conn)?;
     let mut errors = Vec::new();
     for row in rows.iter().filter(|r| r.manager_email.is_some()) {
         let start = ids[&row.email];
-        let mut current = managers.get(&start).copied().flatten();
-        let mut steps = 0;
-        while let Some(id) = current {
-            if id == start || steps > managers.len() {
-                errors.push(LineError::new(
-                    row.line,
-                    "manager_email",
-                    "this makes a loop of managers",
-                ));
-                break;
-            }
-            current = managers.get(&id).copied().flatten();
-            steps += 1;
+        if chain_reaches(&managers, managers.get(&start).copied().flatten(), start) {
+            errors.push(LineError::new(
+                row.line,
+                "manager_email",
+                "this makes a loop of managers",
+            ));
         }
     }
     if errors.is_empty() {

@@ -4,7 +4,7 @@ use crate::auth::{password, Admin, Caller, Scope};
 use crate::db::DbConnection;
 use crate::domain::email::Email;
 use crate::domain::people::{
-    check_password, parse_date, parse_locale, parse_name, LeaveReason, Role,
+    chain_reaches, check_password, parse_date, parse_locale, parse_name, LeaveReason, Role,
 };
 use crate::error::{AppError, AppResult};
 use crate::repo::{self, employees::Employee, employees::EmployeeChanges};
@@ -83,20 +83,6 @@ pub struct EmployeeInput {
     pub password: Option<String>,
 }
 
-/// Whether making `manager` the manager of `employee` would close a loop.
-fn manager_loop(conn: &mut DbConnection, employee: i32, manager: i32) -> AppResult<bool> {
-    let mut current = Some(manager);
-    let mut steps = 0;
-    while let Some(id) = current {
-        if id == employee || steps > 10_000 {
-            return Ok(true);
-        }
-        current = repo::employees::find(conn, id)?.and_then(|e| e.manager_id);
-        steps += 1;
-    }
-    Ok(false)
-}
-
 /// Checks a create (`existing` None) or a change and returns what to store,
 /// naming every bad field at once. `password_hash` is computed by the caller.
 fn check(
@@ -167,7 +153,7 @@ fn check(
             if repo::employees::find(conn, m)?.is_none() {
                 bad("manager_id", format!("there is no employee {m}"));
             } else if let Some(e) = existing {
-                if manager_loop(conn, e.id, m)? {
+                if chain_reaches(&repo::employees::managers(conn)?, Some(m), e.id) {
                     bad(
                         "manager_id",
                         "this would make the person their own (indirect) manager".into(),
