@@ -135,7 +135,7 @@ fn invite_audience(
     now: DateTime<Utc>,
     mailing: &Mailing,
 ) -> anyhow::Result<usize> {
-    let tz: chrono_tz::Tz = survey.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let tz = survey.tz();
     let local_day = at.with_timezone(&tz).date_naive();
     let teams = repo::surveys::audience(conn, survey.id)?;
     let in_audience = (!teams.is_empty()).then(|| -> diesel::QueryResult<_> {
@@ -238,7 +238,7 @@ fn enqueue_email(
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let tz: chrono_tz::Tz = survey.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let tz = survey.tz();
     let closes = (at + Duration::days(survey.open_days as i64)).with_timezone(&tz);
     let link = format!("{}/s/{token}", mailing.base_url);
     // A survey that opens with the eNPS question lets people answer it from

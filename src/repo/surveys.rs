@@ -39,6 +39,11 @@ impl Survey {
         })
     }
 
+    /// The survey's zone; stored names were checked on the way in.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
     pub fn scale(&self) -> EnpsScale {
         EnpsScale::parse(&self.enps_scale).unwrap_or(EnpsScale::OneToTen)
     }

@@ -81,7 +81,7 @@ fn form_page(
             })
         })
         .collect();
-    let tz: chrono_tz::Tz = f.survey.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let tz = f.survey.tz();
     let closes = f
         .round
         .closes_at
