@@ -2,7 +2,8 @@
 
 use crate::auth::Scope;
 use crate::db::DbConnection;
-use crate::routes::api::reports::{self, EnpsParams, Listing};
+use crate::reports::enps::{self, EnpsParams};
+use crate::reports::{turnover, Listing};
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use std::time::Instant;
@@ -43,7 +44,7 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
         (
             "company eNPS trend, 12 months by month",
             Box::new(move |c| {
-                let d = reports::load_enps(
+                let d = enps::load(
                     c,
                     Scope::Everything,
                     &params(None, "month"),
@@ -51,13 +52,13 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
                     to,
                     Listing::Group,
                 )?;
-                Ok(reports::enps_points(&d, None, crate::domain::report::GroupBy::Month).len())
+                Ok(enps::points(&d, None, crate::domain::report::GroupBy::Month).len())
             }),
         ),
         (
             "team breakdown (heat map), 12 months",
             Box::new(move |c| {
-                let d = reports::load_enps(
+                let d = enps::load(
                     c,
                     Scope::Everything,
                     &params(None, "month"),
@@ -65,13 +66,13 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
                     to,
                     Listing::Teams,
                 )?;
-                Ok(reports::teams_report(&d, from, to).teams.len())
+                Ok(enps::teams(&d, from, to).teams.len())
             }),
         ),
         (
             "one department's eNPS trend, by round",
             Box::new(move |c| {
-                let d = reports::load_enps(
+                let d = enps::load(
                     c,
                     Scope::Everything,
                     &params(department, "round"),
@@ -79,24 +80,17 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
                     to,
                     Listing::Group,
                 )?;
-                Ok(
-                    reports::enps_points(&d, department, crate::domain::report::GroupBy::Round)
-                        .len(),
-                )
+                Ok(enps::points(&d, department, crate::domain::report::GroupBy::Round).len())
             }),
         ),
         (
             "company turnover, 12 months by month",
             Box::new(move |c| {
-                let d = reports::load_people(c, &Scope::Everything, None, Listing::Group)?;
-                Ok(reports::turnover_periods(
-                    &d,
-                    None,
-                    from,
-                    to,
-                    crate::domain::turnover::Grouping::Month,
+                let d = turnover::load(c, &Scope::Everything, None, Listing::Group)?;
+                Ok(
+                    turnover::periods(&d, None, from, to, crate::domain::turnover::Grouping::Month)
+                        .len(),
                 )
-                .len())
             }),
         ),
     ];

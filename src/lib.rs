@@ -13,6 +13,7 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 pub mod repo;
+pub mod reports;
 pub mod routes;
 pub mod startup;
 pub mod templates;

@@ -130,7 +130,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap_fn(routes::catch_panics)
-                .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
+                .wrap(routes::access_log())
                 .configure(|cfg| routes::configure(cfg, state.clone()))
                 .default_service(web::to(routes::not_found))
         })

@@ -100,9 +100,12 @@ impl Manager {
                 // makes concurrent writers wait instead of failing with SQLITE_BUSY.
                 // The busy timeout comes first: switching to WAL takes a lock
                 // that a connection opened at the same moment may hold.
+                // secure_delete zeroes what a delete frees, so a closed round's
+                // rewritten responses leave no copy in free pages.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA secure_delete = ON;",
                 )?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -170,6 +173,23 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, String> {
                 .execute(c);
             result
         }
+    }
+}
+
+/// After a round's responses were rewritten: asks the engine to let go of the old
+/// row versions now rather than whenever it gets round to it. SQLite copies the WAL
+/// back and truncates it; PostgreSQL vacuums the tables, so the dead versions'
+/// space is marked free (the bytes stay on disk until reused). Best effort: a
+/// failure here loses nothing and is logged.
+pub fn forget_deleted(conn: &mut DbConnection) {
+    let result = match conn {
+        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
+        DbConnection::Postgresql(c) => {
+            c.batch_execute("VACUUM responses, answers, invitations, round_team_stats;")
+        }
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not compact after closing a round");
     }
 }
 

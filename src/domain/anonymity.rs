@@ -330,6 +330,7 @@ fn break_cycles(ids: &[i32], parent: &mut [Option<usize>]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::exact::{in_row_space, rank};
     use proptest::prelude::*;
 
     fn g(id: i32, parent: Option<i32>, own: u32) -> Group {
@@ -550,47 +551,9 @@ mod tests {
 
         /// A value is determined iff its unit vector lies in the row space.
         fn determines(&self, col: usize) -> bool {
-            let mut rows = self.rows.clone();
-            let mut unit = vec![0i128; rows.first().map_or(0, Vec::len)];
+            let mut unit = vec![0i128; self.rows.first().map_or(0, Vec::len)];
             unit[col] = 1;
-            rows.push(unit);
-            rank(rows) == self.rank
-        }
-    }
-
-    fn rank(mut rows: Vec<Vec<i128>>) -> usize {
-        let cols = rows.first().map_or(0, Vec::len);
-        let mut rank = 0;
-        for col in 0..cols {
-            let Some(pivot) = (rank..rows.len()).find(|&r| rows[r][col] != 0) else {
-                continue;
-            };
-            rows.swap(rank, pivot);
-            for r in rank + 1..rows.len() {
-                let (a, b) = (rows[rank][col], rows[r][col]);
-                if b == 0 {
-                    continue;
-                }
-                let pivot_row = rows[rank].clone();
-                for (v, p) in rows[r].iter_mut().zip(&pivot_row) {
-                    *v = *v * a - p * b;
-                }
-                // Keep entries small: divide the row by the gcd of its entries.
-                let d = rows[r].iter().fold(0i128, |d, &v| gcd(d, v.abs()));
-                if d > 1 {
-                    rows[r].iter_mut().for_each(|v| *v /= d);
-                }
-            }
-            rank += 1;
-        }
-        rank
-    }
-
-    fn gcd(a: i128, b: i128) -> i128 {
-        if b == 0 {
-            a
-        } else {
-            gcd(b, a % b)
+            in_row_space(&self.rows, self.rank, &unit)
         }
     }
 

@@ -2,8 +2,11 @@
 
 pub mod anonymity;
 pub mod calendar;
+pub mod disclosure;
 pub mod email;
 pub mod enps;
+#[cfg(test)]
+pub mod exact;
 pub mod one_on_one;
 pub mod people;
 pub mod people_csv;

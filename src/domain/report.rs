@@ -1,6 +1,5 @@
 //! Assembling report figures from per-round, per-team counters: periods, sums, thresholds.
 
-use crate::domain::anonymity::{self, Group};
 use crate::domain::enps::{participation, Counts};
 use crate::domain::people::LeaveReason;
 use crate::domain::turnover::Stint;
@@ -59,6 +58,11 @@ pub struct Figures {
     pub enps: Option<i32>,
     /// 95% margin of error in eNPS points, with the finite-population correction.
     pub margin_of_error: Option<f64>,
+    /// How many rounds' cells the figures add up (1 for one round).
+    pub rounds: u32,
+    /// Rounds of the period whose cell for this group is hidden, by reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<crate::domain::disclosure::LeftOut>,
 }
 
 impl Figures {
@@ -77,16 +81,10 @@ impl Figures {
             detractors: counts.detractors,
             enps: counts.enps(),
             margin_of_error: counts.margin_of_error(Some(invited)),
+            rounds: 1,
+            left_out: None,
         }
     }
-}
-
-/// A group's figures, or the fact that they are hidden.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum Shown {
-    Figures(Figures),
-    Suppressed { suppressed: bool },
 }
 
 /// The period a day falls in.
@@ -121,88 +119,17 @@ pub struct Totals {
     pub counts: Counts,
 }
 
+impl std::ops::AddAssign for Totals {
+    fn add_assign(&mut self, other: Totals) {
+        self.add(other);
+    }
+}
+
 impl Totals {
-    fn add(&mut self, other: Totals) {
+    pub fn add(&mut self, other: Totals) {
         self.invited += other.invited;
         self.responses += other.responses;
         self.counts = self.counts.merge(other.counts);
-    }
-}
-
-/// Sums for each team subtree, and the company, over some counters.
-pub struct TreeSums {
-    pub totals: BTreeMap<i32, Totals>,
-    pub suppressed: BTreeSet<i32>,
-}
-
-/// Adds counters up the team tree and works out which groups must be hidden,
-/// including complementary suppression across the whole tree.
-pub fn tree_sums(
-    counters: &[&Counter],
-    edges: &[(i32, Option<i32>)],
-    min_group_size: u32,
-) -> TreeSums {
-    let parent: BTreeMap<i32, i32> = edges
-        .iter()
-        .map(|&(id, p)| (id, p.unwrap_or(COMPANY)))
-        .collect();
-    let mut own: BTreeMap<i32, Totals> = BTreeMap::new();
-    for c in counters {
-        // People without a team belong to the company directly.
-        let team = if c.team_id == 0 || !parent.contains_key(&c.team_id) {
-            COMPANY
-        } else {
-            c.team_id
-        };
-        own.entry(team).or_default().add(Totals {
-            invited: c.invited,
-            responses: c.responses,
-            counts: c.counts,
-        });
-    }
-    let mut totals: BTreeMap<i32, Totals> = BTreeMap::new();
-    for (&team, &t) in &own {
-        let mut at = Some(team);
-        let mut guard = 0;
-        while let Some(g) = at {
-            totals.entry(g).or_default().add(t);
-            at = if g == COMPANY {
-                None
-            } else {
-                parent.get(&g).copied()
-            };
-            guard += 1;
-            if guard > edges.len() + 2 {
-                break;
-            }
-        }
-    }
-    let mut groups: Vec<Group> = edges
-        .iter()
-        .map(|&(id, p)| Group {
-            id,
-            parent: Some(p.unwrap_or(COMPANY)),
-            own: own.get(&id).map_or(0, |o| o.responses),
-        })
-        .collect();
-    groups.push(Group {
-        id: COMPANY,
-        parent: None,
-        own: own.get(&COMPANY).map_or(0, |o| o.responses),
-    });
-    let suppressed = anonymity::suppressed(&groups, min_group_size);
-    TreeSums { totals, suppressed }
-}
-
-impl TreeSums {
-    pub fn shown(&self, group: i32) -> Shown {
-        if self.suppressed.contains(&group) {
-            return Shown::Suppressed { suppressed: true };
-        }
-        match self.totals.get(&group) {
-            Some(&t) => Shown::Figures(Figures::of(t)),
-            None => Shown::Suppressed { suppressed: true },
-        }
     }
 }
 
@@ -363,49 +290,5 @@ mod tests {
             period_of(d("2026-05-02"), GroupBy::Round),
             (d("2026-05-02"), d("2026-05-02"))
         );
-    }
-
-    fn counter(team_id: i32, invited: u32, p: u32, pa: u32, de: u32) -> Counter {
-        Counter {
-            round_id: 1,
-            day: d("2026-01-05"),
-            scale: "1-10".into(),
-            min_group_size: 5,
-            team_id,
-            invited,
-            responses: p + pa + de,
-            counts: Counts {
-                promoters: p,
-                passives: pa,
-                detractors: de,
-            },
-        }
-    }
-
-    #[test]
-    fn sums_climb_the_tree_and_small_groups_hide() {
-        // Company → Eng(1) → Web(2), Mobile(3); people without a team: 6 answers.
-        // (With only 2 of them, Company − Eng would reveal those two, so Eng would hide.)
-        let edges = [(1, None), (2, Some(1)), (3, Some(1))];
-        let cs = [
-            counter(2, 8, 5, 1, 1),
-            counter(3, 6, 2, 1, 1),
-            counter(1, 2, 1, 0, 0),
-            counter(0, 7, 3, 2, 1),
-        ];
-        let refs: Vec<&Counter> = cs.iter().collect();
-        let sums = tree_sums(&refs, &edges, 5);
-        let Shown::Figures(eng) = sums.shown(1) else {
-            panic!("Eng is large enough")
-        };
-        assert_eq!((eng.invited, eng.responses, eng.promoters), (16, 12, 8));
-        let Shown::Figures(company) = sums.shown(COMPANY) else {
-            panic!()
-        };
-        assert_eq!(company.responses, 18);
-        // Mobile has 4 answers: hidden. Eng − Web gives Mobile plus Eng's own
-        // single answer together, which reveals neither.
-        assert_eq!(sums.shown(3), Shown::Suppressed { suppressed: true });
-        assert!(matches!(sums.shown(2), Shown::Figures(_)));
     }
 }

@@ -1,5 +1,6 @@
 //! Background work: the scheduler that opens, reminds and closes rounds, and the mail dispatcher.
 
+pub mod closing;
 pub mod enqueue;
 pub mod meetings;
 pub mod scheduler;
@@ -16,6 +17,8 @@ pub struct Mailing {
     pub templates: EmailTemplates,
     pub base_url: String,
     pub from: String,
+    /// Where `.eml` files go; a closed round's are removed from it.
+    pub mail_dir: std::path::PathBuf,
 }
 
 impl Mailing {
@@ -24,6 +27,7 @@ impl Mailing {
             templates: EmailTemplates::new()?,
             base_url: settings.base(),
             from: settings.mail_from.clone(),
+            mail_dir: settings.mail_dir.clone(),
         })
     }
 }

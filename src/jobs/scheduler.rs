@@ -2,6 +2,8 @@
 //! records missed rounds as skipped, sends reminders once, closes ended rounds.
 
 use crate::db::DbConnection;
+use crate::domain::disclosure::Tree;
+use crate::domain::report::COMPANY;
 use crate::domain::survey::QuestionKind;
 use crate::domain::teams::with_descendants;
 use crate::jobs::Mailing;
@@ -70,7 +72,7 @@ pub fn run(
         repo::surveys::advance_scheduled_until(conn, survey.id, now.naive_utc())?;
     }
     report.reminders = send_reminders(conn, mailing, now)?;
-    report.rounds_closed = repo::rounds::close_due(conn, now.naive_utc())?;
+    report.rounds_closed = crate::jobs::closing::close_due(conn, &mailing.mail_dir, now)?;
     Ok(report)
 }
 
@@ -146,22 +148,41 @@ fn invite_audience(
     });
     let in_audience = in_audience.transpose()?;
     let questions = repo::surveys::questions(conn, survey.id, survey.question_version)?;
-    let mut invited = 0;
+    let invitees: Vec<_> = repo::employees::employed_on(conn, local_day)?
+        .into_iter()
+        .filter(|e| match &in_audience {
+            Some(set) => e.team_id.is_some_and(|t| set.contains(&t)),
+            None => true,
+        })
+        .collect();
     let mut invited_by_team = std::collections::BTreeMap::new();
-    for employee in repo::employees::employed_on(conn, local_day)? {
-        if let Some(set) = &in_audience {
-            if !employee.team_id.is_some_and(|t| set.contains(&t)) {
-                continue;
-            }
-        }
+    for e in &invitees {
+        *invited_by_team
+            .entry(e.team_id.unwrap_or(repo::rounds::NO_TEAM))
+            .or_insert(0) += 1;
+    }
+    // Each answer is filed under the smallest team around its author that had at
+    // least `min_group_size` invitees, so no answer sits in a group too small to hide in.
+    let tree = Tree::new(&repo::teams::edges(conn)?);
+    let counts: std::collections::BTreeMap<i32, u32> = invited_by_team
+        .iter()
+        .map(|(&t, &n)| (t, n as u32))
+        .collect();
+    let min = survey.min_group_size.max(3) as u32;
+    let mut filed_by_team = std::collections::BTreeMap::new();
+    let teams: Vec<i32> = invited_by_team.keys().copied().collect();
+    for team in teams {
+        let filed = tree.smallest_reaching(&counts, team, min);
+        filed_by_team.insert(team, (filed != COMPANY).then_some(filed));
+        // Counters exist up front for every team answers are filed under.
+        invited_by_team_or_zero(&mut invited_by_team, filed);
+    }
+    let mut invited = 0;
+    for employee in &invitees {
+        let team = employee.team_id.unwrap_or(repo::rounds::NO_TEAM);
+        let filed = filed_by_team.get(&team).copied().flatten();
         let token = random_token();
-        repo::rounds::insert_invitation(
-            conn,
-            round_id,
-            employee.id,
-            employee.team_id,
-            &sha256_hex(&token),
-        )?;
+        repo::rounds::insert_invitation(conn, round_id, employee.id, filed, &sha256_hex(&token))?;
         let key = format!("invite:{round_id}:{}", employee.id);
         enqueue_email(
             conn,
@@ -170,18 +191,25 @@ fn invite_audience(
             &key,
             survey,
             &questions,
-            &employee,
+            employee,
             &token,
             at,
             now,
         )?;
         invited += 1;
-        *invited_by_team
-            .entry(employee.team_id.unwrap_or(repo::rounds::NO_TEAM))
-            .or_insert(0) += 1;
     }
     repo::rounds::insert_team_stats(conn, round_id, &invited_by_team)?;
     Ok(invited)
+}
+
+/// Makes sure a counter row exists for a group answers are filed under.
+fn invited_by_team_or_zero(invited_by_team: &mut std::collections::BTreeMap<i32, i32>, filed: i32) {
+    let key = if filed == COMPANY {
+        repo::rounds::NO_TEAM
+    } else {
+        filed
+    };
+    invited_by_team.entry(key).or_insert(0);
 }
 
 /// Sends each due round's one reminder, to those who have not answered.

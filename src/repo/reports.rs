@@ -6,19 +6,27 @@ use crate::domain::enps::Counts;
 use crate::domain::report::{Counter, Membership, PersonDates};
 
 type PersonRow = (i32, NaiveDate, Option<NaiveDate>, Option<String>, bool);
-type AnswerTuple = (String, i32, Option<i32>, Option<String>, Option<String>);
+type AnswerTuple = (
+    String,
+    Option<i32>,
+    i32,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+);
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-/// Counters of every sent round scheduled in [from, to), optionally of one survey.
-pub fn counters(
+/// Counters of every closed round scheduled in [from, to), optionally of one survey:
+/// an open round's figures are not shown until it closes.
+pub fn closed_counters(
     conn: &mut DbConnection,
     survey_id: Option<i32>,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> QueryResult<Vec<Counter>> {
     let mut q = rounds::table
-        .filter(rounds::status.ne("skipped"))
+        .filter(rounds::status.eq("closed"))
         .filter(rounds::scheduled_for.ge(from))
         .filter(rounds::scheduled_for.lt(to))
         .into_boxed();
@@ -125,30 +133,24 @@ pub fn memberships(conn: &mut DbConnection) -> QueryResult<Vec<Membership>> {
 /// One stored answer of a round, with the response it belongs to.
 pub struct AnswerRow {
     pub response_id: String,
+    /// The team the response is filed under (0: the company).
+    pub team: i32,
     pub question_id: i32,
     pub score: Option<i32>,
     pub choice: Option<String>,
     pub text: Option<String>,
 }
 
-/// The answers of a round, optionally only from some teams, in the random
-/// order of response ids (so the order says nothing about who answered when).
-pub fn round_answers(
-    conn: &mut DbConnection,
-    round_id: i32,
-    teams: Option<&[i32]>,
-) -> QueryResult<Vec<AnswerRow>> {
+/// The answers of a round in the random order of response ids (so the order
+/// says nothing about who answered when).
+pub fn round_answers(conn: &mut DbConnection, round_id: i32) -> QueryResult<Vec<AnswerRow>> {
     use crate::db::schema::{answers, responses};
-    let mut q = answers::table
+    let rows: Vec<AnswerTuple> = answers::table
         .inner_join(responses::table)
         .filter(responses::round_id.eq(round_id))
-        .into_boxed();
-    if let Some(t) = teams {
-        q = q.filter(responses::team_id.eq_any(t.to_vec()));
-    }
-    let rows: Vec<AnswerTuple> = q
         .select((
             answers::response_id,
+            responses::team_id,
             answers::question_id,
             answers::score,
             answers::choice,
@@ -159,8 +161,9 @@ pub fn round_answers(
     Ok(rows
         .into_iter()
         .map(
-            |(response_id, question_id, score, choice, text)| AnswerRow {
+            |(response_id, team, question_id, score, choice, text)| AnswerRow {
                 response_id,
+                team: team.unwrap_or(crate::repo::rounds::NO_TEAM),
                 question_id,
                 score,
                 choice,
@@ -170,10 +173,15 @@ pub fn round_answers(
         .collect())
 }
 
-/// The counters of one round.
+/// The counters of one round, whatever its status.
 pub fn round_counters(conn: &mut DbConnection, round_id: i32) -> QueryResult<Vec<Counter>> {
+    counters_of_rounds(conn, &[round_id])
+}
+
+/// The counters of the given rounds, whatever their status.
+pub fn counters_of_rounds(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<Counter>> {
     let round: Vec<RoundMeta> = rounds::table
-        .find(round_id)
+        .filter(rounds::id.eq_any(ids.to_vec()))
         .select((
             rounds::id,
             rounds::scheduled_for,

@@ -328,3 +328,140 @@ fn count_response(
     }
     Ok(())
 }
+
+/// Rounds to close: open ones whose window has ended, and any a crash left half closed.
+pub fn due_to_close(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<i32>> {
+    rounds::table
+        .filter(
+            rounds::status
+                .eq("open")
+                .and(rounds::closes_at.le(now))
+                .or(rounds::status.eq("closing")),
+        )
+        .select(rounds::id)
+        .order(rounds::id)
+        .load(conn)
+}
+
+/// Ends answering on a round: true for exactly one of several instances racing on it.
+pub fn begin_closing(conn: &mut DbConnection, round_id: i32) -> QueryResult<bool> {
+    diesel::update(
+        rounds::table
+            .find(round_id)
+            .filter(rounds::status.eq("open")),
+    )
+    .set(rounds::status.eq("closing"))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Brings an open round's close forward to `now` (HR closing it early).
+pub fn close_early(conn: &mut DbConnection, round_id: i32, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        rounds::table
+            .find(round_id)
+            .filter(rounds::status.eq("open"))
+            .filter(rounds::closes_at.gt(now)),
+    )
+    .set(rounds::closes_at.eq(now))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Forgets who answered: the per-person flags and the reminder links go; the
+/// counters keep participation.
+pub fn forget_answerers(conn: &mut DbConnection, round_id: i32) -> QueryResult<()> {
+    diesel::update(invitations::table.filter(invitations::round_id.eq(round_id)))
+        .set((
+            invitations::responded.eq(false),
+            invitations::reminder_token_hash.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Marks a closing round closed: true for exactly one caller.
+pub fn finish_closing(conn: &mut DbConnection, round_id: i32) -> QueryResult<bool> {
+    diesel::update(
+        rounds::table
+            .find(round_id)
+            .filter(rounds::status.eq("closing")),
+    )
+    .set(rounds::status.eq("closed"))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+type StoredResponse = (String, Option<i32>, NaiveDate);
+type StoredAnswer = (
+    String,
+    i32,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Rewrites a round's responses and answers in random order under new random ids,
+/// so neither ids nor physical order (rowid, ctid) nor the writing transaction
+/// (PostgreSQL's xmin) keep any trace of who answered when.
+pub fn shuffle_responses(conn: &mut DbConnection, round_id: i32) -> QueryResult<usize> {
+    use rand::seq::SliceRandom;
+    let mut stored: Vec<StoredResponse> = responses::table
+        .filter(responses::round_id.eq(round_id))
+        .select((responses::id, responses::team_id, responses::submitted_on))
+        .load(conn)?;
+    let of_round = responses::table
+        .filter(responses::round_id.eq(round_id))
+        .select(responses::id);
+    let answers: Vec<StoredAnswer> = answers::table
+        .filter(answers::response_id.eq_any(of_round))
+        .select((
+            answers::response_id,
+            answers::question_id,
+            answers::score,
+            answers::scale,
+            answers::choice,
+            answers::text,
+        ))
+        .load(conn)?;
+    let mut by_response: std::collections::HashMap<String, Vec<StoredAnswer>> =
+        std::collections::HashMap::new();
+    for a in answers {
+        by_response.entry(a.0.clone()).or_default().push(a);
+    }
+    diesel::delete(answers::table.filter(answers::response_id.eq_any(of_round))).execute(conn)?;
+    diesel::delete(responses::table.filter(responses::round_id.eq(round_id))).execute(conn)?;
+    stored.shuffle(&mut rand::rngs::OsRng);
+    for (old_id, team_id, submitted_on) in &stored {
+        let id = crate::startup::random_token()[..32].to_string();
+        diesel::insert_into(responses::table)
+            .values((
+                responses::id.eq(&id),
+                responses::round_id.eq(round_id),
+                responses::team_id.eq(team_id),
+                responses::submitted_on.eq(submitted_on),
+            ))
+            .execute(conn)?;
+        for (_, question_id, score, scale, choice, text) in
+            by_response.remove(old_id).unwrap_or_default()
+        {
+            diesel::insert_into(answers::table)
+                .values((
+                    answers::response_id.eq(&id),
+                    answers::question_id.eq(question_id),
+                    answers::score.eq(score),
+                    answers::scale.eq(scale),
+                    answers::choice.eq(choice),
+                    answers::text.eq(text),
+                ))
+                .execute(conn)?;
+        }
+    }
+    // The counters were last written by the last answer's transaction: rewrite them
+    // here too, so no row of the round keeps that transaction's id.
+    diesel::update(stats::table.filter(stats::round_id.eq(round_id)))
+        .set(stats::responses.eq(stats::responses))
+        .execute(conn)?;
+    Ok(stored.len())
+}

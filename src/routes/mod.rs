@@ -39,6 +39,27 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
 
 /// A panic in one handler becomes that request's 500; the worker and every
 /// other request carry on.
+/// The access log's line for a request: `<method> <path> <status> <time>`, with no
+/// query string (it may hold a setup token or the score chosen in an email) and
+/// the survey link's token replaced, so the logs never tie a person to an answer.
+pub fn access_log() -> actix_web::middleware::Logger {
+    actix_web::middleware::Logger::new("%{method}xi %{path}xi %s %Dms")
+        .custom_request_replace("method", |req| req.method().to_string())
+        .custom_request_replace("path", |req| loggable_path(req.path()))
+}
+
+/// A request path as logs may show it: secrets in the path are replaced.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/s/", "/c/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            if !rest.is_empty() {
+                return format!("{prefix}<redacted>");
+            }
+        }
+    }
+    path.to_string()
+}
+
 pub fn catch_panics<S, B>(
     req: actix_web::dev::ServiceRequest,
     srv: &S,
@@ -88,5 +109,19 @@ pub(crate) async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError
             "Page not found",
             "There is no page at this address.",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn survey_links_never_reach_the_log() {
+        assert_eq!(loggable_path("/s/0123abcd"), "/s/<redacted>");
+        assert_eq!(loggable_path("/s/0123abcd/extra"), "/s/<redacted>");
+        assert_eq!(loggable_path("/c/feedbeef"), "/c/<redacted>");
+        assert_eq!(loggable_path("/surveys/3"), "/surveys/3");
+        assert_eq!(loggable_path("/account/setup"), "/account/setup");
     }
 }

@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/surveys/{id}", web::patch().to(surveys::update))
                 .route("/surveys/{id}/rounds", web::post().to(surveys::send_round))
                 .route("/surveys/{id}/rounds", web::get().to(surveys::rounds))
+                .route("/rounds/{id}/close", web::post().to(reports::close_round))
                 .route("/responses", web::post().to(responses::submit))
                 .configure(one_on_one_routes)
                 .route("/reports/enps", web::get().to(reports::enps))

@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         one_on_ones::meeting, one_on_ones::update_meeting, one_on_ones::add_agenda_item, one_on_ones::update_agenda_item,
         one_on_ones::add_note, one_on_ones::add_action, one_on_ones::update_action,
         reports::enps, reports::enps_csv, reports::enps_teams, reports::enps_turnover,
-        reports::turnover_report, reports::turnover_csv, reports::round, reports::round_answers_csv,
+        reports::turnover_report, reports::turnover_csv, reports::round, reports::round_answers_csv, reports::close_round,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
     modifiers(&Security),

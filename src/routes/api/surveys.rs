@@ -403,11 +403,26 @@ pub async fn rounds(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let (offset, limit) = paging.offset()?;
-    let (rows, total) = state
+    let (rows, total, live) = state
         .db(move |conn| {
             repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
-            Ok(repo::rounds::for_survey(conn, id, offset, limit)?)
+            let (rows, total) = repo::rounds::for_survey(conn, id, offset, limit)?;
+            let live = crate::reports::participation::of_rounds(conn, &rows)?;
+            Ok((rows, total, live))
         })
         .await?;
+    // `responded` only where the disclosure rule shows the company's figures: a
+    // count under the threshold would tell who has answered an open round.
+    let rows: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(&r).unwrap_or_default();
+            if let Some(crate::reports::round::Live::Suppressed { reason, .. }) = live.get(&r.id) {
+                v["responded"] = serde_json::Value::Null;
+                v["participation_suppressed"] = serde_json::json!(reason);
+            }
+            v
+        })
+        .collect();
     paged(&req, *paging, rows, total)
 }

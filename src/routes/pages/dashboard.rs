@@ -2,10 +2,10 @@
 //! participation, what goes out next, the latest rounds. Lead: each led team's
 //! trend and the latest round. Member: their 1:1s (everyone sees theirs).
 
+use crate::domain::disclosure::Shown;
 use crate::domain::people::Role;
-use crate::domain::report::Shown;
 use crate::repo;
-use crate::routes::api::reports::round_data;
+use crate::reports::round::{self as round_report, Stage};
 use crate::routes::api::surveys::survey_out;
 use crate::routes::pages::reports::recent_trend;
 use crate::routes::pages::rounds::enps_text;
@@ -84,9 +84,12 @@ async fn hr(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
             }
             upcoming.sort();
             let mut recent = vec![];
-            for r in repo::rounds::recent(conn, 6)? {
+            let rounds = repo::rounds::recent(conn, 6)?;
+            let live = crate::reports::participation::of_rounds(conn, &rounds)?;
+            for r in rounds {
                 let s = repo::surveys::find(conn, r.survey_id)?;
-                recent.push((r, s));
+                let p = crate::routes::pages::surveys::participation(&r, live.get(&r.id));
+                recent.push((r, s, p));
             }
             Ok((headcount, upcoming, recent))
         })
@@ -102,20 +105,18 @@ async fn hr(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
         .collect();
     let recent: Vec<Value> = recent
         .iter()
-        .map(|(r, s)| {
+        .map(|(r, s, p)| {
             let zone = s
                 .as_ref()
                 .map(|s| tz(&s.timezone))
                 .unwrap_or(chrono_tz::UTC);
-            let pct =
-                (r.invited > 0).then(|| f64::from(r.responded) * 100.0 / f64::from(r.invited));
             json!({
                 "id": r.id,
                 "title": s.as_ref().map(|s| s.title.clone()).unwrap_or_default(),
                 "when": local_time(r.opens_at.and_utc(), zone),
                 "status": r.status,
-                "responded": r.responded, "invited": r.invited,
-                "percent": percent(pct), "width": pct.unwrap_or(0.0).round() as i64,
+                "responded": p["responded"], "invited": p["invited"],
+                "percent": p["percent"], "width": p["width"],
             })
         })
         .collect();
@@ -174,26 +175,30 @@ async fn lead(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
             .or_page(req, user)?;
         let last = match &latest {
             Some((r, s)) => {
-                let d = round_data(state, user.caller.clone(), r.id, Some(t.id))
+                let d = round_report::data(state, user.caller.clone(), r.id, Some(t.id))
                     .await
                     .or_page(req, user)?;
                 let zone = s
                     .as_ref()
                     .map(|s| tz(&s.timezone))
                     .unwrap_or(chrono_tz::UTC);
-                let figures = match &d.shown {
-                    Shown::Figures(f) => json!({
-                        "participation": percent(f.participation),
-                        "responses": f.responses, "invited": f.invited,
-                        "enps": enps_text(f),
-                    }),
-                    Shown::Suppressed { .. } => Value::Null,
+                let figures = match &d.stage {
+                    Stage::Closed(c) => match &c.shown {
+                        Shown::Figures(f) => json!({
+                            "participation": percent(f.participation),
+                            "responses": f.responses, "invited": f.invited,
+                            "enps": enps_text(f),
+                        }),
+                        Shown::Suppressed { .. } => Value::Null,
+                    },
+                    Stage::Open { .. } => Value::Null,
                 };
                 json!({
                     "href": format!("/rounds/{}?team_id={}", r.id, t.id),
                     "title": s.as_ref().map(|s| s.title.clone()).unwrap_or_default(),
                     "when": local_time(r.opens_at.and_utc(), zone),
                     "figures": figures,
+                    "open": matches!(d.stage, Stage::Open { .. }),
                     "min": r.min_group_size.max(3),
                 })
             }

@@ -3,14 +3,14 @@
 //! CSV downloads. HR sees the company; a lead the teams they lead.
 
 use crate::auth::{Caller, Scope};
-use crate::domain::report::{GroupBy, Shown};
+use crate::domain::disclosure::Shown;
+use crate::domain::report::GroupBy;
 use crate::domain::teams::with_descendants;
 use crate::error::AppError;
 use crate::repo;
-use crate::routes::api::reports::{
-    enps_beside_turnover, enps_data, enps_points, group_by, grouping, people_data,
-    turnover_periods, window, EnpsData, EnpsParams, EnpsPoint, Listing,
-};
+use crate::reports::enps::{self as enps_report, EnpsData, EnpsParams, EnpsPoint};
+use crate::reports::{turnover as turnover_report, Listing};
+use crate::routes::api::reports::{group_by, grouping, window};
 use crate::routes::pages::charts::{self, Series, TrendPoint};
 use crate::routes::pages::ui::{percent, signed, OrPage, PageResult, Session, TeamTree, User};
 use crate::startup::AppState;
@@ -195,7 +195,7 @@ fn bad_filter(e: &AppError) -> Option<BTreeMap<String, String>> {
 
 /// Rows of the heat-map: each team the reader may see, over the last periods.
 fn heat_map(d: &EnpsData, team_id: Option<i32>, by: GroupBy, teams: &TeamTree) -> Value {
-    let company = enps_points(d, team_id, by);
+    let company = enps_report::points(d, team_id, by);
     let columns: Vec<NaiveDate> = company
         .iter()
         .rev()
@@ -209,7 +209,7 @@ fn heat_map(d: &EnpsData, team_id: Option<i32>, by: GroupBy, teams: &TeamTree) -
         .iter()
         .filter(|(t, _, _)| within.as_ref().is_none_or(|w| w.contains(&t.id)))
         .map(|(t, depth, _)| {
-            let by_period: BTreeMap<NaiveDate, Shown> = enps_points(d, Some(t.id), by)
+            let by_period: BTreeMap<NaiveDate, Shown> = enps_report::points(d, Some(t.id), by)
                 .into_iter()
                 .map(|p| (p.period_start, p.shown))
                 .collect();
@@ -221,7 +221,8 @@ fn heat_map(d: &EnpsData, team_id: Option<i32>, by: GroupBy, teams: &TeamTree) -
                         json!({"text": signed(e), "style": format!("background:{}", heat(e)), "title": format!("{} answers", f.responses)})
                     }
                     Some(Shown::Figures(_)) => json!({"text": "–", "style": "", "title": "no eNPS answers"}),
-                    _ => json!({"text": "hidden", "style": "", "title": "too few answers to show"}),
+                    Some(Shown::Suppressed { reason: crate::domain::disclosure::Reason::Derivable, .. }) => json!({"text": "hidden", "style": "", "title": "hidden so that a smaller group cannot be worked out by subtraction"}),
+                    _ => json!({"text": "hidden", "style": "", "title": "too few people answered to show"}),
                 })
                 .collect();
             json!({"name": t.name, "indent": depth, "pad": format!("padding-left:{}rem", 0.6 + *depth as f64), "cells": cells})
@@ -280,7 +281,7 @@ pub async fn enps(
     let mut report = Value::Null;
     let mut status = StatusCode::OK;
     if let (Some(by), Some((from, to))) = (by, win) {
-        match enps_data(
+        match enps_report::data(
             &state,
             user.caller.clone(),
             &params,
@@ -291,7 +292,7 @@ pub async fn enps(
         .await
         {
             Ok(d) => {
-                let points = enps_points(&d, team_id, by);
+                let points = enps_report::points(&d, team_id, by);
                 let (trend, participation, rows) = trend_parts(&points, by);
                 report = json!({
                     "scale": d.scale,
@@ -392,10 +393,10 @@ pub async fn turnover(
     let mut report = Value::Null;
     let mut beside = Value::Null;
     if let (Some(g), Some((from, to))) = (g, win) {
-        let people = people_data(&state, user.caller.clone(), team_id, Listing::Group)
+        let people = turnover_report::data(&state, user.caller.clone(), team_id, Listing::Group)
             .await
             .or_page(&req, &user)?;
-        let periods = turnover_periods(&people, team_id, from, to, g);
+        let periods = turnover_report::periods(&people, team_id, from, to, g);
         let labels: Vec<String> = periods
             .iter()
             .map(|p| match g {
@@ -470,7 +471,7 @@ pub async fn turnover(
             group_by: None,
             scale: nonempty(&f.scale),
         };
-        match enps_data(
+        match enps_report::data(
             &state,
             user.caller.clone(),
             &params,
@@ -484,10 +485,10 @@ pub async fn turnover(
                 if let Some(t) = team_id {
                     d.scope = Scope::Teams(with_descendants(&d.edges, [t]));
                 }
-                let all = people_data(&state, user.caller.clone(), None, Listing::Teams)
+                let all = turnover_report::data(&state, user.caller.clone(), None, Listing::Teams)
                     .await
                     .or_page(&req, &user)?;
-                let r = enps_beside_turnover(&d, &all, from, to);
+                let r = enps_report::beside_turnover(&d, &all, from, to);
                 let depth: BTreeMap<i32, usize> =
                     teams.rows.iter().map(|(t, d, _)| (t.id, *d)).collect();
                 beside = json!({
@@ -574,7 +575,7 @@ pub(crate) async fn recent_trend(
         group_by: None,
         scale: None,
     };
-    let d = match enps_data(
+    let d = match enps_report::data(
         state,
         user.caller.clone(),
         &params,
@@ -586,7 +587,7 @@ pub(crate) async fn recent_trend(
     {
         Err(AppError::Validation { fields, .. }) if fields.contains_key("scale") => {
             params.scale = Some("1-10".into());
-            enps_data(
+            enps_report::data(
                 state,
                 user.caller.clone(),
                 &params,
@@ -598,7 +599,7 @@ pub(crate) async fn recent_trend(
         }
         other => other?,
     };
-    let points = enps_points(&d, team_id, GroupBy::Month);
+    let points = enps_report::points(&d, team_id, GroupBy::Month);
     if points.is_empty() {
         return Ok(None);
     }

@@ -3,12 +3,12 @@
 //! hidden exactly as the API hides them, with the reason said.
 
 use crate::auth::Scope;
-use crate::domain::anonymity::comment_threshold;
-use crate::domain::report::{Figures, Shown};
+use crate::domain::disclosure::{Reason, Shown};
+use crate::domain::report::Figures;
 use crate::repo;
-use crate::routes::api::reports::{question_results, round_data, QuestionResult};
+use crate::reports::round::{self as round_report, Live, QuestionResult, Stage};
 use crate::routes::pages::ui::{
-    local_time, percent, signed, OrPage, PageResult, Session, TeamTree,
+    local_time, percent, redirect_with, signed, FormData, OrPage, PageResult, Session, TeamTree,
 };
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest};
@@ -16,7 +16,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/rounds/{id}", web::get().to(results));
+    cfg.route("/rounds/{id}", web::get().to(results))
+        .route("/rounds/{id}/close", web::post().to(close));
 }
 
 #[derive(Deserialize)]
@@ -77,6 +78,11 @@ fn question_json(q: &QuestionResult) -> Value {
         "prompt": q.prompt,
         "kind": q.kind,
         "answers": q.answers,
+        "hidden": q.suppressed.is_some(),
+        "hidden_why": match q.reason {
+            Some(Reason::Derivable) => "hidden so that a smaller group's answers cannot be worked out by subtraction",
+            _ => "too few people answered this question to show its figures",
+        },
         "enps": q.enps.as_ref().map(|f| json!({"text": enps_text(f), "split": split(f)})),
         "mean": q.mean.map(|m| format!("{m:.2}")),
         "distribution": distribution,
@@ -122,7 +128,7 @@ pub async fn results(
             .then(|| teams.rows.first().map(|(t, _, _)| t.id))
             .flatten()
     });
-    let d = round_data(&state, user.caller.clone(), round_id, team_id)
+    let d = round_report::data(&state, user.caller.clone(), round_id, team_id)
         .await
         .or_page(&req, &user)?;
     let survey_id = d.round.survey_id;
@@ -139,31 +145,51 @@ pub async fn results(
     let group = team_name
         .clone()
         .unwrap_or_else(|| "Everyone invited".into());
-    let (figures, hidden) = match &d.shown {
-        Shown::Figures(f) => (
-            Some(json!({
-                "invited": f.invited,
-                "responses": f.responses,
-                "participation": percent(f.participation),
-                "enps": enps_text(f),
-                "split": split(f),
-                "csv": f.responses >= comment_threshold(min as u32),
-            })),
-            None,
-        ),
-        Shown::Suppressed { .. } if d.too_few => (
-            None,
-            Some(format!(
-                "Fewer than {min} people{} answered this round, so no figure is shown: with so few answers, someone could tell who said what.",
-                team_name.as_ref().map(|n| format!(" in {n}")).unwrap_or_default()
-            )),
-        ),
-        Shown::Suppressed { .. } => (
-            None,
-            Some(format!(
-                "These results are hidden to protect a smaller group: shown beside the other figures, they would let someone work out, by subtraction, the answers of fewer than {min} people."
-            )),
-        ),
+    let in_group = team_name
+        .as_ref()
+        .map(|n| format!(" in {n}"))
+        .unwrap_or_default();
+    let too_few = format!(
+        "Fewer than {min} people{in_group} answered this round, so no figure is shown: with so few answers, someone could tell who said what."
+    );
+    let derivable = format!(
+        "These results are hidden to protect a smaller group: shown beside the other figures, they would let someone work out, by subtraction, the answers of fewer than {min} people."
+    );
+    let mut live = Value::Null;
+    let (figures, hidden, questions) = match &d.stage {
+        Stage::Open { participation } => {
+            live = match participation {
+                Live::Shown {
+                    invited,
+                    responded,
+                    participation,
+                } => json!({
+                    "shown": true, "invited": invited, "responded": responded,
+                    "percent": percent(*participation),
+                }),
+                Live::Suppressed { .. } => json!({"shown": false}),
+            };
+            (None, None, vec![])
+        }
+        Stage::Closed(c) => match &c.shown {
+            Shown::Figures(f) => (
+                Some(json!({
+                    "invited": f.invited,
+                    "responses": f.responses,
+                    "participation": percent(f.participation),
+                    "enps": enps_text(f),
+                    "split": split(f),
+                    "csv": c.export.is_ok(),
+                })),
+                None,
+                c.questions.iter().map(question_json).collect(),
+            ),
+            Shown::Suppressed {
+                reason: Reason::Derivable,
+                ..
+            } => (None, Some(derivable), vec![]),
+            Shown::Suppressed { .. } => (None, Some(too_few), vec![]),
+        },
     };
     let mut choices = vec![];
     if admin {
@@ -171,7 +197,6 @@ pub async fn results(
             .push(json!({"value": "", "label": "Everyone invited", "selected": team_id.is_none()}));
     }
     choices.extend(teams.options(&team_id.into_iter().collect::<Vec<_>>()));
-    let questions: Vec<Value> = question_results(&d).iter().map(question_json).collect();
     let csv_query = team_id.map(|t| format!("?team_id={t}")).unwrap_or_default();
     Ok(user.page(
         &req,
@@ -192,8 +217,35 @@ pub async fn results(
             "choices": choices,
             "figures": figures,
             "hidden": hidden,
+            "open": matches!(d.stage, Stage::Open { .. }),
+            "live": live,
             "questions": questions,
             "csv_href": format!("/api/v1/reports/rounds/{}/answers.csv{csv_query}", d.round.id),
         }),
+    ))
+}
+
+/// HR closes a round before its time: its figures appear, and who answered is forgotten.
+pub async fn close(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: FormData,
+) -> PageResult {
+    let user = session.require(&req)?;
+    user.require_admin(&req)?;
+    user.check_csrf(&req, &form)?;
+    let Ok(round_id) = id.parse::<i32>() else {
+        return Err(user.not_found(&req, "There is no such round."));
+    };
+    crate::jobs::closing::close_now(&state, round_id, chrono::Utc::now())
+        .await
+        .or_page(&req, &user)?;
+    Ok(redirect_with(
+        &req,
+        &format!("/rounds/{round_id}"),
+        true,
+        "Round closed: its results are shown below, and who answered has been forgotten.",
     ))
 }

@@ -7,6 +7,7 @@ use crate::domain::survey::{
     parse_schedule, QuestionInput, QuestionKind, ScheduleInput, MAX_QUESTIONS,
 };
 use crate::repo::{self, rounds::Round};
+use crate::reports::round::Live;
 use crate::routes::api::surveys::{
     create_survey, send_round_now, survey_out, update_survey, AudienceInput, SurveyInput,
     SurveyOut, SurveyPatch,
@@ -46,25 +47,36 @@ fn cadence_label(c: &str) -> &'static str {
     }
 }
 
-/// A round's participation: responded of invited.
-fn participation(r: &Round) -> Value {
-    let pct = (r.invited > 0).then(|| f64::from(r.responded) * 100.0 / f64::from(r.invited));
-    json!({
-        "responded": r.responded,
-        "invited": r.invited,
-        "percent": percent(pct),
-        "width": pct.unwrap_or(0.0).round() as i64,
-    })
+/// A round's participation, responded of invited, where the disclosure rule shows it.
+pub(crate) fn participation(r: &Round, live: Option<&Live>) -> Value {
+    match live {
+        Some(Live::Shown {
+            invited,
+            responded,
+            participation,
+        }) => json!({
+            "responded": responded,
+            "invited": invited,
+            "percent": percent(*participation),
+            "width": participation.unwrap_or(0.0).round() as i64,
+        }),
+        _ => json!({
+            "responded": "–",
+            "invited": r.invited,
+            "percent": format!("hidden (under {})", r.min_group_size.max(3)),
+            "width": 0,
+        }),
+    }
 }
 
-fn round_json(r: &Round, tz: chrono_tz::Tz) -> Value {
+fn round_json(r: &Round, live: &BTreeMap<i32, Live>, tz: chrono_tz::Tz) -> Value {
     json!({
         "id": r.id,
         "when": local_time(r.scheduled_for.and_utc(), tz),
         "closes": local_time(r.closes_at.and_utc(), tz),
         "status": r.status,
         "sent": r.status != "skipped",
-        "participation": participation(r),
+        "participation": participation(r, live.get(&r.id)),
     })
 }
 
@@ -75,14 +87,18 @@ pub async fn list(req: HttpRequest, session: Session, state: web::Data<AppState>
         .db(|conn| {
             let (surveys, _) = repo::surveys::list(conn, 0, 1000)?;
             let mut out = vec![];
+            let mut lasts = vec![];
             for s in surveys {
                 let (last, _) = repo::rounds::for_survey(conn, s.id, 0, 1)?;
+                lasts.extend(last.iter().cloned());
                 out.push((survey_out(conn, s)?, last.into_iter().next()));
             }
-            Ok(out)
+            let live = crate::reports::participation::of_rounds(conn, &lasts)?;
+            Ok((out, live))
         })
         .await
         .or_page(&req, &user)?;
+    let (rows, live) = rows;
     let surveys: Vec<Value> = rows
         .iter()
         .map(|(s, last)| {
@@ -95,7 +111,7 @@ pub async fn list(req: HttpRequest, session: Session, state: web::Data<AppState>
                 "questions": s.questions.len(),
                 "next": s.next_round_at.map(|t| local_time(t, tz)),
                 "timezone": s.schedule.timezone,
-                "last": last.as_ref().map(|r| round_json(r, tz)),
+                "last": last.as_ref().map(|r| round_json(r, &live, tz)),
             })
         })
         .collect();
@@ -501,22 +517,25 @@ pub async fn detail(
     let user = session.require(&req)?;
     user.require_admin(&req)?;
     let id = parse_id(&req, &user, &id)?;
-    let loaded: Option<(SurveyOut, Vec<Round>, i64, TeamTree)> = state
+    type Loaded = (SurveyOut, Vec<Round>, i64, TeamTree, BTreeMap<i32, Live>);
+    let loaded: Option<Loaded> = state
         .db(move |conn| {
             let Some(s) = repo::surveys::find(conn, id)? else {
                 return Ok(None);
             };
             let (rounds, total) = repo::rounds::for_survey(conn, id, 0, 100)?;
+            let live = crate::reports::participation::of_rounds(conn, &rounds)?;
             Ok(Some((
                 survey_out(conn, s)?,
                 rounds,
                 total,
                 TeamTree::new(repo::teams::all(conn)?),
+                live,
             )))
         })
         .await
         .or_page(&req, &user)?;
-    let Some((s, rounds, total, teams)) = loaded else {
+    let Some((s, rounds, total, teams, live)) = loaded else {
         return Err(user.not_found(&req, "There is no such survey."));
     };
     let tz = tz_of(&s.schedule.timezone);
@@ -566,7 +585,7 @@ pub async fn detail(
             },
             "questions": questions,
             "upcoming": s.upcoming.iter().map(|t| local_time(*t, tz)).collect::<Vec<_>>(),
-            "rounds": rounds.iter().map(|r| round_json(r, tz)).collect::<Vec<_>>(),
+            "rounds": rounds.iter().map(|r| round_json(r, &live, tz)).collect::<Vec<_>>(),
             "more_rounds": total > rounds.len() as i64,
         }),
     ))

@@ -1,0 +1,323 @@
+//! The disclosure rule: which cells (one round × one team with its sub-teams, or the
+//! company) may be shown, and every view as a sum of shown cells only.
+//!
+//! Why cells and not views: a view (a month, a window, a survey, a team) that decided
+//! its own suppression could be subtracted from another view to give what it hid. When
+//! every figure of every view is a sum of cells that the rule has shown, anything a
+//! reader can work out from any set of views they could already work out from the shown
+//! cells, and within a round the complementary suppression of `anonymity::suppressed`
+//! makes sure no hidden cell follows from the shown ones. Rounds hold different answers,
+//! so cells of other rounds say nothing about a hidden cell.
+
+use crate::domain::anonymity::{self, Group};
+use crate::domain::report::{Counter, Figures, Totals, COMPANY};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Why a cell or a figure is hidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Fewer respondents than the threshold.
+    TooFew,
+    /// Enough respondents, but shown beside other figures it would give away a smaller group.
+    Derivable,
+}
+
+/// How many rounds a figure leaves out, and why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LeftOut {
+    pub too_few: u32,
+    pub derivable: u32,
+}
+
+impl LeftOut {
+    pub fn is_empty(&self) -> bool {
+        self.too_few == 0 && self.derivable == 0
+    }
+
+    fn add(&mut self, r: Reason) {
+        match r {
+            Reason::TooFew => self.too_few += 1,
+            Reason::Derivable => self.derivable += 1,
+        }
+    }
+}
+
+/// The team tree as the disclosure rule sees it: every team's parent, the company on top.
+#[derive(Debug, Clone)]
+pub struct Tree {
+    parent: BTreeMap<i32, i32>,
+}
+
+impl Tree {
+    /// From `(team, parent)` edges; a team without a parent hangs under the company.
+    pub fn new(edges: &[(i32, Option<i32>)]) -> Tree {
+        Tree {
+            parent: edges
+                .iter()
+                .map(|&(id, p)| (id, p.unwrap_or(COMPANY)))
+                .collect(),
+        }
+    }
+
+    /// Every group: each team and the company.
+    pub fn groups(&self) -> impl Iterator<Item = i32> + '_ {
+        self.parent.keys().copied().chain([COMPANY])
+    }
+
+    /// The group a counter's team is filed under: unknown teams and "no team" (0) go to the company.
+    fn home(&self, team: i32) -> i32 {
+        if self.parent.contains_key(&team) {
+            team
+        } else {
+            COMPANY
+        }
+    }
+
+    /// The team and everything above it, the company last. Stops on a loop in corrupt data.
+    pub fn ancestry(&self, team: i32) -> Vec<i32> {
+        let mut out = vec![];
+        let mut at = self.home(team);
+        loop {
+            if out.contains(&at) {
+                break;
+            }
+            out.push(at);
+            if at == COMPANY {
+                break;
+            }
+            at = self.parent.get(&at).copied().unwrap_or(COMPANY);
+        }
+        if out.last() != Some(&COMPANY) {
+            out.push(COMPANY);
+        }
+        out
+    }
+
+    /// Sums an additive value per group up the tree: each group gets its whole subtree.
+    pub fn subtree_sums<T: Copy + Default + std::ops::AddAssign>(
+        &self,
+        own: &BTreeMap<i32, T>,
+    ) -> BTreeMap<i32, T> {
+        let mut out: BTreeMap<i32, T> = self.groups().map(|g| (g, T::default())).collect();
+        for (&team, &v) in own {
+            for g in self.ancestry(team) {
+                *out.entry(g).or_default() += v;
+            }
+        }
+        out
+    }
+
+    /// The groups hidden when `own` is counted per group and `min` is the threshold,
+    /// with complementary suppression over the whole tree.
+    pub fn suppressed(&self, own: &BTreeMap<i32, u32>, min: u32) -> BTreeSet<i32> {
+        let mut direct: BTreeMap<i32, u32> = BTreeMap::new();
+        for (&team, &v) in own {
+            *direct.entry(self.home(team)).or_default() += v;
+        }
+        let groups: Vec<Group> = self
+            .groups()
+            .map(|id| Group {
+                id,
+                parent: (id != COMPANY).then(|| self.parent[&id]),
+                own: direct.get(&id).copied().unwrap_or(0),
+            })
+            .collect();
+        anonymity::suppressed(&groups, min)
+    }
+
+    /// The smallest group containing `team` whose subtree reaches `min` by `own`:
+    /// where a response is filed, so no answer sits in a group too small to hide in.
+    pub fn smallest_reaching(&self, own: &BTreeMap<i32, u32>, team: i32, min: u32) -> i32 {
+        let sums = self.subtree_sums(own);
+        self.ancestry(team)
+            .into_iter()
+            .find(|g| sums.get(g).copied().unwrap_or(0) >= min)
+            .unwrap_or(COMPANY)
+    }
+}
+
+/// One round's cells: each group's totals and which of them the rule hides.
+#[derive(Debug, Clone)]
+pub struct RoundCells {
+    pub round_id: i32,
+    pub day: NaiveDate,
+    pub min: u32,
+    totals: BTreeMap<i32, Totals>,
+    hidden: BTreeMap<i32, Reason>,
+}
+
+impl RoundCells {
+    /// Applies the rule to one round's counters: a cell is shown when its respondents
+    /// (people: one person answers a round once) reach `min`, its eNPS answers do too
+    /// (when the round asked for eNPS at all), and no combination of shown cells gives it.
+    pub fn disclose(
+        round_id: i32,
+        day: NaiveDate,
+        counters: &[&Counter],
+        tree: &Tree,
+        min: u32,
+    ) -> RoundCells {
+        let mut own: BTreeMap<i32, Totals> = BTreeMap::new();
+        for c in counters.iter().filter(|c| c.round_id == round_id) {
+            let t = own.entry(tree.home(c.team_id)).or_default();
+            t.add(Totals {
+                invited: c.invited,
+                responses: c.responses,
+                counts: c.counts,
+            });
+        }
+        let totals = tree.subtree_sums(&own);
+        let respondents: BTreeMap<i32, u32> = own.iter().map(|(&g, t)| (g, t.responses)).collect();
+        let enps: BTreeMap<i32, u32> = own
+            .iter()
+            .map(|(&g, t)| (g, t.counts.responses()))
+            .collect();
+        let mut hidden_groups = tree.suppressed(&respondents, min);
+        // A round whose eNPS question nobody answered shows no eNPS; otherwise the eNPS
+        // figures of a cell need `min` answers too, with their own complementary cells.
+        let asked_enps = totals
+            .get(&COMPANY)
+            .is_some_and(|t| t.counts.responses() > 0);
+        if asked_enps {
+            hidden_groups.extend(tree.suppressed(&enps, min));
+        }
+        let hidden = hidden_groups
+            .into_iter()
+            .map(|g| {
+                let t = totals.get(&g).copied().unwrap_or_default();
+                let too_few = t.responses < min || (asked_enps && t.counts.responses() < min);
+                (
+                    g,
+                    if too_few {
+                        Reason::TooFew
+                    } else {
+                        Reason::Derivable
+                    },
+                )
+            })
+            .collect();
+        RoundCells {
+            round_id,
+            day,
+            min,
+            totals,
+            hidden,
+        }
+    }
+
+    /// A group's totals in this round, or why they are hidden.
+    pub fn cell(&self, group: i32) -> Result<Totals, Reason> {
+        match self.hidden.get(&group) {
+            Some(&r) => Err(r),
+            None => self.totals.get(&group).copied().ok_or(Reason::TooFew),
+        }
+    }
+
+    /// Whether the group had anyone invited to this round (else the round is no part of its views).
+    pub fn concerns(&self, group: i32) -> bool {
+        self.totals.get(&group).is_some_and(|t| t.invited > 0)
+    }
+
+    /// Every group's cell, for tests and audits.
+    pub fn groups(&self) -> impl Iterator<Item = i32> + '_ {
+        self.totals.keys().copied()
+    }
+}
+
+/// A view's figure for one group: the sum of its shown cells over the given rounds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sum {
+    pub totals: Totals,
+    /// `(round, group)` of every cell in the sum.
+    pub cells: Vec<(i32, i32)>,
+    pub left_out: LeftOut,
+}
+
+pub fn sum<'a>(rounds: impl IntoIterator<Item = &'a RoundCells>, group: i32) -> Sum {
+    let mut s = Sum::default();
+    for r in rounds {
+        if !r.concerns(group) {
+            continue;
+        }
+        match r.cell(group) {
+            Ok(t) => {
+                s.totals.add(t);
+                s.cells.push((r.round_id, group));
+            }
+            Err(reason) => s.left_out.add(reason),
+        }
+    }
+    s
+}
+
+/// What a view shows of a group: the figures of its shown cells, or why there are none.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum Shown {
+    Figures(Figures),
+    Suppressed {
+        suppressed: bool,
+        reason: Reason,
+        /// Rounds of the period left out, by reason.
+        left_out: LeftOut,
+    },
+}
+
+impl Shown {
+    pub fn of(s: &Sum) -> Shown {
+        if s.cells.is_empty() {
+            let reason = if s.left_out.derivable > 0 && s.left_out.too_few == 0 {
+                Reason::Derivable
+            } else {
+                Reason::TooFew
+            };
+            return Shown::Suppressed {
+                suppressed: true,
+                reason,
+                left_out: s.left_out,
+            };
+        }
+        let mut f = Figures::of(s.totals);
+        f.rounds = s.cells.len() as u32;
+        f.left_out = (!s.left_out.is_empty()).then_some(s.left_out);
+        Shown::Figures(f)
+    }
+
+    pub fn figures(&self) -> Option<&Figures> {
+        match self {
+            Shown::Figures(f) => Some(f),
+            Shown::Suppressed { .. } => None,
+        }
+    }
+
+    pub fn reason(&self) -> Option<Reason> {
+        match self {
+            Shown::Figures(_) => None,
+            Shown::Suppressed { reason, .. } => Some(*reason),
+        }
+    }
+}
+
+/// The cells of every round in `counters`, each under its own round's threshold.
+pub fn disclose_all(counters: &[Counter], tree: &Tree) -> Vec<RoundCells> {
+    let mut by_round: BTreeMap<i32, Vec<&Counter>> = BTreeMap::new();
+    for c in counters {
+        by_round.entry(c.round_id).or_default().push(c);
+    }
+    let mut out: Vec<RoundCells> = by_round
+        .into_values()
+        .map(|cs| {
+            let first = cs[0];
+            let min = first.min_group_size.max(3) as u32;
+            RoundCells::disclose(first.round_id, first.day, &cs, tree, min)
+        })
+        .collect();
+    out.sort_by_key(|r| (r.day, r.round_id));
+    out
+}
+
+#[cfg(test)]
+mod tests;

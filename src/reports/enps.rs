@@ -1,0 +1,236 @@
+//! eNPS views: trends by round, month or quarter, the team heat map, eNPS beside turnover.
+
+use super::turnover::PeopleData;
+use super::{check_access, views, Listing};
+use crate::auth::{Caller, Scope};
+use crate::db::DbConnection;
+use crate::domain::disclosure::{disclose_all, RoundCells, Shown, Tree};
+use crate::domain::enps::correlation;
+use crate::domain::report::{GroupBy, COMPANY};
+use crate::domain::turnover::{self, Grouping};
+use crate::error::{AppError, AppResult};
+use crate::repo;
+use crate::startup::AppState;
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct EnpsParams {
+    pub survey_id: Option<i32>,
+    /// A team and its sub-teams; absent: the whole company (admins only).
+    pub team_id: Option<i32>,
+    /// YYYY-MM-DD, default a year before `to`.
+    pub from: Option<String>,
+    /// YYYY-MM-DD inclusive, default today.
+    pub to: Option<String>,
+    /// `round`, `month` (default) or `quarter`.
+    pub group_by: Option<String>,
+    /// `1-10` or `0-10`: needed only when the range holds surveys of both scales.
+    pub scale: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EnpsPoint {
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// With group_by=round.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round_id: Option<i32>,
+    /// Figures (the sum of the period's shown cells), or `{"suppressed": true, "reason"}`.
+    #[serde(flatten)]
+    pub shown: Shown,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EnpsReport {
+    pub scale: Option<String>,
+    pub team_id: Option<i32>,
+    pub survey_id: Option<i32>,
+    pub points: Vec<EnpsPoint>,
+}
+
+/// What every eNPS view reads, after the access check: the disclosed cells of the
+/// window's closed rounds on one scale, and the team tree.
+pub struct EnpsData {
+    pub rounds: Vec<RoundCells>,
+    pub tree: Tree,
+    pub edges: Vec<(i32, Option<i32>)>,
+    pub names: BTreeMap<i32, String>,
+    pub scope: Scope,
+    pub scale: Option<String>,
+}
+
+pub async fn data(
+    state: &AppState,
+    caller: Caller,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    listing: Listing,
+) -> AppResult<EnpsData> {
+    let p = p.clone();
+    state
+        .db(move |conn| {
+            let scope = Scope::of(conn, &caller)?;
+            load(conn, scope, &p, from, to, listing)
+        })
+        .await
+}
+
+pub fn load(
+    conn: &mut DbConnection,
+    scope: Scope,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    listing: Listing,
+) -> AppResult<EnpsData> {
+    check_access(&scope, p.team_id, listing)?;
+    if let Some(t) = p.team_id {
+        repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
+    }
+    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let end = (to + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    let mut counters = repo::reports::closed_counters(conn, p.survey_id, start, end)?;
+    let scales: BTreeSet<String> = counters.iter().map(|c| c.scale.clone()).collect();
+    // A 0–10 and a 1–10 survey are never mixed in one figure silently.
+    let scale = match (&p.scale, scales.len()) {
+        (Some(s), _) => {
+            crate::domain::survey::EnpsScale::parse(s).map_err(|e| AppError::field("scale", e))?;
+            counters.retain(|c| &c.scale == s);
+            Some(s.clone())
+        }
+        (None, 0) => None,
+        (None, 1) => scales.into_iter().next(),
+        (None, _) => {
+            return Err(AppError::field(
+                "scale",
+                "this range holds surveys on the 1-10 and the 0-10 scale: pass scale=1-10 or scale=0-10, or a survey_id",
+            ))
+        }
+    };
+    let teams = repo::teams::all(conn)?;
+    let edges: Vec<(i32, Option<i32>)> = teams.iter().map(|t| (t.id, t.parent_id)).collect();
+    let tree = Tree::new(&edges);
+    Ok(EnpsData {
+        rounds: disclose_all(&counters, &tree),
+        tree,
+        edges,
+        names: teams.into_iter().map(|t| (t.id, t.name)).collect(),
+        scope,
+        scale,
+    })
+}
+
+pub fn points(d: &EnpsData, team_id: Option<i32>, by: GroupBy) -> Vec<EnpsPoint> {
+    views::points(&d.rounds, team_id.unwrap_or(COMPANY), by)
+        .into_iter()
+        .map(|p| EnpsPoint {
+            period_start: p.start,
+            period_end: p.end,
+            round_id: p.round_id,
+            shown: Shown::of(&p.sum),
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TeamFigures {
+    pub team_id: i32,
+    pub name: String,
+    pub parent_id: Option<i32>,
+    #[serde(flatten)]
+    pub shown: Shown,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TeamsReport {
+    pub scale: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The whole company, for admins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company: Option<Shown>,
+    pub teams: Vec<TeamFigures>,
+}
+
+pub fn teams(d: &EnpsData, from: NaiveDate, to: NaiveDate) -> TeamsReport {
+    let parents: BTreeMap<i32, Option<i32>> = d.edges.iter().copied().collect();
+    let visible = d.scope.report_teams(d.names.keys().copied());
+    let sums = views::group_sums(&d.rounds, visible.iter().copied().chain([COMPANY]));
+    let teams = visible
+        .into_iter()
+        .map(|id| TeamFigures {
+            team_id: id,
+            name: d.names[&id].clone(),
+            parent_id: parents.get(&id).copied().flatten(),
+            shown: Shown::of(&sums[&id]),
+        })
+        .collect();
+    let company = matches!(d.scope, Scope::Everything).then(|| Shown::of(&sums[&COMPANY]));
+    TeamsReport {
+        scale: d.scale.clone(),
+        from,
+        to,
+        company,
+        teams,
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TeamEnpsTurnover {
+    pub team_id: i32,
+    pub name: String,
+    /// Absent when the team's eNPS is suppressed.
+    pub enps: Option<i32>,
+    pub suppressed: bool,
+    pub turnover_rate: Option<f64>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EnpsTurnoverReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub teams: Vec<TeamEnpsTurnover>,
+    /// Pearson correlation across the teams with both figures; null with fewer than 3.
+    pub correlation: Option<f64>,
+}
+
+/// Each team's eNPS beside its turnover over one window, and their correlation.
+pub fn beside_turnover(
+    d: &EnpsData,
+    people: &PeopleData,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> EnpsTurnoverReport {
+    let report = teams(d, from, to);
+    let teams: Vec<TeamEnpsTurnover> = report
+        .teams
+        .into_iter()
+        .map(|t| {
+            let stints = people.stints(Some(t.team_id));
+            let rate = turnover::figures(&stints, from, to, Grouping::Year).turnover_rate;
+            let enps = t.shown.figures().and_then(|f| f.enps);
+            TeamEnpsTurnover {
+                team_id: t.team_id,
+                name: t.name,
+                enps,
+                suppressed: t.shown.figures().is_none(),
+                turnover_rate: rate,
+            }
+        })
+        .collect();
+    let pairs: Vec<(f64, f64)> = teams
+        .iter()
+        .filter_map(|t| Some((f64::from(t.enps?), t.turnover_rate?)))
+        .collect();
+    EnpsTurnoverReport {
+        from,
+        to,
+        correlation: correlation(&pairs).map(|c| (c * 1000.0).round() / 1000.0),
+        teams,
+    }
+}

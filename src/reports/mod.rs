@@ -1,0 +1,26 @@
+//! Reports: load the counters, apply the disclosure rule, add up shown cells. The one
+//! service that the API, the pages and `pulse bench` all call, so they show the same figures.
+
+pub mod enps;
+pub mod participation;
+pub mod round;
+pub mod turnover;
+pub mod views;
+
+use crate::auth::Scope;
+use crate::error::AppResult;
+
+/// What a report shows: one group's figures, or a list of the caller's teams.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Group,
+    Teams,
+}
+
+/// Who may read what is decided by `Scope`; a lead listing teams sees the teams they lead.
+pub fn check_access(scope: &Scope, team_id: Option<i32>, listing: Listing) -> AppResult<()> {
+    match (listing, team_id, scope) {
+        (Listing::Teams, None, Scope::Teams(ids)) if !ids.is_empty() => Ok(()),
+        _ => scope.check_report(team_id),
+    }
+}
