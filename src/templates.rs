@@ -10,6 +10,7 @@ const PAGES: &[(&str, &str)] = &[
     ("setup", include_str!("../templates/pages/setup.hbs")),
     ("message", include_str!("../templates/pages/message.hbs")),
     ("answer", include_str!("../templates/pages/answer.hbs")),
+    ("privacy", include_str!("../templates/pages/privacy.hbs")),
     ("logout", include_str!("../templates/pages/logout.hbs")),
     (
         "one_on_one_list",

@@ -498,6 +498,16 @@ async fn a_round_sent_from_its_page_shows_why_results_are_hidden(app: TestApp) {
             .await;
         assert_eq!(res.status(), 201);
     }
+    // While open: no figure, no participation under the threshold, and a way to close.
+    let (status, html) = hr.page(&format!("/rounds/{round}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Results appear when the round closes"),
+        "{html}"
+    );
+    assert!(!html.contains("2 of 3 invited") && !html.contains("eNPS +"));
+    let res = hr.post(&format!("/rounds/{round}/close"), &[]).await;
+    assert_eq!(res.status(), 303);
     let (status, html) = hr.page(&format!("/rounds/{round}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("Results hidden."), "{html}");

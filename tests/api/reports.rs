@@ -43,6 +43,36 @@ async fn send_now(app: &TestApp, admin: &str, survey: i64) -> HashMap<String, St
         .collect()
 }
 
+/// Closes every open round now, as HR would from its page: figures appear only then.
+pub async fn close_open_rounds(app: &TestApp, admin: &str) {
+    let surveys: Value = app
+        .get("/api/v1/surveys", Some(admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    for s in surveys.as_array().unwrap() {
+        let rounds: Value = app
+            .get(&format!("/api/v1/surveys/{}/rounds", s["id"]), Some(admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        for r in rounds.as_array().unwrap() {
+            if r["status"] == "open" {
+                let res = app
+                    .post(
+                        &format!("/api/v1/rounds/{}/close", r["id"]),
+                        Some(admin),
+                        json!({}),
+                    )
+                    .await;
+                assert_eq!(res.status(), 200);
+            }
+        }
+    }
+}
+
 async fn answer(app: &TestApp, token: &str, question: i64, score: i64, comment: &str) {
     let res = app
         .post("/api/v1/responses", None, json!({"token": token, "answers": [
@@ -85,6 +115,7 @@ async fn enps_matches_the_hand_computed_figures(app: TestApp) {
         )
         .await;
     }
+    close_open_rounds(&app, &admin).await;
     let report: Value = app
         .get(
             &format!("/api/v1/reports/enps?team_id={team}&group_by=round"),
@@ -225,6 +256,7 @@ async fn small_teams_stay_hidden_even_by_subtraction(app: TestApp) {
         )
         .await;
     }
+    close_open_rounds(&app, &admin).await;
     let report: Value = app
         .get("/api/v1/reports/enps/teams", Some(&admin))
         .await
@@ -489,6 +521,7 @@ async fn mixed_scales_are_never_silently_combined(app: TestApp) {
         )
         .await;
     }
+    close_open_rounds(&app, &admin).await;
     let mixed = app.get("/api/v1/reports/enps", Some(&admin)).await;
     assert_eq!(mixed.status(), 422);
     assert!(mixed.json::<Value>().await.unwrap()["fields"]["scale"]

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod dashboard;
 pub mod one_on_ones;
 pub mod people;
+pub mod privacy;
 pub mod reports;
 pub mod rounds;
 pub mod session;
@@ -41,7 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(teams::configure)
         .configure(surveys::configure)
         .configure(rounds::configure)
-        .configure(reports::configure);
+        .configure(reports::configure)
+        .configure(privacy::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and
