@@ -9,6 +9,7 @@ mod one_on_ones;
 mod outbox;
 mod pages;
 mod people;
+mod privacy;
 mod reports;
 mod scheduling;
 mod schema;

@@ -81,7 +81,7 @@ async fn answer(app: &TestApp, token: &str, question: i64, score: i64, comment: 
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
 }
 
-async fn hire(app: &TestApp, admin: &str, prefix: &str, n: usize, team: i64) {
+pub async fn hire(app: &TestApp, admin: &str, prefix: &str, n: usize, team: i64) {
     for i in 0..n {
         app.employee(admin, json!({"email": format!("{prefix}{i}@example.com"), "name": format!("{prefix} {i}"), "hired_on": "2024-01-01", "team_id": team})).await;
     }
