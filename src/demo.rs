@@ -251,6 +251,7 @@ pub fn run(
         let q_ids: Vec<i32> = repo::surveys::questions(conn, survey_id, 1)?.iter().map(|q| q.id).collect();
         let comments = ["Great week, thanks to the team.", "Too many meetings.", "We need more people on call.", "Onboarding was smooth.", "Unclear priorities this sprint.", "Loving the new office hours."];
         let tz: chrono_tz::Tz = "Europe/Paris".parse().expect("valid zone");
+        let tree = crate::domain::disclosure::Tree::new(&repo::teams::edges(conn)?);
         for w in 0..weeks {
             let day = first_monday + Duration::weeks(w as i64);
             if day >= today {
@@ -277,12 +278,27 @@ pub fn run(
             let mut resp_rows = Vec::new();
             let mut answer_rows = Vec::new();
             let season = (w as f64 / 8.0).sin() * 0.1;
-            for p in people.iter().filter(|p| p.hired_on <= day && p.left_on.is_none_or(|l| l >= day)) {
-                let s = stats.entry(p.team).or_insert(StatsRow { round_id, team_id: p.team, invited: 0, responses: 0, promoters: 0, passives: 0, detractors: 0 });
-                s.invited += 1;
+            let invitees: Vec<_> = people.iter().filter(|p| p.hired_on <= day && p.left_on.is_none_or(|l| l >= day)).collect();
+            // As the scheduler does: answers are filed under the smallest team with enough invitees.
+            let mut invited_by_team: BTreeMap<i32, u32> = BTreeMap::new();
+            for p in &invitees {
+                *invited_by_team.entry(p.team).or_default() += 1;
+            }
+            let filed_of: BTreeMap<i32, i32> = invited_by_team
+                .keys()
+                .map(|&t| {
+                    let f = tree.smallest_reaching(&invited_by_team, t, 5);
+                    (t, if f == crate::domain::report::COMPANY { repo::rounds::NO_TEAM } else { f })
+                })
+                .collect();
+            for p in invitees {
+                let row = |team: i32| StatsRow { round_id, team_id: team, invited: 0, responses: 0, promoters: 0, passives: 0, detractors: 0 };
+                stats.entry(p.team).or_insert_with(|| row(p.team)).invited += 1;
                 if !rng.gen_bool(0.72) {
                     continue;
                 }
+                let filed = filed_of[&p.team];
+                let s = stats.entry(filed).or_insert_with(|| row(filed));
                 let m = mood[&p.team] + season + if p.left_on.is_some() { -0.3 } else { 0.0 };
                 let enps = (7.9 + m * 5.0 + rng.gen_range(-3.0..3.0_f64)).round().clamp(1.0, 10.0) as i32;
                 s.responses += 1;
@@ -308,7 +324,7 @@ pub fn run(
                 if rng.gen_bool(0.08) {
                     answer_rows.push(a(q_ids[4], None, None, Some(comments[rng.gen_range(0..comments.len())])));
                 }
-                resp_rows.push(ResponseRow { id, round_id, team_id: Some(p.team), submitted_on: day + Duration::days(rng.gen_range(0..3)) });
+                resp_rows.push(ResponseRow { id, round_id, team_id: (filed != repo::rounds::NO_TEAM).then_some(filed), submitted_on: day + Duration::days(rng.gen_range(0..3)) });
             }
             let invited: i32 = stats.values().map(|s| s.invited).sum();
             let responded = insert_all!(conn, responses::table, resp_rows);

@@ -220,7 +220,6 @@ pub fn team_stints(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::enps::Counts;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

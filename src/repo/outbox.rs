@@ -209,6 +209,19 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// Drops a closed round's invitation and reminder emails, sent or not: each
+/// held a person's link, and their send times could be set beside answers.
+pub fn delete_round_emails(conn: &mut DbConnection, round_id: i32) -> QueryResult<usize> {
+    diesel::delete(
+        outbox::table.filter(
+            outbox::dedupe_key
+                .like(format!("invite:{round_id}:%"))
+                .or(outbox::dedupe_key.like(format!("reminder:{round_id}:%"))),
+        ),
+    )
+    .execute(conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,17 +260,4 @@ mod tests {
         assert_eq!(truncate("aé", 2), "a");
         assert_eq!(truncate(&"x".repeat(2000), MAX_ERROR_LEN).len(), 1000);
     }
-}
-
-/// Drops a closed round's invitation and reminder emails, sent or not: each
-/// held a person's link, and their send times could be set beside answers.
-pub fn delete_round_emails(conn: &mut DbConnection, round_id: i32) -> QueryResult<usize> {
-    diesel::delete(
-        outbox::table.filter(
-            outbox::dedupe_key
-                .like(format!("invite:{round_id}:%"))
-                .or(outbox::dedupe_key.like(format!("reminder:{round_id}:%"))),
-        ),
-    )
-    .execute(conn)
 }

@@ -333,17 +333,20 @@ async fn hr_builds_a_survey_sends_it_and_reads_the_results() {
     c.goto(&app.url(&links[0])).await.unwrap();
     assert!(body_text(&c).await.contains("This link no longer works"));
 
-    // One answer is under the threshold: the results say why they are hidden.
+    // While the round is open nothing is shown, not even how many answered (one is
+    // under the threshold), so no one can watch an answer arrive.
     set_size(&c, DESKTOP).await;
     c.goto(&app.url("/surveys")).await.unwrap();
     submit(&c, "td a[href^='/rounds/']").await;
     let text = body_text(&c).await;
-    assert!(text.contains("Results hidden."), "{text}");
-    assert!(text.contains("Fewer than 5 people answered this round"));
-    assert!(!text.contains("More quiet rooms"));
-    screenshot(&c, "round-hidden-desktop", DESKTOP).await;
+    assert!(
+        text.contains("Results appear when the round closes"),
+        "{text}"
+    );
+    assert!(!text.contains("1 of 6") && !text.contains("More quiet rooms"));
+    screenshot(&c, "round-open-desktop", DESKTOP).await;
 
-    // Four more answers: figures appear; comments need five too.
+    // Four more answers: participation shows, figures still wait for the close.
     for link in &links[1..5] {
         c.goto(&app.url(link)).await.unwrap();
         click(&c, "fieldset:nth-of-type(1) input[value='10']").await;
@@ -355,6 +358,12 @@ async fn hr_builds_a_survey_sends_it_and_reads_the_results() {
     c.goto(&app.url("/surveys")).await.unwrap();
     submit(&c, "td a[href^='/rounds/']").await;
     let text = body_text(&c).await;
+    assert!(text.contains("5 of 6 invited have answered"), "{text}");
+    assert!(!text.contains("+100"));
+    // HR closes the round: the figures and the comments (five people) appear.
+    submit(&c, "form[action$='/close'] button").await;
+    let text = body_text(&c).await;
+    assert!(text.contains("Round closed"), "{text}");
     assert!(!text.contains("Results hidden."), "{text}");
     assert!(text.contains("eNPS"));
     assert!(text.contains("+100"), "five promoters: {text}");
@@ -494,6 +503,7 @@ async fn main_pages_look_finished_for_every_role() {
         ("survey-new", "/surveys/new"),
         ("survey", "/surveys/1"),
         ("round", &round_page),
+        ("privacy", "/privacy"),
         ("report-enps", "/reports/enps"),
         ("report-turnover", "/reports/turnover"),
     ];

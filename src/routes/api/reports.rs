@@ -202,6 +202,10 @@ pub async fn enps_csv(
         "enps",
         "margin_of_error",
         "suppressed",
+        "reason",
+        "rounds",
+        "rounds_left_out_too_few",
+        "rounds_left_out_derivable",
     ]
     .map(String::from)
     .to_vec()];
@@ -223,10 +227,26 @@ pub async fn enps_csv(
                 opt(f.enps),
                 opt(f.margin_of_error),
                 "false".into(),
+                String::new(),
+                f.rounds.to_string(),
+                f.left_out.unwrap_or_default().too_few.to_string(),
+                f.left_out.unwrap_or_default().derivable.to_string(),
             ]),
-            Shown::Suppressed { .. } => {
-                row.extend(std::iter::repeat_n(String::new(), 8).chain(["true".into()]))
-            }
+            Shown::Suppressed {
+                reason, left_out, ..
+            } => row.extend(
+                std::iter::repeat_n(String::new(), 8).chain([
+                    "true".into(),
+                    match reason {
+                        Reason::TooFew => "too_few",
+                        Reason::Derivable => "derivable",
+                    }
+                    .into(),
+                    "0".into(),
+                    left_out.too_few.to_string(),
+                    left_out.derivable.to_string(),
+                ]),
+            ),
         }
         rows.push(row);
     }
