@@ -31,6 +31,9 @@ pub struct Round {
     /// `open`, `closed`, or `skipped` (missed while Pulse was down; never sent).
     pub status: String,
     pub invited: i32,
+    /// Null in round lists where the company's cell is hidden (then
+    /// `participation_suppressed` says why): a small count would tell who answered.
+    #[schema(value_type = Option<i32>)]
     pub responded: i32,
     pub enps_scale: String,
     pub min_group_size: i32,
@@ -154,6 +157,8 @@ pub struct Invitation {
     pub id: i32,
     pub round_id: i32,
     pub employee_id: i32,
+    /// The group the answer will be filed under: the smallest team around the
+    /// invitee with at least `min_group_size` invitees in the round (None: the company).
     pub team_id: Option<i32>,
     pub token_hash: String,
     pub reminder_token_hash: Option<String>,
