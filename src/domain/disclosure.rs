@@ -181,7 +181,9 @@ impl RoundCells {
         let asked_enps = totals
             .get(&COMPANY)
             .is_some_and(|t| t.counts.responses() > 0);
-        if asked_enps {
+        // When everyone who answered gave a score (a required eNPS question), the
+        // second pass would repeat the first exactly.
+        if asked_enps && enps != respondents {
             hidden_groups.extend(tree.suppressed(&enps, min));
         }
         let hidden = hidden_groups

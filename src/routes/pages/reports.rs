@@ -81,6 +81,28 @@ pub(crate) fn period_label(start: NaiveDate, by: GroupBy) -> String {
 }
 
 /// The trend chart, the participation bars and the rows of their table.
+/// "2 rounds left out (too few answers)": what a period's figure does not include.
+fn left_out_text(too_few: u32, derivable: u32) -> String {
+    let rounds = |n: u32| {
+        if n == 1 {
+            "1 round".to_string()
+        } else {
+            format!("{n} rounds")
+        }
+    };
+    let mut parts = vec![];
+    if too_few > 0 {
+        parts.push(format!("{} with too few answers", rounds(too_few)));
+    }
+    if derivable > 0 {
+        parts.push(format!(
+            "{} hidden to protect a smaller group",
+            rounds(derivable)
+        ));
+    }
+    parts.join(" and ")
+}
+
 pub(crate) fn trend_parts(points: &[EnpsPoint], by: GroupBy) -> (String, String, Vec<Value>) {
     let labels: Vec<String> = points
         .iter()
@@ -118,14 +140,26 @@ pub(crate) fn trend_parts(points: &[EnpsPoint], by: GroupBy) -> (String, String,
             match &p.shown {
                 Shown::Figures(f) => json!({
                     "label": label, "period": period, "hidden": false,
+                    "left_out": f.left_out.map(|l| left_out_text(l.too_few, l.derivable)),
                     "invited": f.invited, "responses": f.responses,
                     "participation": percent(f.participation),
                     "enps": f.enps.map(signed).unwrap_or_else(|| "–".into()),
                     "margin": f.margin_of_error.map(|m| format!("± {m:.0}")).unwrap_or_default(),
                     "promoters": f.promoters, "passives": f.passives, "detractors": f.detractors,
                 }),
-                Shown::Suppressed { .. } => {
-                    json!({"label": label, "period": period, "hidden": true})
+                Shown::Suppressed {
+                    reason, left_out, ..
+                } => {
+                    let why = match reason {
+                        crate::domain::disclosure::Reason::TooFew => {
+                            "too few people answered to show without risking anonymity"
+                        }
+                        crate::domain::disclosure::Reason::Derivable => {
+                            "shown beside other figures, this would let someone work out a smaller group's answers"
+                        }
+                    };
+                    json!({"label": label, "period": period, "hidden": true, "why": why,
+                           "left_out": left_out_text(left_out.too_few, left_out.derivable)})
                 }
             }
         })
