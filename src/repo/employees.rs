@@ -209,6 +209,16 @@ pub fn active_admin_count(conn: &mut DbConnection) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// HR must never lock itself out: whether the changes just written, in the
+/// transaction still open, took Pulse from `admins_before` active admins to
+/// none. The API and the CSV import both ask this before they commit.
+pub fn lost_last_admin(conn: &mut DbConnection, admins_before: i64) -> QueryResult<bool> {
+    Ok(admins_before > 0 && active_admin_count(conn)? == 0)
+}
+
+/// The message when a change would leave Pulse without an admin.
+pub const LAST_ADMIN: &str = "this would remove the last admin: make someone else an admin first";
+
 /// Everyone employed on `day`, in id order.
 pub fn employed_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<Employee>> {
     employees::table

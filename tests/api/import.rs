@@ -177,8 +177,58 @@ async fn import_needs_an_admin(app: TestApp) {
     );
 }
 
+/// The import keeps an admin by the API's rule: a file that demotes the last
+/// admin, or records their departure, is refused on that line (422, as every
+/// other bad line of a file) and writes nothing.
+async fn an_import_cannot_remove_the_last_admin(app: TestApp) {
+    let admin = app.admin_token().await;
+    for (file, column) in [
+        (
+            "email,name,role\nsam@example.com,Sam,member\nhr@example.com,Hana HR,member\n",
+            "role",
+        ),
+        (
+            "email,name,left_on\nsam@example.com,Sam,\nhr@example.com,Hana HR,2099-01-31\n",
+            "left_on",
+        ),
+    ] {
+        let res = app.post_csv(&admin, file).await;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"], "invalid_csv");
+        assert_eq!(body["errors"][0]["line"], 3, "{body}");
+        assert_eq!(body["errors"][0]["column"], column, "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("last admin"),
+            "{body}"
+        );
+        let people: Value = app
+            .get("/api/v1/employees", Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(people.as_array().unwrap().len(), 1, "nothing was written");
+        assert_eq!(people[0]["role"], "admin");
+        assert_eq!(people[0]["left_on"], Value::Null);
+    }
+    // Handing the role over in the same file is fine.
+    let res = app
+        .post_csv(
+            &admin,
+            "email,name,role\nhr@example.com,Hana HR,member\nnew.hr@example.com,New HR,admin\n",
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
 crate::on_both_engines!(
     imports_a_spreadsheet_and_reimports_it_unchanged,
     a_bad_file_lists_every_bad_line_and_writes_nothing,
     import_needs_an_admin,
+    an_import_cannot_remove_the_last_admin,
 );
