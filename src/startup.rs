@@ -129,6 +129,7 @@ impl Application {
         let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(routes::nul::refuse_nul))
                 .wrap_fn(routes::catch_panics)
                 .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
                 .configure(|cfg| routes::configure(cfg, state.clone()))
