@@ -130,6 +130,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(routes::nul::refuse_nul))
+                .wrap(actix_web::middleware::from_fn(routes::explain_405))
                 .wrap_fn(routes::catch_panics)
                 .wrap(actix_web::middleware::Logger::new("%r %s %Dms"))
                 .configure(|cfg| routes::configure(cfg, state.clone()))

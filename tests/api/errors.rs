@@ -261,8 +261,57 @@ async fn nul_characters_are_refused_with_the_field(app: TestApp) {
     assert_eq!(res.status(), 200);
 }
 
+/// A method a path does not take gets 405 with the methods it does take, in
+/// the API's error shape under /api; an unknown path is still a 404.
+async fn undeclared_methods_get_405_with_allow(app: TestApp) {
+    let admin = app.admin_token().await;
+    let allow = |res: &reqwest::Response| {
+        let mut methods: Vec<String> = res.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(|m| m.trim().to_string())
+            .collect();
+        methods.sort();
+        methods.join(",")
+    };
+    for (method, path, allowed) in [
+        (reqwest::Method::DELETE, "/api/v1/teams", "GET,POST"),
+        (reqwest::Method::PUT, "/api/v1/employees/1", "GET,PATCH"),
+        (reqwest::Method::GET, "/api/v1/employees/import", "POST"),
+        (reqwest::Method::GET, "/api/v1/auth/login", "POST"),
+        (reqwest::Method::DELETE, "/api/v1/meetings/1", "GET,PATCH"),
+    ] {
+        let res = app
+            .api
+            .request(method.clone(), app.url(path))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "{method} {path}");
+        assert_eq!(allow(&res), allowed, "{method} {path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "method_not_allowed", "{body}");
+    }
+    let res = app
+        .api
+        .request(reqwest::Method::DELETE, app.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(allow(&res), "GET,POST");
+    assert_eq!(
+        app.get("/api/v1/nothing-here", Some(&admin)).await.status(),
+        404
+    );
+    assert_eq!(app.get("/nothing-here", None).await.status(), 404);
+}
+
 crate::on_both_engines!(
     malformed_requests_get_clear_errors,
     openapi_describes_every_endpoint,
     nul_characters_are_refused_with_the_field,
+    undeclared_methods_get_405_with_allow,
 );

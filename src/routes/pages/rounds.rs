@@ -16,7 +16,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/rounds/{id}", web::get().to(results));
+    crate::routes::Router::new()
+        .route("/rounds/{id}", web::get().to(results))
+        .register(cfg);
 }
 
 #[derive(Deserialize)]
