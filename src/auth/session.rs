@@ -31,7 +31,10 @@ pub async fn sign_in(
     password: &str,
     ip: &str,
 ) -> AppResult<SignedIn> {
-    let email = email.trim().to_lowercase();
+    // Looked up as stored: normalised as when the account was made.
+    let email = crate::domain::email::Email::parse(email)
+        .map(|e| e.to_string())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
     let password = password.to_string();
     let account_key = lf::account_key(&email);
     let address_key = lf::address_key(ip);
