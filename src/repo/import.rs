@@ -38,20 +38,23 @@ impl From<ImportError> for AppError {
     }
 }
 
+/// Teams already found or made during one import, by parent and name.
+pub type TeamCache = HashMap<(Option<i32>, String), i32>;
+
 /// Finds the team at a path such as ["Engineering", "Platform"], creating
-/// whatever part of the path does not exist yet.
+/// whatever part of the path does not exist yet. Each level is looked up by
+/// its parent and its own name, so the work grows with the path, not its square.
 pub fn team_for_path(
     conn: &mut DbConnection,
     path: &[String],
-    cache: &mut HashMap<Vec<String>, i32>,
+    cache: &mut TeamCache,
 ) -> QueryResult<i32> {
     let mut parent = None;
-    for depth in 1..=path.len() {
-        let key = path[..depth].to_vec();
+    for name in path {
+        let key = (parent, name.clone());
         let id = match cache.get(&key) {
             Some(&id) => id,
             None => {
-                let name = &path[depth - 1];
                 let id = match repo::teams::find_by_name(conn, name, parent)? {
                     Some(t) => t.id,
                     None => repo::teams::insert(
@@ -139,7 +142,7 @@ pub fn apply(
             updated: 0,
             unchanged: 0,
         };
-        let mut teams = HashMap::new();
+        let mut teams = TeamCache::new();
         let mut ids = HashMap::new();
         let mut changed = HashMap::new();
         let now = repo::now();
