@@ -85,7 +85,7 @@ pub fn apply(
     today: NaiveDate,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportSummary, ImportError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut errors = Vec::new();
         let mut existing = HashMap::new();
         for row in rows {

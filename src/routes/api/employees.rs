@@ -12,7 +12,6 @@ use crate::routes::api::{double_option, paged, Paging};
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -256,7 +255,7 @@ pub(crate) async fn create_employee(state: &AppState, input: EmployeeInput) -> A
     let hash = hash_password(&input).await?;
     let employee = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let c = check(conn, &input, None)?;
                 let now = repo::now();
                 let new = repo::employees::NewEmployee {
@@ -380,7 +379,7 @@ pub(crate) async fn update_employee(
     let hash = hash_password(&input).await?;
     let employee = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let existing = repo::employees::find(conn, id)?
                     .ok_or_else(|| AppError::not_found("employee"))?;
                 let mut c = check(conn, &input, Some(&existing))?;
