@@ -73,32 +73,41 @@ impl Router {
     }
 }
 
-/// A 405 from a resource comes with `Allow` but no body: under /api it gets
-/// the API's error shape, like every other refusal.
+/// A 405 from a resource comes with `Allow` but no body: it gets the API's
+/// error shape under /api, and a page elsewhere, like every other refusal.
 pub async fn explain_405(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    let api = req.path().starts_with("/api/");
+    use actix_web::http::{header, StatusCode};
     let res = next.call(req).await?;
-    if !api || res.status() != actix_web::http::StatusCode::METHOD_NOT_ALLOWED {
+    if res.status() != StatusCode::METHOD_NOT_ALLOWED {
         return Ok(res.map_into_boxed_body());
     }
-    let allow = res.headers().get(actix_web::http::header::ALLOW).cloned();
+    let allow = res.headers().get(header::ALLOW).cloned();
     let (req, _) = res.into_parts();
-    let e = AppError::MethodNotAllowed(format!(
-        "{} {} is not supported: use {}",
+    let allowed = allow
+        .as_ref()
+        .and_then(|a| a.to_str().ok())
+        .unwrap_or("another method")
+        .to_string();
+    let message = format!(
+        "{} {} is not supported: use {allowed}",
         req.method(),
-        req.path(),
-        allow
-            .as_ref()
-            .and_then(|a| a.to_str().ok())
-            .unwrap_or("another method")
-    ));
-    let mut out = actix_web::ResponseError::error_response(&e);
+        req.path()
+    );
+    let mut out = if req.path().starts_with("/api/") {
+        actix_web::ResponseError::error_response(&AppError::MethodNotAllowed(message))
+    } else {
+        pages::message_page(
+            &req,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "This address does not take that request",
+            &message,
+        )
+    };
     if let Some(allow) = allow {
-        out.headers_mut()
-            .insert(actix_web::http::header::ALLOW, allow);
+        out.headers_mut().insert(header::ALLOW, allow);
     }
     Ok(actix_web::dev::ServiceResponse::new(req, out))
 }

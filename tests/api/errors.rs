@@ -302,6 +302,11 @@ async fn undeclared_methods_get_405_with_allow(app: TestApp) {
         .unwrap();
     assert_eq!(res.status(), 405);
     assert_eq!(allow(&res), "GET,POST");
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("DELETE /login is not supported"));
     assert_eq!(
         app.get("/api/v1/nothing-here", Some(&admin)).await.status(),
         404
