@@ -6,7 +6,6 @@ use crate::error::AppError;
 use crate::repo::{self, rounds::Invitation, rounds::Round, surveys::QuestionRow, surveys::Survey};
 use crate::startup::sha256_hex;
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use std::collections::{BTreeMap, HashMap};
 
 /// Why a link no longer takes an answer. Pages show the three alike, so a
@@ -136,7 +135,7 @@ pub fn submit(
     if !errors.is_empty() {
         return Err(SubmitError::Invalid(errors));
     }
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         if !repo::rounds::mark_responded(conn, form.invitation.id)? {
             return Err(SubmitError::Refused(Refusal::AlreadyAnswered));
         }

@@ -117,15 +117,25 @@ pub fn run(
     let mut rng = StdRng::seed_from_u64(seed);
     let today = Utc::now().date_naive();
     let now = Utc::now().naive_utc();
-    conn.transaction::<_, anyhow::Error, _>(|conn| {
-        if repo::surveys::list(conn, 0, 1)?.1 > 0 || repo::employees::list(conn, &repo::employees::ListQuery {
-            filter: repo::employees::Filter::All, team_id: None, search: None, offset: 0, limit: 1,
-        })?.1 > 1
+    crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
+        if repo::surveys::list(conn, 0, 1)?.1 > 0
+            || repo::employees::list(
+                conn,
+                &repo::employees::ListQuery {
+                    filter: repo::employees::Filter::All,
+                    team_id: None,
+                    search: None,
+                    offset: 0,
+                    limit: 1,
+                },
+            )?
+            .1 > 1
         {
             anyhow::bail!("this database already has people or surveys: run `pulse demo` on an empty database");
         }
         let mut report = DemoReport::default();
-        let admin_email = crate::domain::email::Email::parse("hr@demo.pulse.example").expect("valid");
+        let admin_email =
+            crate::domain::email::Email::parse("hr@demo.pulse.example").expect("valid");
         repo::employees::make_admin(conn, &admin_email, "Hana Admin", password_hash)?;
 
         // Teams: departments and their sub-teams, with a mood that drives answers.
@@ -135,11 +145,31 @@ pub fn run(
         let mut round_no = 0;
         while leaf_teams.len() < wanted_leaves {
             for (dept, subs) in DEPARTMENTS {
-                let dept_name = if round_no == 0 { dept.to_string() } else { format!("{dept} {}", round_no + 1) };
-                let dept_id = repo::teams::insert(conn, &repo::teams::NewTeam { name: &dept_name, parent_id: None, lead_id: None, created_at: now })?;
+                let dept_name = if round_no == 0 {
+                    dept.to_string()
+                } else {
+                    format!("{dept} {}", round_no + 1)
+                };
+                let dept_id = repo::teams::insert(
+                    conn,
+                    &repo::teams::NewTeam {
+                        name: &dept_name,
+                        parent_id: None,
+                        lead_id: None,
+                        created_at: now,
+                    },
+                )?;
                 report.teams += 1;
                 for sub in *subs {
-                    let id = repo::teams::insert(conn, &repo::teams::NewTeam { name: sub, parent_id: Some(dept_id), lead_id: None, created_at: now })?;
+                    let id = repo::teams::insert(
+                        conn,
+                        &repo::teams::NewTeam {
+                            name: sub,
+                            parent_id: Some(dept_id),
+                            lead_id: None,
+                            created_at: now,
+                        },
+                    )?;
                     report.teams += 1;
                     leaf_teams.push((id, dept_id));
                     mood.insert(id, rng.gen_range(-0.35..0.45));
@@ -173,7 +203,11 @@ pub fn run(
                 7..=8 => "involuntary",
                 _ => "other",
             });
-            let name = format!("{} {}", FIRST[rng.gen_range(0..FIRST.len())], LAST[rng.gen_range(0..LAST.len())]);
+            let name = format!(
+                "{} {}",
+                FIRST[rng.gen_range(0..FIRST.len())],
+                LAST[rng.gen_range(0..LAST.len())]
+            );
             rows.push((
                 employees::email.eq(format!("person{i}@demo.pulse.example")),
                 employees::name.eq(name),
@@ -187,7 +221,12 @@ pub fn run(
                 employees::created_at.eq(now),
                 employees::updated_at.eq(now),
             ));
-            people.push(Person { id: 0, team, hired_on, left_on });
+            people.push(Person {
+                id: 0,
+                team,
+                hired_on,
+                left_on,
+            });
         }
         insert_all!(conn, employees::table, rows);
         let ids: Vec<i32> = employees::table
@@ -200,21 +239,42 @@ pub fn run(
         }
         let memberships: Vec<_> = people
             .iter()
-            .map(|p| (team_memberships::employee_id.eq(p.id), team_memberships::team_id.eq(p.team), team_memberships::started_on.eq(p.hired_on), team_memberships::ended_on.eq(p.left_on)))
+            .map(|p| {
+                (
+                    team_memberships::employee_id.eq(p.id),
+                    team_memberships::team_id.eq(p.team),
+                    team_memberships::started_on.eq(p.hired_on),
+                    team_memberships::ended_on.eq(p.left_on),
+                )
+            })
             .collect();
         insert_all!(conn, team_memberships::table, memberships);
         report.employees = people.len();
 
         // A current member of each team leads it and can sign in.
         for (team, _) in &leaf_teams {
-            if let Some(lead) = people.iter().find(|p| p.team == *team && p.left_on.is_none()) {
-                repo::teams::update(conn, *team, &repo::teams::TeamChanges { lead_id: Some(Some(lead.id)), ..Default::default() })?;
-                repo::employees::update(conn, lead.id, &repo::employees::EmployeeChanges {
-                    role: Some("lead".into()),
-                    password_hash: Some(Some(password_hash.to_string())),
-                    updated_at: Some(now),
-                    ..Default::default()
-                })?;
+            if let Some(lead) = people
+                .iter()
+                .find(|p| p.team == *team && p.left_on.is_none())
+            {
+                repo::teams::update(
+                    conn,
+                    *team,
+                    &repo::teams::TeamChanges {
+                        lead_id: Some(Some(lead.id)),
+                        ..Default::default()
+                    },
+                )?;
+                repo::employees::update(
+                    conn,
+                    lead.id,
+                    &repo::employees::EmployeeChanges {
+                        role: Some("lead".into()),
+                        password_hash: Some(Some(password_hash.to_string())),
+                        updated_at: Some(now),
+                        ..Default::default()
+                    },
+                )?;
             }
         }
 
@@ -224,32 +284,70 @@ pub fn run(
         let first = today - Duration::weeks(weeks as i64);
         let first_monday = first - Duration::days(first.weekday().num_days_from_monday() as i64);
         let questions = vec![
-            Question { kind: QuestionKind::Enps, prompt: "How likely are you to recommend working here to a friend?".into(), options: vec![], required: true },
-            Question { kind: QuestionKind::Scale, prompt: "I have what I need to do my job well".into(), options: vec![], required: true },
-            Question { kind: QuestionKind::Scale, prompt: "My workload is sustainable".into(), options: vec![], required: true },
-            Question { kind: QuestionKind::Choice, prompt: "Where did you work most this week?".into(), options: vec!["Office".into(), "Home".into(), "Both".into()], required: true },
-            Question { kind: QuestionKind::Text, prompt: "Anything else you want HR to know?".into(), options: vec![], required: false },
+            Question {
+                kind: QuestionKind::Enps,
+                prompt: "How likely are you to recommend working here to a friend?".into(),
+                options: vec![],
+                required: true,
+            },
+            Question {
+                kind: QuestionKind::Scale,
+                prompt: "I have what I need to do my job well".into(),
+                options: vec![],
+                required: true,
+            },
+            Question {
+                kind: QuestionKind::Scale,
+                prompt: "My workload is sustainable".into(),
+                options: vec![],
+                required: true,
+            },
+            Question {
+                kind: QuestionKind::Choice,
+                prompt: "Where did you work most this week?".into(),
+                options: vec!["Office".into(), "Home".into(), "Both".into()],
+                required: true,
+            },
+            Question {
+                kind: QuestionKind::Text,
+                prompt: "Anything else you want HR to know?".into(),
+                options: vec![],
+                required: false,
+            },
         ];
-        let survey_id = repo::surveys::insert(conn, &NewSurvey {
-            title: "Weekly pulse".into(),
-            intro: Some("Five questions, one minute. Answers are anonymous.".into()),
-            enps_scale: EnpsScale::OneToTen.as_str().into(),
-            cadence: "weekly".into(),
-            starts_on: first_monday,
-            send_time: "09:00".into(),
-            timezone: "Europe/Paris".into(),
-            open_days: 5,
-            reminder_after_days: Some(2),
-            min_group_size: 5,
-            status: "active".into(),
-            question_version: 1,
-            scheduled_until: now,
-            created_at: now,
-            updated_at: now,
-        })?;
+        let survey_id = repo::surveys::insert(
+            conn,
+            &NewSurvey {
+                title: "Weekly pulse".into(),
+                intro: Some("Five questions, one minute. Answers are anonymous.".into()),
+                enps_scale: EnpsScale::OneToTen.as_str().into(),
+                cadence: "weekly".into(),
+                starts_on: first_monday,
+                send_time: "09:00".into(),
+                timezone: "Europe/Paris".into(),
+                open_days: 5,
+                reminder_after_days: Some(2),
+                min_group_size: 5,
+                status: "active".into(),
+                question_version: 1,
+                scheduled_until: now,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
         repo::surveys::insert_questions(conn, survey_id, 1, &questions)?;
-        let q_ids: Vec<i32> = repo::surveys::questions(conn, survey_id, 1)?.iter().map(|q| q.id).collect();
-        let comments = ["Great week, thanks to the team.", "Too many meetings.", "We need more people on call.", "Onboarding was smooth.", "Unclear priorities this sprint.", "Loving the new office hours."];
+        let q_ids: Vec<i32> = repo::surveys::questions(conn, survey_id, 1)?
+            .iter()
+            .map(|q| q.id)
+            .collect();
+        let comments = [
+            "Great week, thanks to the team.",
+            "Too many meetings.",
+            "We need more people on call.",
+            "Onboarding was smooth.",
+            "Unclear priorities this sprint.",
+            "Loving the new office hours.",
+        ];
         let tz: chrono_tz::Tz = "Europe/Paris".parse().expect("valid zone");
         let tree = crate::domain::disclosure::Tree::new(&repo::teams::edges(conn)?);
         for w in 0..weeks {
@@ -257,28 +355,43 @@ pub fn run(
             if day >= today {
                 break;
             }
-            let at = crate::domain::schedule::local_to_utc(day, NaiveTime::from_hms_opt(9, 0, 0).expect("valid"), tz);
-            let round_id = repo::rounds::insert(conn, &NewRound {
-                survey_id,
-                question_version: 1,
-                scheduled_for: at.naive_utc(),
-                opens_at: at.naive_utc(),
-                closes_at: (at + Duration::days(5)).naive_utc(),
-                reminder_at: Some((at + Duration::days(2)).naive_utc()),
-                reminded: true,
-                status: if at + Duration::days(5) <= Utc::now() { "closed" } else { "open" }.into(),
-                invited: 0,
-                responded: 0,
-                enps_scale: "1-10".into(),
-                min_group_size: 5,
-                created_at: at.naive_utc(),
-            })?;
+            let at = crate::domain::schedule::local_to_utc(
+                day,
+                NaiveTime::from_hms_opt(9, 0, 0).expect("valid"),
+                tz,
+            );
+            let round_id = repo::rounds::insert(
+                conn,
+                &NewRound {
+                    survey_id,
+                    question_version: 1,
+                    scheduled_for: at.naive_utc(),
+                    opens_at: at.naive_utc(),
+                    closes_at: (at + Duration::days(5)).naive_utc(),
+                    reminder_at: Some((at + Duration::days(2)).naive_utc()),
+                    reminded: true,
+                    status: if at + Duration::days(5) <= Utc::now() {
+                        "closed"
+                    } else {
+                        "open"
+                    }
+                    .into(),
+                    invited: 0,
+                    responded: 0,
+                    enps_scale: "1-10".into(),
+                    min_group_size: 5,
+                    created_at: at.naive_utc(),
+                },
+            )?;
             report.rounds += 1;
             let mut stats: BTreeMap<i32, StatsRow> = BTreeMap::new();
             let mut resp_rows = Vec::new();
             let mut answer_rows = Vec::new();
             let season = (w as f64 / 8.0).sin() * 0.1;
-            let invitees: Vec<_> = people.iter().filter(|p| p.hired_on <= day && p.left_on.is_none_or(|l| l >= day)).collect();
+            let invitees: Vec<_> = people
+                .iter()
+                .filter(|p| p.hired_on <= day && p.left_on.is_none_or(|l| l >= day))
+                .collect();
             // As the scheduler does: answers are filed under the smallest team with enough invitees.
             let mut invited_by_team: BTreeMap<i32, u32> = BTreeMap::new();
             for p in &invitees {
@@ -286,13 +399,21 @@ pub fn run(
             }
             let filed_of: BTreeMap<i32, i32> = invited_by_team
                 .keys()
-                .map(|&t| {
-                    let f = tree.smallest_reaching(&invited_by_team, t, 5);
-                    (t, if f == crate::domain::report::COMPANY { repo::rounds::NO_TEAM } else { f })
+                .map(|&t| match tree.smallest_reaching(&invited_by_team, t, 5) {
+                    crate::domain::report::COMPANY => (t, repo::rounds::NO_TEAM),
+                    f => (t, f),
                 })
                 .collect();
+            let row = |team: i32| StatsRow {
+                round_id,
+                team_id: team,
+                invited: 0,
+                responses: 0,
+                promoters: 0,
+                passives: 0,
+                detractors: 0,
+            };
             for p in invitees {
-                let row = |team: i32| StatsRow { round_id, team_id: team, invited: 0, responses: 0, promoters: 0, passives: 0, detractors: 0 };
                 stats.entry(p.team).or_insert_with(|| row(p.team)).invited += 1;
                 if !rng.gen_bool(0.72) {
                     continue;
@@ -300,7 +421,9 @@ pub fn run(
                 let filed = filed_of[&p.team];
                 let s = stats.entry(filed).or_insert_with(|| row(filed));
                 let m = mood[&p.team] + season + if p.left_on.is_some() { -0.3 } else { 0.0 };
-                let enps = (7.9 + m * 5.0 + rng.gen_range(-3.0..3.0_f64)).round().clamp(1.0, 10.0) as i32;
+                let enps = (7.9 + m * 5.0 + rng.gen_range(-3.0..3.0_f64))
+                    .round()
+                    .clamp(1.0, 10.0) as i32;
                 s.responses += 1;
                 match classify(enps, EnpsScale::OneToTen) {
                     Some(Category::Promoter) => s.promoters += 1,
@@ -308,23 +431,44 @@ pub fn run(
                     _ => s.detractors += 1,
                 }
                 let id = crate::startup::random_token()[..32].to_string();
-                let scale = |rng: &mut StdRng| (3.6 + m * 2.0 + rng.gen_range(-1.5..1.5_f64)).round().clamp(1.0, 5.0) as i32;
-                let a = |q: i32, score: Option<i32>, choice: Option<&str>, text: Option<&str>| AnswerRow {
-                    response_id: id.clone(),
-                    question_id: q,
-                    score,
-                    scale: (q == q_ids[0]).then(|| "1-10".to_string()),
-                    choice: choice.map(String::from),
-                    text: text.map(String::from),
+                let scale = |rng: &mut StdRng| {
+                    (3.6 + m * 2.0 + rng.gen_range(-1.5..1.5_f64))
+                        .round()
+                        .clamp(1.0, 5.0) as i32
+                };
+                let a = |q: i32, score: Option<i32>, choice: Option<&str>, text: Option<&str>| {
+                    AnswerRow {
+                        response_id: id.clone(),
+                        question_id: q,
+                        score,
+                        scale: (q == q_ids[0]).then(|| "1-10".to_string()),
+                        choice: choice.map(String::from),
+                        text: text.map(String::from),
+                    }
                 };
                 answer_rows.push(a(q_ids[0], Some(enps), None, None));
                 answer_rows.push(a(q_ids[1], Some(scale(&mut rng)), None, None));
                 answer_rows.push(a(q_ids[2], Some(scale(&mut rng)), None, None));
-                answer_rows.push(a(q_ids[3], None, Some(["Office", "Home", "Both"][rng.gen_range(0..3)]), None));
+                answer_rows.push(a(
+                    q_ids[3],
+                    None,
+                    Some(["Office", "Home", "Both"][rng.gen_range(0..3)]),
+                    None,
+                ));
                 if rng.gen_bool(0.08) {
-                    answer_rows.push(a(q_ids[4], None, None, Some(comments[rng.gen_range(0..comments.len())])));
+                    answer_rows.push(a(
+                        q_ids[4],
+                        None,
+                        None,
+                        Some(comments[rng.gen_range(0..comments.len())]),
+                    ));
                 }
-                resp_rows.push(ResponseRow { id, round_id, team_id: (filed != repo::rounds::NO_TEAM).then_some(filed), submitted_on: day + Duration::days(rng.gen_range(0..3)) });
+                resp_rows.push(ResponseRow {
+                    id,
+                    round_id,
+                    team_id: (filed != repo::rounds::NO_TEAM).then_some(filed),
+                    submitted_on: day + Duration::days(rng.gen_range(0..3)),
+                });
             }
             let invited: i32 = stats.values().map(|s| s.invited).sum();
             let responded = insert_all!(conn, responses::table, resp_rows);
@@ -333,7 +477,10 @@ pub fn run(
             let stats: Vec<StatsRow> = stats.into_values().collect();
             insert_all!(conn, round_team_stats::table, stats);
             diesel::update(crate::db::schema::rounds::table.find(round_id))
-                .set((crate::db::schema::rounds::invited.eq(invited), crate::db::schema::rounds::responded.eq(responded as i32)))
+                .set((
+                    crate::db::schema::rounds::invited.eq(invited),
+                    crate::db::schema::rounds::responded.eq(responded as i32),
+                ))
                 .execute(conn)?;
         }
         Ok(report)

@@ -30,6 +30,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// Answered with the `Allow` header the route gives it.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("{message}")]
@@ -93,6 +96,7 @@ impl AppError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Conflict { code, .. } | Self::Gone { code, .. } => code,
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::RateLimited { .. } => "rate_limited",
@@ -124,6 +128,7 @@ impl ResponseError for AppError {
             Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -143,6 +148,9 @@ impl ResponseError for AppError {
         if let Self::RateLimited { retry_after_secs } = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        if let Self::Unavailable(_) = self {
+            res.insert_header((header::RETRY_AFTER, "1"));
+        }
         res.json(self.body())
     }
 }
@@ -151,6 +159,14 @@ impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
         match e {
             diesel::result::Error::NotFound => Self::NotFound("not found".into()),
+            // Writers wait for one another (IMMEDIATE transactions, busy
+            // timeout); one that waited longer still is told to retry, not
+            // shown a crash.
+            diesel::result::Error::DatabaseError(_, info)
+                if info.message().contains("database is locked") =>
+            {
+                Self::Unavailable(format!("SQLite stayed locked: {}", info.message()))
+            }
             other => Self::Internal(other.into()),
         }
     }
@@ -165,5 +181,28 @@ impl From<actix_web::error::BlockingError> for AppError {
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
         Self::Unavailable(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    #[test]
+    fn a_lock_that_outlasts_the_busy_timeout_is_503_with_retry_after() {
+        let locked = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database is locked".to_string()),
+        );
+        let e = AppError::from(locked);
+        assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let res = e.error_response();
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        let other = Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new("boom".to_string()));
+        assert_eq!(
+            AppError::from(other).status_code(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

@@ -129,6 +129,8 @@ impl Application {
         let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(routes::nul::refuse_nul))
+                .wrap(actix_web::middleware::from_fn(routes::explain_405))
                 .wrap_fn(routes::catch_panics)
                 .wrap(routes::access_log())
                 .configure(|cfg| routes::configure(cfg, state.clone()))

@@ -31,7 +31,10 @@ pub async fn sign_in(
     password: &str,
     ip: &str,
 ) -> AppResult<SignedIn> {
-    let email = email.trim().to_lowercase();
+    // Looked up as stored: normalised as when the account was made.
+    let email = crate::domain::email::Email::parse(email)
+        .map(|e| e.to_string())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
     let password = password.to_string();
     let account_key = lf::account_key(&email);
     let address_key = lf::address_key(ip);
@@ -106,9 +109,7 @@ pub fn expired_cookie(state: &AppState) -> Cookie<'static> {
 /// Signing out ends every session of the person, Bearer tokens included: a
 /// token issued before this instant is refused from now on.
 pub async fn end_sessions(state: &AppState, employee_id: i32) -> AppResult<()> {
-    // Tokens carry whole seconds: one issued earlier in this same second
-    // survives, so that signing straight back in is never refused.
-    let after = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now().naive_utc(), 0);
+    let after = repo::employees::sessions_cutoff();
     state
         .db(move |conn| Ok(repo::employees::end_sessions(conn, employee_id, after)?))
         .await

@@ -193,6 +193,48 @@ pub fn forget_deleted(conn: &mut DbConnection) {
     }
 }
 
+/// Runs a transaction that writes. On SQLite it starts with `BEGIN
+/// IMMEDIATE`, taking the write lock up front and waiting for it under the
+/// busy timeout: a deferred transaction that reads first and writes later
+/// cannot wait when another writer got in between (SQLite answers "database
+/// is locked" at once rather than risk a deadlock, and WAL refuses to upgrade
+/// a stale snapshot). On PostgreSQL it is an ordinary transaction. Inside a
+/// transaction already open it is a savepoint, under the outer one's lock.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let began = match conn {
+        DbConnection::Sqlite(c) => Some(AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN IMMEDIATE",
+        )),
+        DbConnection::Postgresql(_) => None,
+    };
+    match began {
+        None | Some(Err(diesel::result::Error::AlreadyInTransaction)) => {
+            return conn.transaction(f)
+        }
+        Some(Err(e)) => return Err(e.into()),
+        Some(Ok(())) => {}
+    }
+    // From here as diesel's own `transaction`, whose state the begin above joined.
+    match f(&mut *conn) {
+        Ok(value) => {
+            <DbConnection as TransactionManager<DbConnection>>::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            match <DbConnection as TransactionManager<DbConnection>>::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(e),
+                Err(rollback) => Err(rollback.into()),
+            }
+        }
+    }
+}
+
 impl DbConnection {
     pub fn engine(&self) -> &'static str {
         match self {

@@ -9,8 +9,14 @@ impl Email {
     /// Accepts `local@domain.tld` with no spaces or angle brackets. Lower-cases
     /// the whole address: mail systems treat the local part case-insensitively
     /// in practice, and two spellings of one address must be one person.
+    ///
+    /// Characters that show nothing (a byte-order mark, zero-width spaces and
+    /// joiners, direction marks) are dropped wherever they are, and spaces
+    /// around the address trimmed: pasted from a spreadsheet or a chat, they
+    /// would otherwise make a second account that looks like the first.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let s = raw.trim();
+        let visible: String = raw.chars().filter(|c| !is_invisible(*c)).collect();
+        let s = visible.trim();
         if s.is_empty() {
             return Err("is required".into());
         }
@@ -41,6 +47,16 @@ impl Email {
     }
 }
 
+/// Format characters with no glyph of their own (Unicode category Cf and the
+/// fillers that render blank), as found in pasted text.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
+}
+
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -58,6 +74,25 @@ mod tests {
             "ana.lima@example.com"
         );
         assert!(Email::parse("a+tag@sub.example.co.uk").is_ok());
+    }
+
+    #[test]
+    fn drops_invisible_characters_and_surrounding_space() {
+        for pasted in [
+            "\u{FEFF}ana@example.com",
+            "ana@example.com\u{200B}",
+            " \u{00A0}ana@example.com\t",
+            "an\u{200D}a@exam\u{2060}ple.com",
+            "\u{202E}ana@example.com\u{202C}",
+            "ana\u{00AD}@example.com",
+        ] {
+            assert_eq!(
+                Email::parse(pasted).unwrap().as_str(),
+                "ana@example.com",
+                "{pasted:?}"
+            );
+        }
+        assert!(Email::parse("\u{FEFF}\u{200B}").is_err());
     }
 
     #[test]

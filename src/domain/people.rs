@@ -97,14 +97,27 @@ pub fn parse_name(s: &str) -> Result<String, String> {
     Ok(n.to_string())
 }
 
+/// The years a date of Pulse may fall in: anything outside is a typing
+/// mistake (0000-01-01, 20266-01-01), not a hiring or a survey date.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
 /// Dates are exchanged as `YYYY-MM-DD` only: spreadsheets in other locales
 /// write 03/04/2026, which is ambiguous, so it is refused with a hint.
 pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    use chrono::Datelike;
     let t = s.trim();
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+    let date = NaiveDate::parse_from_str(t, "%Y-%m-%d")
         .ok()
         .filter(|_| t.len() == 10)
-        .ok_or_else(|| format!("`{t}` is not a date: write it as YYYY-MM-DD, e.g. 2026-03-01"))
+        .ok_or_else(|| format!("`{t}` is not a date: write it as YYYY-MM-DD, e.g. 2026-03-01"))?;
+    if !YEARS.contains(&date.year()) {
+        return Err(format!(
+            "`{t}` is out of range: dates must fall between {}-01-01 and {}-12-31",
+            YEARS.start(),
+            YEARS.end()
+        ));
+    }
+    Ok(date)
 }
 
 /// Accepts the ways spreadsheets write a yes/no cell.
@@ -185,6 +198,10 @@ mod tests {
         assert!(parse_date("03/01/2026").unwrap_err().contains("YYYY-MM-DD"));
         assert!(parse_date("2026-02-30").is_err());
         assert!(parse_date("2026-3-1").is_err());
+        for far in ["0000-01-01", "1899-12-31", "2201-01-01", "9999-12-31"] {
+            assert!(parse_date(far).unwrap_err().contains("1900-01-01"), "{far}");
+        }
+        assert!(parse_date("1900-01-01").is_ok() && parse_date("2200-12-31").is_ok());
     }
 
     #[test]

@@ -66,11 +66,34 @@ fn separator(text: &str) -> u8 {
     }
 }
 
+/// How deep a team path may go: deeper is a broken file, not an org chart.
+pub const MAX_TEAM_DEPTH: usize = 16;
+
+/// The longest cell of each column, in characters: longer is not a value a
+/// person typed, and refusing it first keeps the work on a line small.
+pub fn max_cell_chars(column: &str) -> usize {
+    match column {
+        "email" | "manager_email" => 320,
+        "team" => 1000,
+        _ => 200,
+    }
+}
+
+/// `Engineering/Platform` → ["Engineering", "Platform"]: at most
+/// `MAX_TEAM_DEPTH` levels, each a valid name.
 pub fn team_path(raw: &str) -> Result<Vec<String>, String> {
+    let depth = raw.split('/').count();
+    if depth > MAX_TEAM_DEPTH {
+        return Err(format!(
+            "has {depth} levels: a team path may have at most {MAX_TEAM_DEPTH}"
+        ));
+    }
     raw.split('/')
         .map(|part| {
-            parse_name(part)
-                .map_err(|_| format!("`{raw}` has an empty part: write teams as Parent/Child"))
+            parse_name(part).map_err(|e| match e.as_str() {
+                "is required" => format!("`{raw}` has an empty part: write teams as Parent/Child"),
+                _ => format!("`{}` {e}", part.trim()),
+            })
         })
         .collect()
 }
@@ -190,25 +213,50 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<LineError>> {
             ));
             continue;
         }
+        let mut row_errors = Vec::new();
+        let mut too_long = Vec::new();
+        for col in COLUMNS {
+            let Some(&i) = index.get(col) else {
+                continue;
+            };
+            let limit = max_cell_chars(col);
+            if record
+                .get(i)
+                .is_some_and(|v| v.chars().nth(limit).is_some())
+            {
+                too_long.push(*col);
+                row_errors.push(LineError::new(
+                    line,
+                    col,
+                    format!("is longer than {limit} characters"),
+                ));
+            }
+        }
+        // A cell already refused for its length is not parsed as well.
         let cell = |col: &str| {
             index
                 .get(col)
                 .and_then(|&i| record.get(i))
-                .filter(|v| !v.is_empty())
+                .filter(|v| !v.is_empty() && !too_long.contains(&col))
         };
-        let mut row_errors = Vec::new();
-        let email = keep(
-            &mut row_errors,
-            line,
-            "email",
-            Email::parse(cell("email").unwrap_or_default()),
-        );
-        let name = keep(
-            &mut row_errors,
-            line,
-            "name",
-            parse_name(cell("name").unwrap_or_default()),
-        );
+        let email = match cell("email") {
+            None if too_long.contains(&"email") => None,
+            v => keep(
+                &mut row_errors,
+                line,
+                "email",
+                Email::parse(v.unwrap_or_default()),
+            ),
+        };
+        let name = match cell("name") {
+            None if too_long.contains(&"name") => None,
+            v => keep(
+                &mut row_errors,
+                line,
+                "name",
+                parse_name(v.unwrap_or_default()),
+            ),
+        };
         let team_path =
             cell("team").and_then(|v| keep(&mut row_errors, line, "team", team_path(v)));
         let manager_email = cell("manager_email")
@@ -337,6 +385,33 @@ mod tests {
         assert!(parse(b"email,name\n\xff\xfe,x\n").unwrap_err()[0]
             .message
             .contains("UTF-8"));
+    }
+
+    #[test]
+    fn refuses_deep_team_paths_and_long_cells_on_their_line() {
+        let deep = vec!["T"; 262_144].join("/");
+        let file = format!(
+            "email,name,team\na@example.com,A,{}\nb@example.com,B,{deep}\nc@example.com,{},X\n{}@example.com,D,X\n",
+            vec!["T"; 16].join("/"),
+            "n".repeat(201),
+            "e".repeat(320),
+        );
+        let errors = parse(file.as_bytes()).unwrap_err();
+        let found: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        assert_eq!(found, vec![(3, "team"), (4, "name"), (5, "email")]);
+        assert!(errors.iter().all(|e| e.message.contains("longer than")));
+        let seventeen = format!(
+            "email,name,team\na@example.com,A,{}\n",
+            vec!["T"; 17].join("/")
+        );
+        let errors = parse(seventeen.as_bytes()).unwrap_err();
+        assert_eq!((errors[0].line, errors[0].column.as_str()), (2, "team"));
+        assert!(
+            errors[0].message.contains("at most 16"),
+            "{}",
+            errors[0].message
+        );
+        assert_eq!(team_path(&vec!["T"; 16].join("/")).unwrap().len(), 16);
     }
 
     #[test]

@@ -11,7 +11,6 @@ use crate::error::{AppError, AppResult};
 use crate::repo::{self, rounds::Round};
 use crate::startup::AppState;
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use std::path::Path;
 
 /// Closes every round whose window has ended; returns how many this pass closed.
@@ -31,14 +30,14 @@ pub fn close_due(
 
 /// Closes one round that is due (or half closed); false when another pass did it.
 pub fn close(conn: &mut DbConnection, mail_dir: &Path, round_id: i32) -> anyhow::Result<bool> {
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    crate::db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
         if repo::rounds::begin_closing(conn, round_id)? {
             repo::rounds::forget_answerers(conn, round_id)?;
             repo::outbox::delete_round_emails(conn, round_id)?;
         }
         Ok(())
     })?;
-    let finished = conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    let finished = crate::db::write_transaction::<_, diesel::result::Error, _>(conn, |conn| {
         if !repo::rounds::finish_closing(conn, round_id)? {
             return Ok(false);
         }

@@ -9,7 +9,7 @@ use crate::jobs::Mailing;
 use crate::repo as repos;
 use crate::repo::one_on_ones::{self as repo, Meeting, MeetingChanges, Series};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::{Connection, QueryResult};
+use diesel::QueryResult;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
@@ -29,11 +29,14 @@ pub fn run(
 ) -> anyhow::Result<MeetingsReport> {
     let mut report = MeetingsReport::default();
     for series in repo::active_series(conn)? {
-        report.meetings_created += conn.transaction(|conn| materialize(conn, &series, now))?;
+        report.meetings_created +=
+            crate::db::write_transaction(conn, |conn| materialize(conn, &series, now))?;
     }
     for meeting in repo::announcements_due(conn, now.naive_utc())? {
         let (reminders, cancellations) =
-            conn.transaction::<_, anyhow::Error, _>(|conn| announce(conn, mailing, &meeting, now))?;
+            crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
+                announce(conn, mailing, &meeting, now)
+            })?;
         report.reminders += reminders;
         report.cancellations += cancellations;
     }

@@ -10,7 +10,6 @@ use crate::jobs::Mailing;
 use crate::repo::{self, rounds::NewRound, surveys::Survey};
 use crate::startup::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
-use diesel::Connection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -90,7 +89,7 @@ pub fn open_round(
     let missed = now >= closes_at;
     // Sent late after downtime: it opens now but keeps its planned close.
     let opens_at = at.max(now);
-    let result = conn.transaction::<_, anyhow::Error, _>(|conn| {
+    let result = crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
         let new = NewRound {
             survey_id: survey.id,
             question_version: survey.question_version,
@@ -220,7 +219,7 @@ fn send_reminders(
 ) -> anyhow::Result<usize> {
     let mut sent = 0;
     for round in repo::rounds::reminders_due(conn, now.naive_utc())? {
-        sent += conn.transaction::<_, anyhow::Error, _>(|conn| {
+        sent += crate::db::write_transaction::<_, anyhow::Error, _>(conn, |conn| {
             if !repo::rounds::claim_reminder(conn, round.id)? {
                 return Ok(0);
             }

@@ -162,19 +162,42 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
         .optional()
 }
 
+/// Stores a change. A new password, email or role also ends every session
+/// the person has, whichever path made the change (API, pages, import, CLI).
 pub fn update(conn: &mut DbConnection, id: i32, changes: &EmployeeChanges) -> QueryResult<()> {
     if changes.is_empty() {
         return Ok(());
     }
-    if let Some(team) = changes.team_id {
-        if let Some(e) = find(conn, id)?.filter(|e| e.team_id != team) {
-            move_team(conn, &e, team, chrono::Utc::now().date_naive())?;
-        }
+    let Some(e) = find(conn, id)? else {
+        return Ok(());
+    };
+    if let Some(team) = changes.team_id.filter(|t| *t != e.team_id) {
+        move_team(conn, &e, team, chrono::Utc::now().date_naive())?;
     }
     diesel::update(employees::table.find(id))
         .set(changes)
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    if ends_sessions(&e, changes) {
+        end_sessions(conn, id, sessions_cutoff())?;
+    }
+    Ok(())
+}
+
+/// Whether a change is one after which tokens issued before it must stop
+/// working: the credentials or the powers behind them changed.
+pub fn ends_sessions(e: &Employee, c: &EmployeeChanges) -> bool {
+    c.password_hash
+        .as_ref()
+        .is_some_and(|h| *h != e.password_hash)
+        || c.email.as_ref().is_some_and(|m| *m != e.email)
+        || c.role.as_ref().is_some_and(|r| *r != e.role)
+}
+
+/// The instant from which sessions stay valid when they are ended now.
+/// Tokens carry whole seconds: one issued earlier in this same second
+/// survives, so that signing straight back in is never refused.
+pub fn sessions_cutoff() -> NaiveDateTime {
+    chrono::SubsecRound::trunc_subsecs(chrono::Utc::now().naive_utc(), 0)
 }
 
 /// Admins who have not left.
@@ -185,6 +208,16 @@ pub fn active_admin_count(conn: &mut DbConnection) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// HR must never lock itself out: whether the changes just written, in the
+/// transaction still open, took Pulse from `admins_before` active admins to
+/// none. The API and the CSV import both ask this before they commit.
+pub fn lost_last_admin(conn: &mut DbConnection, admins_before: i64) -> QueryResult<bool> {
+    Ok(admins_before > 0 && active_admin_count(conn)? == 0)
+}
+
+/// The message when a change would leave Pulse without an admin.
+pub const LAST_ADMIN: &str = "this would remove the last admin: make someone else an admin first";
 
 /// Everyone employed on `day`, in id order.
 pub fn employed_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<Employee>> {

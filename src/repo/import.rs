@@ -1,7 +1,7 @@
 //! Applying an employee spreadsheet: all rows in one transaction, or nothing.
 
 use crate::db::DbConnection;
-use crate::domain::people::chain_reaches;
+use crate::domain::people::{chain_reaches, Role};
 use crate::domain::people_csv::{ImportRow, LineError};
 use crate::error::AppError;
 use crate::repo::{self, employees::EmployeeChanges, employees::NewEmployee};
@@ -38,20 +38,23 @@ impl From<ImportError> for AppError {
     }
 }
 
+/// Teams already found or made during one import, by parent and name.
+pub type TeamCache = HashMap<(Option<i32>, String), i32>;
+
 /// Finds the team at a path such as ["Engineering", "Platform"], creating
-/// whatever part of the path does not exist yet.
+/// whatever part of the path does not exist yet. Each level is looked up by
+/// its parent and its own name, so the work grows with the path, not its square.
 pub fn team_for_path(
     conn: &mut DbConnection,
     path: &[String],
-    cache: &mut HashMap<Vec<String>, i32>,
+    cache: &mut TeamCache,
 ) -> QueryResult<i32> {
     let mut parent = None;
-    for depth in 1..=path.len() {
-        let key = path[..depth].to_vec();
+    for name in path {
+        let key = (parent, name.clone());
         let id = match cache.get(&key) {
             Some(&id) => id,
             None => {
-                let name = &path[depth - 1];
                 let id = match repo::teams::find_by_name(conn, name, parent)? {
                     Some(t) => t.id,
                     None => repo::teams::insert(
@@ -82,7 +85,7 @@ pub fn apply(
     today: NaiveDate,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportSummary, ImportError> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let mut errors = Vec::new();
         let mut existing = HashMap::new();
         for row in rows {
@@ -133,12 +136,13 @@ pub fn apply(
             return Err(ImportError::Lines(errors));
         }
 
+        let admins_before = repo::employees::active_admin_count(conn)?;
         let mut summary = ImportSummary {
             created: 0,
             updated: 0,
             unchanged: 0,
         };
-        let mut teams = HashMap::new();
+        let mut teams = TeamCache::new();
         let mut ids = HashMap::new();
         let mut changed = HashMap::new();
         let now = repo::now();
@@ -225,9 +229,51 @@ pub fn apply(
             }
         }
         check_manager_loops(conn, rows, &ids)?;
+        keep_an_admin(conn, rows, &existing, admins_before)?;
         progress(rows.len(), rows.len());
         Ok(summary)
     })
+}
+
+/// After the import Pulse must still have an admin, by the same rule as the
+/// API (`repo::employees::lost_last_admin`); the lines that demoted or ended
+/// an admin are named, and the transaction rolls back.
+fn keep_an_admin(
+    conn: &mut DbConnection,
+    rows: &[ImportRow],
+    existing: &HashMap<crate::domain::email::Email, repo::employees::Employee>,
+    admins_before: i64,
+) -> Result<(), ImportError> {
+    if !repo::employees::lost_last_admin(conn, admins_before)? {
+        return Ok(());
+    }
+    let mut errors = Vec::new();
+    for row in rows {
+        let Some(old) = existing.get(&row.email) else {
+            continue;
+        };
+        if old.role != Role::Admin.as_str() || old.left_on.is_some() {
+            continue;
+        }
+        if row.role.is_some_and(|r| r != Role::Admin) {
+            errors.push(LineError::new(
+                row.line,
+                "role",
+                repo::employees::LAST_ADMIN,
+            ));
+        }
+        if row.left_on.is_some() {
+            errors.push(LineError::new(
+                row.line,
+                "left_on",
+                repo::employees::LAST_ADMIN,
+            ));
+        }
+    }
+    if errors.is_empty() {
+        errors.push(LineError::new(1, "", repo::employees::LAST_ADMIN));
+    }
+    Err(ImportError::Lines(errors))
 }
 
 /// After the import, no one may be their own (indirect) manager.

@@ -13,7 +13,7 @@ pub fn get(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {
 }
 
 pub fn put(conn: &mut DbConnection, key: &str, value: &str) -> QueryResult<()> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let updated = diesel::update(settings::table.find(key))
             .set(settings::value.eq(value))
             .execute(conn)?;

@@ -1,6 +1,7 @@
 //! HTTP routes: the JSON API under /api/v1 and the server-rendered pages.
 
 pub mod api;
+pub mod nul;
 pub mod pages;
 
 use crate::error::AppError;
@@ -35,6 +36,80 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .app_data(web::FormConfig::default().limit(JSON_LIMIT))
         .configure(api::configure)
         .configure(pages::configure);
+}
+
+/// Routes grouped by path: each path becomes one resource, so a method it does
+/// not take gets 405 with an `Allow` header (actix's resource default) instead
+/// of falling through to 404. Written like `ServiceConfig::route`.
+#[derive(Default)]
+pub struct Router(Vec<(&'static str, actix_web::Resource)>);
+
+impl Router {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn route(mut self, path: &'static str, route: actix_web::Route) -> Self {
+        match self.0.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, resource)) => {
+                let grown = std::mem::replace(resource, web::resource(path)).route(route);
+                *resource = grown;
+            }
+            None => self.0.push((path, web::resource(path).route(route))),
+        }
+        self
+    }
+
+    /// Lets a function add a group of routes in the middle of a chain.
+    pub fn apply(self, f: impl FnOnce(Self) -> Self) -> Self {
+        f(self)
+    }
+
+    /// Adds the resources to `cfg`, in the order their paths first appeared.
+    pub fn register(self, cfg: &mut web::ServiceConfig) {
+        for (_, resource) in self.0 {
+            cfg.service(resource);
+        }
+    }
+}
+
+/// A 405 from a resource comes with `Allow` but no body: it gets the API's
+/// error shape under /api, and a page elsewhere, like every other refusal.
+pub async fn explain_405(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::http::{header, StatusCode};
+    let res = next.call(req).await?;
+    if res.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return Ok(res.map_into_boxed_body());
+    }
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let (req, _) = res.into_parts();
+    let allowed = allow
+        .as_ref()
+        .and_then(|a| a.to_str().ok())
+        .unwrap_or("another method")
+        .to_string();
+    let message = format!(
+        "{} {} is not supported: use {allowed}",
+        req.method(),
+        req.path()
+    );
+    let mut out = if req.path().starts_with("/api/") {
+        actix_web::ResponseError::error_response(&AppError::MethodNotAllowed(message))
+    } else {
+        pages::message_page(
+            &req,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "This address does not take that request",
+            &message,
+        )
+    };
+    if let Some(allow) = allow {
+        out.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(actix_web::dev::ServiceResponse::new(req, out))
 }
 
 /// A panic in one handler becomes that request's 500; the worker and every

@@ -221,6 +221,137 @@ async fn signing_out_revokes_bearer_tokens(app: TestApp) {
     );
 }
 
+/// Whether `token` still opens the person's own record.
+async fn session_works(app: &TestApp, id: i64, token: &str) -> bool {
+    let status = app
+        .get(&format!("/api/v1/employees/{id}"), Some(token))
+        .await
+        .status();
+    assert!(status == 200 || status == 401, "{status}");
+    status == 200
+}
+
+/// Tokens from an earlier second, so the checks cannot pass by timing.
+async fn next_second() {
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+}
+
+/// A new password, email or role ends every session of the person, whether
+/// HR changes it through the API or the CSV import; other changes do not.
+async fn password_email_and_role_changes_end_sessions(app: TestApp) {
+    let admin = app.admin_token().await;
+    let id = app
+        .employee(
+            &admin,
+            json!({"email": "ana@example.com", "name": "Ana", "hired_on": "2024-01-01", "password": PASSWORD}),
+        )
+        .await;
+    let path = format!("/api/v1/employees/{id}");
+    let new_password = "another good password";
+
+    let old = app.login("ana@example.com", PASSWORD).await;
+    next_second().await;
+    let res = app
+        .patch(&path, &admin, json!({"password": new_password}))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(!session_works(&app, id, &old).await, "password change");
+    let token = app.login("ana@example.com", new_password).await;
+    assert!(session_works(&app, id, &token).await);
+
+    next_second().await;
+    let res = app
+        .patch(&path, &admin, json!({"name": "Ana Lima", "locale": "fr"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        session_works(&app, id, &token).await,
+        "a new name keeps sessions"
+    );
+
+    let res = app
+        .patch(&path, &admin, json!({"email": "ana.lima@example.com"}))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(!session_works(&app, id, &token).await, "email change");
+    let token = app.login("ana.lima@example.com", new_password).await;
+
+    next_second().await;
+    let res = app.patch(&path, &admin, json!({"role": "member"})).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        session_works(&app, id, &token).await,
+        "the same role keeps sessions"
+    );
+    let res = app.patch(&path, &admin, json!({"role": "lead"})).await;
+    assert_eq!(res.status(), 200);
+    assert!(!session_works(&app, id, &token).await, "role change");
+    let token = app.login("ana.lima@example.com", new_password).await;
+
+    next_second().await;
+    let res = app
+        .post_csv(
+            &admin,
+            "email,name,role\nana.lima@example.com,Ana Lima,member\n",
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        !session_works(&app, id, &token).await,
+        "role change by import"
+    );
+}
+
+/// Choosing a password on the account setup page ends the older sessions.
+async fn setting_a_password_from_an_invitation_ends_sessions(app: TestApp) {
+    let admin = app.admin_token().await;
+    let id = app
+        .employee(
+            &admin,
+            json!({"email": "bo@example.com", "name": "Bo", "hired_on": "2024-01-01", "password": PASSWORD}),
+        )
+        .await;
+    let old = app.login("bo@example.com", PASSWORD).await;
+    let res = app
+        .post(
+            &format!("/api/v1/employees/{id}/invite"),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    app.tick(&chrono::Utc::now().to_rfc3339()).await;
+    let email = app
+        .emails()
+        .iter()
+        .map(|m| crate::surveys::read_email(m).2)
+        .find(|text| text.contains("/account/setup?token="))
+        .expect("an invitation email");
+    let start = email.find("/account/setup?token=").unwrap() + "/account/setup?token=".len();
+    let token: String = email[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    next_second().await;
+    let new_password = "a brand new password";
+    let res = app
+        .api
+        .post(app.url("/account/setup"))
+        .form(&[
+            ("token", token.as_str()),
+            ("password", new_password),
+            ("password_confirm", new_password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    assert_eq!(status, 200, "{}", res.text().await.unwrap());
+    assert!(!session_works(&app, id, &old).await);
+    let fresh = app.login("bo@example.com", new_password).await;
+    assert!(session_works(&app, id, &fresh).await);
+}
+
 async fn roles_limit_what_each_person_sees(app: TestApp) {
     let admin = app.admin_token().await;
     let eng = app.team(&admin, json!({"name": "Engineering"})).await;
@@ -349,5 +480,7 @@ crate::on_both_engines!(
     failed_sign_ins_are_rate_limited,
     cookie_sessions_work_and_refuse_cross_site_writes,
     signing_out_revokes_bearer_tokens,
+    password_email_and_role_changes_end_sessions,
+    setting_a_password_from_an_invitation_ends_sessions,
     roles_limit_what_each_person_sees,
 );

@@ -54,6 +54,25 @@ fn commands_work_from_the_shell(engine: Engine) {
     let (_, out, _) = pulse(&url, &["import", good.to_str().unwrap()]);
     assert_eq!(out.trim(), "created 0, updated 0, unchanged 2");
 
+    // The import keeps an admin, as the API does.
+    let demote = dir.join(format!("demote-{engine:?}.csv"));
+    std::fs::write(&demote, "email,name,role\nboss@example.com,Boss,member\n").unwrap();
+    let (ok, _, err) = pulse(&url, &["import", demote.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains(":2 [role]")
+            && err.contains("last admin")
+            && err.contains("nothing was imported"),
+        "{err}"
+    );
+    let mut conn = pulse::db::Manager::new(pulse::db::DatabaseUrl::parse(&url).unwrap())
+        .establish()
+        .unwrap();
+    let boss = pulse::repo::employees::find_by_email(&mut conn, "boss@example.com")
+        .unwrap()
+        .unwrap();
+    assert_eq!(boss.role, "admin");
+
     let bad = dir.join(format!("bad-{engine:?}.csv"));
     std::fs::write(&bad, "email,name\nnot-an-email,X\n").unwrap();
     let (ok, _, err) = pulse(&url, &["import", bad.to_str().unwrap()]);

@@ -172,7 +172,151 @@ async fn openapi_describes_every_endpoint(app: TestApp) {
     }
 }
 
+/// A NUL character is refused with a 422 naming the field, the same on both
+/// engines (PostgreSQL cannot store it), wherever text comes in: a query, a
+/// sign-in, a survey, an answer through the API or the form.
+async fn nul_characters_are_refused_with_the_field(app: TestApp) {
+    use crate::surveys::{create_survey, link_path, people, read_email, weekly};
+    let admin = app.admin_token().await;
+    let field_error = |body: &Value, field: &str| {
+        body["error"] == "validation_failed"
+            && body["fields"][field]
+                .as_str()
+                .is_some_and(|m| m.contains("NUL"))
+    };
+
+    let res = app.get("/api/v1/employees?q=%00", Some(&admin)).await;
+    assert_eq!(res.status(), 422);
+    assert!(field_error(&res.json().await.unwrap(), "q"));
+
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({"email": "hr\u{0}@example.com", "password": "whatever it is"}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(field_error(&res.json().await.unwrap(), "email"));
+
+    let (team, _) = people(&app, &admin).await;
+    let mut body = weekly(team);
+    body["title"] = Value::from("Weekly\u{0} pulse");
+    let res = app.post("/api/v1/surveys", Some(&admin), body).await;
+    assert_eq!(res.status(), 422);
+    assert!(field_error(&res.json().await.unwrap(), "title"));
+
+    let (survey, q) = create_survey(&app, &admin, weekly(team)).await;
+    let round = app
+        .post(
+            &format!("/api/v1/surveys/{}/rounds", survey["id"]),
+            Some(&admin),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(round.status(), 201);
+    app.tick(&chrono::Utc::now().to_rfc3339()).await;
+    let link = link_path(&read_email(&app.emails()[0]).2);
+    let token = link.trim_start_matches("/s/").to_string();
+    let answer = serde_json::json!({"token": token, "answers": [
+        {"question_id": q[0], "score": 9}, {"question_id": q[1], "score": 4},
+        {"question_id": q[2], "choice": "Home"}, {"question_id": q[3], "text": "fine\u{0}"}]});
+    let res = app.post("/api/v1/responses", None, answer).await;
+    assert_eq!(res.status(), 422);
+    assert!(field_error(&res.json().await.unwrap(), "answers[3].text"));
+
+    let (q0, q1, q2, q3) = (
+        format!("q{}", q[0]),
+        format!("q{}", q[1]),
+        format!("q{}", q[2]),
+        format!("q{}", q[3]),
+    );
+    let res = app
+        .api
+        .post(app.url(&link))
+        .form(&[
+            (q0.as_str(), "9"),
+            (q1.as_str(), "4"),
+            (q2.as_str(), "Home"),
+            (q3.as_str(), "a\u{0}b"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains(&q3));
+
+    // Nothing of it was stored, and the link still takes a clean answer.
+    let res = app
+        .api
+        .post(app.url(&link))
+        .form(&[
+            (q0.as_str(), "9"),
+            (q1.as_str(), "4"),
+            (q2.as_str(), "Home"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+/// A method a path does not take gets 405 with the methods it does take, in
+/// the API's error shape under /api; an unknown path is still a 404.
+async fn undeclared_methods_get_405_with_allow(app: TestApp) {
+    let admin = app.admin_token().await;
+    let allow = |res: &reqwest::Response| {
+        let mut methods: Vec<String> = res.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(|m| m.trim().to_string())
+            .collect();
+        methods.sort();
+        methods.join(",")
+    };
+    for (method, path, allowed) in [
+        (reqwest::Method::DELETE, "/api/v1/teams", "GET,POST"),
+        (reqwest::Method::PUT, "/api/v1/employees/1", "GET,PATCH"),
+        (reqwest::Method::GET, "/api/v1/employees/import", "POST"),
+        (reqwest::Method::GET, "/api/v1/auth/login", "POST"),
+        (reqwest::Method::DELETE, "/api/v1/meetings/1", "GET,PATCH"),
+    ] {
+        let res = app
+            .api
+            .request(method.clone(), app.url(path))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "{method} {path}");
+        assert_eq!(allow(&res), allowed, "{method} {path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "method_not_allowed", "{body}");
+    }
+    let res = app
+        .api
+        .request(reqwest::Method::DELETE, app.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(allow(&res), "GET,POST");
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("DELETE /login is not supported"));
+    assert_eq!(
+        app.get("/api/v1/nothing-here", Some(&admin)).await.status(),
+        404
+    );
+    assert_eq!(app.get("/nothing-here", None).await.status(), 404);
+}
+
 crate::on_both_engines!(
     malformed_requests_get_clear_errors,
-    openapi_describes_every_endpoint
+    openapi_describes_every_endpoint,
+    nul_characters_are_refused_with_the_field,
+    undeclared_methods_get_405_with_allow,
 );

@@ -177,8 +177,102 @@ async fn import_needs_an_admin(app: TestApp) {
     );
 }
 
+/// The import keeps an admin by the API's rule: a file that demotes the last
+/// admin, or records their departure, is refused on that line (422, as every
+/// other bad line of a file) and writes nothing.
+async fn an_import_cannot_remove_the_last_admin(app: TestApp) {
+    let admin = app.admin_token().await;
+    for (file, column) in [
+        (
+            "email,name,role\nsam@example.com,Sam,member\nhr@example.com,Hana HR,member\n",
+            "role",
+        ),
+        (
+            "email,name,left_on\nsam@example.com,Sam,\nhr@example.com,Hana HR,2099-01-31\n",
+            "left_on",
+        ),
+    ] {
+        let res = app.post_csv(&admin, file).await;
+        let status = res.status();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"], "invalid_csv");
+        assert_eq!(body["errors"][0]["line"], 3, "{body}");
+        assert_eq!(body["errors"][0]["column"], column, "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("last admin"),
+            "{body}"
+        );
+        let people: Value = app
+            .get("/api/v1/employees", Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(people.as_array().unwrap().len(), 1, "nothing was written");
+        assert_eq!(people[0]["role"], "admin");
+        assert_eq!(people[0]["left_on"], Value::Null);
+    }
+    // Handing the role over in the same file is fine.
+    let res = app
+        .post_csv(
+            &admin,
+            "email,name,role\nhr@example.com,Hana HR,member\nnew.hr@example.com,New HR,admin\n",
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+/// A team path deeper than 16 levels, or a cell longer than any real value,
+/// is a bad cell of its line: refused at once, whatever its size.
+async fn deep_team_paths_and_long_cells_are_refused_on_their_line(app: TestApp) {
+    let admin = app.admin_token().await;
+    let huge = vec!["T"; 262_144].join("/");
+    let seventeen = vec!["T"; 17].join("/");
+    let file = format!(
+        "email,name,team\na@example.com,A,{huge}\nb@example.com,B,{seventeen}\nc@example.com,{},Ops\n",
+        "n".repeat(201)
+    );
+    let res = app.post_csv(&admin, &file).await;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(status, 422, "{body}");
+    let found: Vec<(i64, &str)> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_i64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, vec![(2, "team"), (3, "team"), (4, "name")], "{body}");
+    assert!(body["errors"][1]["message"]
+        .as_str()
+        .unwrap()
+        .contains("at most 16"));
+
+    let sixteen = vec!["T"; 16].join("/");
+    let res = app
+        .post_csv(
+            &admin,
+            &format!("email,name,team\na@example.com,A,{sixteen}\n"),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let teams: Value = app
+        .get("/api/v1/teams", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(teams.as_array().unwrap().len(), 16);
+}
+
 crate::on_both_engines!(
     imports_a_spreadsheet_and_reimports_it_unchanged,
     a_bad_file_lists_every_bad_line_and_writes_nothing,
     import_needs_an_admin,
+    an_import_cannot_remove_the_last_admin,
+    deep_team_paths_and_long_cells_are_refused_on_their_line,
 );

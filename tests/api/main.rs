@@ -2,6 +2,7 @@
 
 mod auth;
 mod cli;
+mod concurrency;
 mod errors;
 mod helpers;
 mod import;

@@ -515,10 +515,50 @@ async fn a_round_sent_from_its_page_shows_why_results_are_hidden(app: TestApp) {
     assert!(!html.contains("eNPS +"), "no figure leaks");
 }
 
+/// After signing in, `next` leads only to a path on this site: a tab, a line
+/// break or a backslash that a browser would turn into another host sends
+/// home instead, and never fails the sign-in.
+async fn sign_in_returns_only_to_this_site(app: TestApp) {
+    admin(&app).await;
+    let client = Client::builder().redirect(Policy::none()).build().unwrap();
+    for (next, expected) in [
+        ("/people?q=a", "/people?q=a"),
+        ("/\t/evil.example", "/"),
+        ("/\n/evil.example", "/"),
+        ("/people\r\nSet-Cookie: x=1", "/"),
+        ("/\\evil.example", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+    ] {
+        let res = client
+            .post(app.url("/login"))
+            .header("origin", &app.address)
+            .form(&[
+                ("email", ADMIN_EMAIL),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "{next:?}");
+        assert_eq!(location(&res), expected, "{next:?}");
+    }
+    // The sign-in page itself never carries a bad `next` into its form.
+    let res = client
+        .get(app.url("/login?next=/%09/evil.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(!res.text().await.unwrap().contains("evil.example"));
+}
+
 crate::on_both_engines!(
     forms_need_the_session_token_and_escape_what_they_show,
     each_role_sees_its_own_pages,
     people_are_added_edited_and_leave,
     the_builder_takes_ten_questions_and_previews_dates,
     a_round_sent_from_its_page_shows_why_results_are_hidden,
+    sign_in_returns_only_to_this_site,
 );

@@ -289,9 +289,85 @@ async fn lists_are_paged_with_a_next_link(app: TestApp) {
     );
 }
 
+/// An address pasted with a byte-order mark or a zero-width space is the same
+/// person, not a look-alike account; a date out of any working life is refused.
+async fn look_alike_emails_and_impossible_dates_are_refused(app: TestApp) {
+    let admin = app.admin_token().await;
+    let res = app
+        .post(
+            "/api/v1/employees",
+            Some(&admin),
+            json!({"email": "\u{FEFF}HR@example.com", "name": "Twin", "hired_on": "2024-01-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "duplicate_email"
+    );
+
+    let res = app
+        .post(
+            "/api/v1/employees",
+            Some(&admin),
+            json!({"email": " ana\u{200B}@example.com\u{2060} ", "name": "Ana", "hired_on": "2024-01-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["email"],
+        "ana@example.com"
+    );
+    let res = app
+        .post_csv(&admin, "email,name\n\u{FEFF}ana@example.com,Ana\n")
+        .await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({"created": 0, "updated": 0, "unchanged": 1})
+    );
+    // Signing in with the pasted form finds the account too.
+    let res = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "\u{FEFF}hr@example.com", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+
+    for day in ["0000-01-01", "1899-12-31", "2201-01-01"] {
+        let res = app
+            .post(
+                "/api/v1/employees",
+                Some(&admin),
+                json!({"email": "old@example.com", "name": "Old", "hired_on": day}),
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{day}");
+        let body: Value = res.json().await.unwrap();
+        assert!(
+            body["fields"]["hired_on"]
+                .as_str()
+                .unwrap()
+                .contains("between 1900-01-01 and 2200-12-31"),
+            "{body}"
+        );
+        let res = app
+            .post_csv(
+                &admin,
+                &format!("email,name,hired_on\nold@example.com,Old,{day}\n"),
+            )
+            .await;
+        assert_eq!(res.status(), 422);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["errors"][0]["column"], "hired_on", "{body}");
+    }
+}
+
 crate::on_both_engines!(
     teams_form_a_tree_without_loops_or_twins,
     employees_are_validated_and_unique_by_email,
     departures_and_managers_follow_the_rules,
     lists_are_paged_with_a_next_link,
+    look_alike_emails_and_impossible_dates_are_refused,
 );

@@ -6,7 +6,6 @@ use crate::repo;
 use crate::startup::{random_token, sha256_hex, AppState};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use diesel::Connection;
 use serde::Serialize;
 use serde_json::json;
 
@@ -34,7 +33,7 @@ pub async fn invite(
     let mailing = state.mailing.clone();
     let out = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let employee = repo::employees::find(conn, id)?
                     .ok_or_else(|| AppError::not_found("employee"))?;
                 if !employee.is_employed_on(now.date_naive()) {

@@ -12,7 +12,6 @@ use crate::routes::api::{double_option, paged, Paging};
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -219,18 +218,14 @@ fn check(
     Ok(c)
 }
 
-/// HR must never lock itself out: the last admin cannot be demoted or leave.
-fn keep_an_admin(conn: &mut DbConnection, e: &Employee, c: &EmployeeChanges) -> AppResult<()> {
-    let demoted = c.role.as_deref().is_some_and(|r| r != "admin");
-    let leaving = matches!(c.left_on, Some(Some(_)));
-    if e.role == "admin" && (demoted || leaving) {
-        let count = repo::employees::active_admin_count(conn)?;
-        if count <= 1 {
-            return Err(AppError::Conflict {
-                code: "last_admin",
-                message: "this is the last admin: make someone else an admin first".into(),
-            });
-        }
+/// HR must never lock itself out: the rule is `repo::employees::lost_last_admin`,
+/// checked after the change is written and before it commits.
+fn keep_an_admin(conn: &mut DbConnection, admins_before: i64) -> AppResult<()> {
+    if repo::employees::lost_last_admin(conn, admins_before)? {
+        return Err(AppError::Conflict {
+            code: "last_admin",
+            message: repo::employees::LAST_ADMIN.into(),
+        });
     }
     Ok(())
 }
@@ -260,7 +255,7 @@ pub(crate) async fn create_employee(state: &AppState, input: EmployeeInput) -> A
     let hash = hash_password(&input).await?;
     let employee = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let c = check(conn, &input, None)?;
                 let now = repo::now();
                 let new = repo::employees::NewEmployee {
@@ -384,15 +379,16 @@ pub(crate) async fn update_employee(
     let hash = hash_password(&input).await?;
     let employee = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let existing = repo::employees::find(conn, id)?
                     .ok_or_else(|| AppError::not_found("employee"))?;
                 let mut c = check(conn, &input, Some(&existing))?;
-                keep_an_admin(conn, &existing, &c)?;
                 if hash.is_some() {
                     c.password_hash = Some(hash);
                 }
+                let admins_before = repo::employees::active_admin_count(conn)?;
                 repo::employees::update(conn, id, &c)?;
+                keep_an_admin(conn, admins_before)?;
                 repo::employees::find(conn, id)?.ok_or_else(|| AppError::not_found("employee"))
             })
         })

@@ -16,70 +16,78 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .service(
-            web::scope("/api/v1")
-                .route("/openapi.json", web::get().to(openapi::document))
-                .route("/auth/login", web::post().to(auth::login))
-                .route("/auth/logout", web::post().to(auth::logout))
-                .route("/teams", web::post().to(teams::create))
-                .route("/teams", web::get().to(teams::list))
-                .route("/teams/{id}", web::get().to(teams::get))
-                .route("/teams/{id}", web::patch().to(teams::update))
-                .route("/employees", web::post().to(employees::create))
-                .route("/employees", web::get().to(employees::list))
-                .route("/employees/import", web::post().to(employees::import))
-                .route("/employees/{id}", web::get().to(employees::get))
-                .route("/employees/{id}", web::patch().to(employees::update))
-                .route("/surveys", web::post().to(surveys::create))
-                .route("/surveys", web::get().to(surveys::list))
-                .route("/surveys/{id}", web::get().to(surveys::get))
-                .route("/surveys/{id}", web::patch().to(surveys::update))
-                .route("/surveys/{id}/rounds", web::post().to(surveys::send_round))
-                .route("/surveys/{id}/rounds", web::get().to(surveys::rounds))
-                .route("/rounds/{id}/close", web::post().to(reports::close_round))
-                .route("/responses", web::post().to(responses::submit))
-                .configure(one_on_one_routes)
-                .route("/reports/enps", web::get().to(reports::enps))
-                .route("/reports/enps.csv", web::get().to(reports::enps_csv))
-                .route("/reports/enps/teams", web::get().to(reports::enps_teams))
-                .route(
-                    "/reports/enps-turnover",
-                    web::get().to(reports::enps_turnover),
-                )
-                .route("/reports/turnover", web::get().to(reports::turnover_report))
-                .route(
-                    "/reports/turnover.csv",
-                    web::get().to(reports::turnover_csv),
-                )
-                .route("/reports/rounds/{id}", web::get().to(reports::round))
-                .route(
-                    "/reports/rounds/{id}/answers.csv",
-                    web::get().to(reports::round_answers_csv),
-                )
-                .default_service(web::to(crate::routes::not_found)),
-        );
+    crate::routes::Router::new()
+        .route("/healthz", web::get().to(health::healthz))
+        .register(cfg);
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(|cfg| api_routes().register(cfg))
+            .default_service(web::to(crate::routes::not_found)),
+    );
+}
+
+fn api_routes() -> crate::routes::Router {
+    crate::routes::Router::new()
+        .route("/openapi.json", web::get().to(openapi::document))
+        .route("/auth/login", web::post().to(auth::login))
+        .route("/auth/logout", web::post().to(auth::logout))
+        .route("/teams", web::post().to(teams::create))
+        .route("/teams", web::get().to(teams::list))
+        .route("/teams/{id}", web::get().to(teams::get))
+        .route("/teams/{id}", web::patch().to(teams::update))
+        .route("/employees", web::post().to(employees::create))
+        .route("/employees", web::get().to(employees::list))
+        .route("/employees/import", web::post().to(employees::import))
+        .route("/employees/{id}", web::get().to(employees::get))
+        .route("/employees/{id}", web::patch().to(employees::update))
+        .route("/surveys", web::post().to(surveys::create))
+        .route("/surveys", web::get().to(surveys::list))
+        .route("/surveys/{id}", web::get().to(surveys::get))
+        .route("/surveys/{id}", web::patch().to(surveys::update))
+        .route("/surveys/{id}/rounds", web::post().to(surveys::send_round))
+        .route("/surveys/{id}/rounds", web::get().to(surveys::rounds))
+        .route("/rounds/{id}/close", web::post().to(reports::close_round))
+        .route("/responses", web::post().to(responses::submit))
+        .apply(one_on_one_routes)
+        .route("/reports/enps", web::get().to(reports::enps))
+        .route("/reports/enps.csv", web::get().to(reports::enps_csv))
+        .route("/reports/enps/teams", web::get().to(reports::enps_teams))
+        .route(
+            "/reports/enps-turnover",
+            web::get().to(reports::enps_turnover),
+        )
+        .route("/reports/turnover", web::get().to(reports::turnover_report))
+        .route(
+            "/reports/turnover.csv",
+            web::get().to(reports::turnover_csv),
+        )
+        .route("/reports/rounds/{id}", web::get().to(reports::round))
+        .route(
+            "/reports/rounds/{id}/answers.csv",
+            web::get().to(reports::round_answers_csv),
+        )
 }
 
 /// 1:1s and the account invitations that let people sign in for them.
-fn one_on_one_routes(cfg: &mut web::ServiceConfig) {
+fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
     use one_on_ones as o;
-    cfg.route(
-        "/employees/{id}/invite",
-        web::post().to(account_invitations::invite),
-    )
-    .route("/one-on-ones", web::post().to(o::create))
-    .route("/one-on-ones", web::get().to(o::list))
-    .route("/one-on-ones/{id}", web::get().to(o::get))
-    .route("/one-on-ones/{id}", web::patch().to(o::update))
-    .route("/one-on-ones/{id}/meetings", web::get().to(o::meetings))
-    .route("/meetings/{id}", web::get().to(o::meeting))
-    .route("/meetings/{id}", web::patch().to(o::update_meeting))
-    .route("/meetings/{id}/agenda", web::post().to(o::add_agenda_item))
-    .route("/meetings/{id}/notes", web::post().to(o::add_note))
-    .route("/meetings/{id}/actions", web::post().to(o::add_action))
-    .route("/agenda/{id}", web::patch().to(o::update_agenda_item))
-    .route("/actions/{id}", web::patch().to(o::update_action));
+    routes
+        .route(
+            "/employees/{id}/invite",
+            web::post().to(account_invitations::invite),
+        )
+        .route("/one-on-ones", web::post().to(o::create))
+        .route("/one-on-ones", web::get().to(o::list))
+        .route("/one-on-ones/{id}", web::get().to(o::get))
+        .route("/one-on-ones/{id}", web::patch().to(o::update))
+        .route("/one-on-ones/{id}/meetings", web::get().to(o::meetings))
+        .route("/meetings/{id}", web::get().to(o::meeting))
+        .route("/meetings/{id}", web::patch().to(o::update_meeting))
+        .route("/meetings/{id}/agenda", web::post().to(o::add_agenda_item))
+        .route("/meetings/{id}/notes", web::post().to(o::add_note))
+        .route("/meetings/{id}/actions", web::post().to(o::add_action))
+        .route("/agenda/{id}", web::patch().to(o::update_agenda_item))
+        .route("/actions/{id}", web::patch().to(o::update_action))
 }
 
 /// `?page=N&per_page=M`: pages count from 1; 100 a page by default, 1000 at most.

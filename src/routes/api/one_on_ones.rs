@@ -21,7 +21,6 @@ use crate::routes::api::{paged, Paging};
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -429,7 +428,7 @@ pub async fn create(
                 else {
                     return Err(AppError::fields(fields));
                 };
-                conn.transaction(|conn| {
+                crate::db::write_transaction(conn, |conn| {
                     let (mine, _) = repo::list_series(conn, Some(manager.id), 0, 10_000)?;
                     if mine.iter().any(|s| {
                         s.manager_id == manager.id
@@ -538,7 +537,7 @@ pub async fn update(
     let now = now();
     let out = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let (series, _) = policy::series_for(conn, &caller, id)?;
                 policy::require_series_manager(&caller, &series)?;
                 if series.status == repo::ENDED {
@@ -688,7 +687,7 @@ pub async fn update_meeting(
     let now = now();
     let out = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 // Moving or skipping one meeting is scheduling: the two people and HR.
                 let (series, m, _standing): (Series, Meeting, Standing) =
                     policy::meeting_for(conn, &caller, id)?;

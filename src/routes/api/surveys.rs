@@ -12,7 +12,6 @@ use crate::routes::api::{paged, Paging};
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, SubsecRound, Utc};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -200,7 +199,7 @@ pub(crate) fn create_survey(
     else {
         return Err(AppError::fields(fields));
     };
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let s = &schedule.schedule;
         let id = repo::surveys::insert(
             conn,
@@ -294,7 +293,7 @@ pub(crate) fn update_survey(
     patch: SurveyPatch,
     now: DateTime<Utc>,
 ) -> AppResult<SurveyOut> {
-    conn.transaction(|conn| {
+    crate::db::write_transaction(conn, |conn| {
         let s = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
         if s.status == "archived" {
             return Err(AppError::Conflict {

@@ -9,7 +9,6 @@ use crate::repo::{self, teams::Team, teams::TeamChanges};
 use crate::routes::api::{double_option, paged_vec, Paging};
 use crate::startup::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -126,7 +125,7 @@ pub async fn create(
 pub(crate) async fn create_team(state: &AppState, input: TeamInput) -> AppResult<Team> {
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let changes = check(conn, &input, None)?;
                 let name = changes.name.unwrap_or_default();
                 let new = repo::teams::NewTeam {
@@ -204,7 +203,7 @@ pub async fn update(
 pub(crate) async fn update_team(state: &AppState, id: i32, input: TeamInput) -> AppResult<Team> {
     state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 let existing =
                     repo::teams::find(conn, id)?.ok_or_else(|| AppError::not_found("team"))?;
                 let changes = check(conn, &input, Some(&existing))?;

@@ -8,7 +8,6 @@ use crate::routes::pages::render;
 use crate::startup::{sha256_hex, AppState};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -125,7 +124,7 @@ pub async fn setup(
     let now = chrono::Utc::now().naive_utc();
     let used = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 // Two tabs submitting at once: only one sets the password.
                 if !repo::account_invitations::mark_used(conn, invitation.id, now)? {
                     return Ok(false);

@@ -22,7 +22,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(dashboard::home))
+    crate::routes::Router::new()
+        .route("/", web::get().to(dashboard::home))
         .route("/login", web::get().to(session::login_form))
         .route("/login", web::post().to(session::login))
         .route("/logout", web::get().to(session::logout_confirm))
@@ -38,7 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/meetings/{id}", web::post().to(one_on_ones::act))
         .route("/static/pulse.css", web::get().to(ui::stylesheet))
         .route("/static/pulse.js", web::get().to(ui::script))
-        .configure(people::configure)
+        .register(cfg);
+    cfg.configure(people::configure)
         .configure(teams::configure)
         .configure(surveys::configure)
         .configure(rounds::configure)

@@ -20,14 +20,16 @@ use std::collections::BTreeMap;
 const PER_PAGE: i64 = 50;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/people", web::get().to(list))
+    crate::routes::Router::new()
+        .route("/people", web::get().to(list))
         .route("/people", web::post().to(create))
         .route("/people/new", web::get().to(new_form))
         .route("/people/import", web::get().to(import_form))
         .route("/people/import", web::post().to(import))
         .route("/people/{id}", web::get().to(edit_form))
         .route("/people/{id}", web::post().to(update))
-        .route("/people/{id}/departure", web::post().to(departure));
+        .route("/people/{id}/departure", web::post().to(departure))
+        .register(cfg);
 }
 
 #[derive(Deserialize)]

@@ -22,9 +22,11 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/reports", web::get().to(index))
+    crate::routes::Router::new()
+        .route("/reports", web::get().to(index))
         .route("/reports/enps", web::get().to(enps))
-        .route("/reports/turnover", web::get().to(turnover));
+        .route("/reports/turnover", web::get().to(turnover))
+        .register(cfg);
 }
 
 pub async fn index() -> actix_web::HttpResponse {

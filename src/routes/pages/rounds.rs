@@ -16,8 +16,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/rounds/{id}", web::get().to(results))
-        .route("/rounds/{id}/close", web::post().to(close));
+    crate::routes::Router::new()
+        .route("/rounds/{id}", web::get().to(results))
+        .route("/rounds/{id}/close", web::post().to(close))
+        .register(cfg);
 }
 
 #[derive(Deserialize)]

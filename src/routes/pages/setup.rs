@@ -9,7 +9,6 @@ use crate::routes::pages::{message_page, redirect, render};
 use crate::startup::{sha256_hex, AppState, SETUP_TOKEN_KEY};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -109,7 +108,7 @@ pub async fn submit(
     let hash = web::block(move || password::hash(&pw)).await?;
     let id = state
         .db(move |conn| {
-            conn.transaction(|conn| {
+            crate::db::write_transaction(conn, |conn| {
                 // Re-checked inside the transaction: two tabs cannot both create one.
                 if repo::employees::admin_exists(conn)? {
                     return Err(AppError::Gone {

@@ -24,12 +24,14 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/surveys", web::get().to(list))
+    crate::routes::Router::new()
+        .route("/surveys", web::get().to(list))
         .route("/surveys/new", web::get().to(new_form))
         .route("/surveys/new", web::post().to(build))
         .route("/surveys/{id}", web::get().to(detail))
         .route("/surveys/{id}/status", web::post().to(set_status))
-        .route("/surveys/{id}/rounds", web::post().to(send_now));
+        .route("/surveys/{id}/rounds", web::post().to(send_now))
+        .register(cfg);
 }
 
 fn tz_of(name: &str) -> chrono_tz::Tz {

@@ -12,10 +12,12 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/teams", web::get().to(list))
+    crate::routes::Router::new()
+        .route("/teams", web::get().to(list))
         .route("/teams", web::post().to(create))
         .route("/teams/{id}", web::get().to(edit_form))
-        .route("/teams/{id}", web::post().to(update));
+        .route("/teams/{id}", web::post().to(update))
+        .register(cfg);
 }
 
 struct Data {

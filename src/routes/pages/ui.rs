@@ -159,9 +159,20 @@ fn login_url(req: &HttpRequest) -> String {
 /// A path Pulse may send someone to after signing in: its own, never another site.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n) if is_same_site_path(n) => n,
         _ => "/",
     }
+}
+
+/// A path on this site: a single leading `/` (`//host` names another host),
+/// no backslash (browsers read `/\host` as `//host`), and no control
+/// character (browsers drop tabs and line breaks, so `/\t/evil.example`
+/// becomes `//evil.example`; CR and LF cannot go in a header at all).
+pub fn is_same_site_path(n: &str) -> bool {
+    n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.contains('\\')
+        && !n.chars().any(char::is_control)
 }
 
 impl Session {
@@ -605,6 +616,19 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("")), "/");
+        assert_eq!(safe_next(Some("evil.example")), "/");
+        assert_eq!(safe_next(Some("/surveys/3\\..")), "/");
+        for control in ["\t", "\n", "\r", "\r\n", "\0", "\u{7f}", "\u{85}"] {
+            let next = format!("/{control}/evil.example");
+            assert_eq!(safe_next(Some(&next)), "/", "{next:?}");
+            let next = format!("/people{control}Set-Cookie: x=1");
+            assert_eq!(safe_next(Some(&next)), "/", "{next:?}");
+        }
+        assert_eq!(
+            safe_next(Some("/reports/enps?team_id=3")),
+            "/reports/enps?team_id=3"
+        );
     }
 
     #[test]
