@@ -4,7 +4,7 @@ use crate::db::DbConnection;
 use crate::domain::survey::{check_answer, RawAnswer};
 use crate::error::AppError;
 use crate::repo::{self, rounds::Invitation, rounds::Round, surveys::QuestionRow, surveys::Survey};
-use crate::startup::sha256_hex;
+use crate::tokens::sha256_hex;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 

@@ -231,7 +231,7 @@ fn admin_create(settings: &Settings, email: &str, name: &str) -> anyhow::Result<
     let pool = prepare_database(settings).map_err(anyhow::Error::msg)?;
     let mut conn = pool.get()?;
     let id = repo::employees::make_admin(&mut conn, &email, &name, &hash)?;
-    repo::settings::delete(&mut conn, crate::startup::SETUP_TOKEN_KEY)?;
+    repo::settings::delete(&mut conn, crate::repo::settings::SETUP_TOKEN_KEY)?;
     println!(
         "admin {email} is ready (employee {id}); sign in at {}/login",
         settings.base()

@@ -430,7 +430,7 @@ pub fn run(
                     Some(Category::Passive) => s.passives += 1,
                     _ => s.detractors += 1,
                 }
-                let id = crate::startup::random_token()[..32].to_string();
+                let id = crate::tokens::random_token()[..32].to_string();
                 let scale = |rng: &mut StdRng| {
                     (3.6 + m * 2.0 + rng.gen_range(-1.5..1.5_f64))
                         .round()

@@ -16,4 +16,6 @@ pub mod repo;
 pub mod reports;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod templates;
+pub mod tokens;

@@ -2,56 +2,14 @@
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Settings;
-use crate::db::{self, DbConnection, Pool};
-use crate::error::{AppError, AppResult};
+use crate::db::{self, Pool};
+use crate::repo::settings::SETUP_TOKEN_KEY;
+use crate::state::AppState;
+use crate::tokens::{random_token, sha256_hex};
 use crate::{repo, routes, templates};
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
-use handlebars::Handlebars;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::net::TcpListener;
-
-/// Shared by every request handler.
-pub struct AppState {
-    pub pool: Pool,
-    pub settings: Settings,
-    pub jwt: JwtKeys,
-    pub templates: Handlebars<'static>,
-    pub engine: &'static str,
-    pub mailing: std::sync::Arc<crate::jobs::Mailing>,
-}
-
-impl AppState {
-    /// Runs blocking database work on the blocking pool, checking a connection
-    /// out inside it so async workers never wait on the pool.
-    pub async fn db<T, F>(&self, f: F) -> AppResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
-        AppError: From<diesel::result::Error>,
-    {
-        let pool = self.pool.clone();
-        web::block(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await?
-    }
-}
-
-/// 256 random bits, hex-encoded: session secrets and one-time tokens.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-pub fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
-pub const SETUP_TOKEN_KEY: &str = "setup_token_sha256";
 
 pub struct Application {
     port: u16,

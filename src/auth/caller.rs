@@ -4,7 +4,7 @@ use crate::auth::jwt::SESSION_COOKIE;
 use crate::domain::people::Role;
 use crate::error::AppError;
 use crate::repo;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};

@@ -4,7 +4,7 @@ use crate::auth::jwt::SESSION_COOKIE;
 use crate::auth::password;
 use crate::error::{AppError, AppResult};
 use crate::repo::{self, employees::Employee, login_failures as lf};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};

@@ -9,7 +9,7 @@
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::repo::{self, rounds::Round};
-use crate::startup::AppState;
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use std::path::Path;
 

@@ -8,7 +8,7 @@ use crate::domain::survey::QuestionKind;
 use crate::domain::teams::with_descendants;
 use crate::jobs::Mailing;
 use crate::repo::{self, rounds::NewRound, surveys::Survey};
-use crate::startup::{random_token, sha256_hex};
+use crate::tokens::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;

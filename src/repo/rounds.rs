@@ -242,7 +242,7 @@ pub fn insert_response(
     submitted_on: NaiveDate,
     answers_by_question: &[(i32, Answer)],
 ) -> QueryResult<String> {
-    let id = crate::startup::random_token()[..32].to_string();
+    let id = crate::tokens::random_token()[..32].to_string();
     diesel::insert_into(responses::table)
         .values((
             responses::id.eq(&id),
@@ -439,7 +439,7 @@ pub fn shuffle_responses(conn: &mut DbConnection, round_id: i32) -> QueryResult<
     diesel::delete(responses::table.filter(responses::round_id.eq(round_id))).execute(conn)?;
     stored.shuffle(&mut rand::rngs::OsRng);
     for (old_id, team_id, submitted_on) in &stored {
-        let id = crate::startup::random_token()[..32].to_string();
+        let id = crate::tokens::random_token()[..32].to_string();
         diesel::insert_into(responses::table)
             .values((
                 responses::id.eq(&id),

@@ -4,6 +4,9 @@ use crate::db::schema::settings;
 use crate::db::DbConnection;
 use diesel::prelude::*;
 
+/// The setting that holds the first-run setup link's SHA-256 while no admin exists.
+pub const SETUP_TOKEN_KEY: &str = "setup_token_sha256";
+
 pub fn get(conn: &mut DbConnection, key: &str) -> QueryResult<Option<String>> {
     settings::table
         .find(key)

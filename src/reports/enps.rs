@@ -10,7 +10,7 @@ use crate::domain::report::{GroupBy, COMPANY};
 use crate::domain::turnover::{self, Grouping};
 use crate::error::{AppError, AppResult};
 use crate::repo;
-use crate::startup::AppState;
+use crate::state::AppState;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -10,7 +10,7 @@ use crate::domain::report::{Counter, Figures, Totals, COMPANY};
 use crate::domain::survey::EnpsScale;
 use crate::error::{AppError, AppResult};
 use crate::repo::{self, reports::AnswerRow, rounds::Round, surveys::QuestionRow};
-use crate::startup::AppState;
+use crate::state::AppState;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

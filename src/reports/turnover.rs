@@ -8,7 +8,7 @@ use crate::domain::teams::with_descendants;
 use crate::domain::turnover::{self, Grouping, PeriodFigures};
 use crate::error::{AppError, AppResult};
 use crate::repo;
-use crate::startup::AppState;
+use crate::state::AppState;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 

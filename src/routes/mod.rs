@@ -5,7 +5,7 @@ pub mod nul;
 pub mod pages;
 
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::dev::Service;
 use actix_web::{error, web, HttpRequest, HttpResponse};
 use futures_util::FutureExt;

@@ -74,7 +74,7 @@ pub struct TestApp {
     pub setup_url: Option<String>,
     /// No cookies: API calls carry Bearer tokens.
     pub api: Client,
-    pub state: actix_web::web::Data<pulse::startup::AppState>,
+    pub state: actix_web::web::Data<pulse::state::AppState>,
     /// Where the `.eml` default transport writes.
     pub mail_dir: PathBuf,
     _db: TestDb,

@@ -3,7 +3,8 @@
 use crate::auth::Admin;
 use crate::error::{AppError, AppResult};
 use crate::repo;
-use crate::startup::{random_token, sha256_hex, AppState};
+use crate::state::AppState;
+use crate::tokens::{random_token, sha256_hex};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::Serialize;

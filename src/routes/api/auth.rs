@@ -4,7 +4,7 @@ use crate::auth::session::{self, client_ip};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::routes::api::employees::EmployeeOut;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -9,7 +9,7 @@ use crate::domain::people::{
 use crate::error::{AppError, AppResult};
 use crate::repo::{self, employees::Employee, employees::EmployeeChanges};
 use crate::routes::api::{double_option, paged, Paging};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! Liveness and readiness: the process answers and the database too.
 
 use crate::error::AppResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 use serde::Serialize;

@@ -18,7 +18,7 @@ use crate::repo::one_on_ones::{
 };
 use crate::repo::{self as repos};
 use crate::routes::api::{paged, Paging};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult};
 use crate::reports::enps::{self, EnpsParams, EnpsReport, TeamsReport};
 use crate::reports::round::{self as round_report, Live, QuestionResult, Stage};
 use crate::reports::{turnover, Listing};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{http::header, web, HttpResponse};
 use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,7 @@
 use crate::answering;
 use crate::domain::survey::RawAnswer;
 use crate::error::AppResult;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 

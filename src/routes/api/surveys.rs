@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::jobs::scheduler::{self, RoundOutcome};
 use crate::repo::{self, surveys::NewSurvey, surveys::Survey, surveys::SurveyChanges};
 use crate::routes::api::{paged, Paging};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};

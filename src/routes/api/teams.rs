@@ -7,7 +7,7 @@ use crate::domain::teams::would_loop;
 use crate::error::{AppError, AppResult};
 use crate::repo::{self, teams::Team, teams::TeamChanges};
 use crate::routes::api::{double_option, paged_vec, Paging};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -4,7 +4,7 @@ use crate::answering::{self, OpenForm, SubmitError};
 use crate::domain::survey::{EnpsScale, QuestionKind, RawAnswer};
 use crate::error::AppError;
 use crate::routes::pages::{message_page, render};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;

@@ -10,7 +10,7 @@ use crate::routes::api::surveys::survey_out;
 use crate::routes::pages::reports::recent_trend;
 use crate::routes::pages::rounds::enps_text;
 use crate::routes::pages::ui::{local_time, percent, OrPage, PageResult, Session, User};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpRequest};
 use serde_json::{json, Value};
 

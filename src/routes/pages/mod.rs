@@ -16,7 +16,7 @@ pub mod teams;
 pub mod ui;
 
 use crate::auth::Caller;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;

@@ -9,7 +9,7 @@ use crate::repo::one_on_ones::{self as repo, NewAction};
 use crate::repo::{self as repos};
 use crate::routes::api::one_on_ones::meeting_out;
 use crate::routes::pages::{message_page, redirect, render, user_json};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{NaiveDateTime, Utc};

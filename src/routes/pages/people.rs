@@ -8,7 +8,7 @@ use crate::routes::api::employees::{create_employee, import_csv, update_employee
 use crate::routes::pages::ui::{
     field, field_errors, redirect_with, FormData, OrPage, PageResult, Session, TeamTree, User,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};

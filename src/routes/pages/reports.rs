@@ -13,7 +13,7 @@ use crate::reports::{turnover as turnover_report, Listing};
 use crate::routes::api::reports::{group_by, grouping, window};
 use crate::routes::pages::charts::{self, Series, TrendPoint};
 use crate::routes::pages::ui::{percent, signed, OrPage, PageResult, Session, TeamTree, User};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
 use chrono::{Datelike, NaiveDate};

@@ -10,7 +10,7 @@ use crate::reports::round::{self as round_report, Live, QuestionResult, Stage};
 use crate::routes::pages::ui::{
     local_time, percent, redirect_with, signed, FormData, OrPage, PageResult, Session, TeamTree,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{web, HttpRequest};
 use serde::Deserialize;
 use serde_json::{json, Value};

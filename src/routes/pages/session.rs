@@ -5,7 +5,7 @@ use crate::auth::session::{self, client_ip};
 use crate::error::AppError;
 use crate::routes::pages::ui::{safe_next, FormData, PageResult, Session};
 use crate::routes::pages::{redirect, render};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;

@@ -16,7 +16,7 @@ use crate::routes::pages::ui::{
     field, field_errors, local_time, percent, redirect_with, FormData, OrPage, PageResult, Session,
     TeamTree, User,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, SubsecRound, Utc};

@@ -5,7 +5,7 @@ use crate::routes::api::teams::{create_team, update_team, TeamInput};
 use crate::routes::pages::ui::{
     field, field_errors, redirect_with, FormData, OrPage, PageResult, Session, TeamTree, User,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};

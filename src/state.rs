@@ -1,0 +1,36 @@
+//! What every request handler shares: the pool, settings, keys, templates and mailing.
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Settings;
+use crate::db::{DbConnection, Pool};
+use crate::error::{AppError, AppResult};
+use actix_web::web;
+use handlebars::Handlebars;
+
+/// Shared by every request handler.
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Settings,
+    pub jwt: JwtKeys,
+    pub templates: Handlebars<'static>,
+    pub engine: &'static str,
+    pub mailing: std::sync::Arc<crate::jobs::Mailing>,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking pool, checking a connection
+    /// out inside it so async workers never wait on the pool.
+    pub async fn db<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        AppError: From<diesel::result::Error>,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
