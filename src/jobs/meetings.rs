@@ -156,6 +156,11 @@ pub fn reschedule(conn: &mut DbConnection, series: &Series, now: DateTime<Utc>) 
         .collect();
     let plan = retime(&ids, &occurrences);
     let by_id: HashMap<i32, &Meeting> = upcoming.iter().map(|m| (m.id, m)).collect();
+    // Meetings left over give their occurrences back first: one of them may hold
+    // an occurrence another meeting moves to.
+    for id in &plan.dropped {
+        drop_meeting(conn, by_id[id], now)?;
+    }
     // Two steps, so that no meeting briefly holds another's occurrence.
     for (id, _) in &plan.moves {
         repo::update_meeting(
@@ -187,9 +192,6 @@ pub fn reschedule(conn: &mut DbConnection, series: &Series, now: DateTime<Utc>) 
                 ..Default::default()
             },
         )?;
-    }
-    for id in &plan.dropped {
-        drop_meeting(conn, by_id[id], now)?;
     }
     for at in &occurrences[plan.moves.len()..] {
         insert_at(conn, series, at.naive_utc(), now)?;

@@ -1607,7 +1607,43 @@ async fn the_api_document_lists_the_one_on_one_endpoints(app: TestApp) {
     }
 }
 
+/// Found by schemathesis: a weekly series made biweekly used to move a meeting onto
+/// the occurrence of one it was about to drop, and answer 500.
+async fn a_cadence_change_frees_dropped_occurrences_first(app: TestApp) {
+    let c = cast(&app).await;
+    let mut weekly = biweekly(&c);
+    weekly["cadence"] = json!("weekly");
+    let s = series(&app, &c.manager, weekly).await;
+    let sid = s["id"].as_i64().unwrap() as i32;
+    app.tick("2035-12-02T12:00:00Z").await;
+    assert!(stored_meetings(&app, sid).len() >= 5);
+    ok(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/one-on-ones/{sid}"),
+        &c.manager,
+        Some(json!({"cadence": "biweekly"})),
+    )
+    .await;
+    let mut kept: Vec<String> = stored_meetings(&app, sid)
+        .into_iter()
+        .filter(|(_, status)| status != "cancelled")
+        .map(|(t, _)| t.to_string())
+        .filter(|t| t.as_str() >= "2035" && t.as_str() < "2036-01-02")
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            "2035-12-04 09:00:00",
+            "2035-12-18 09:00:00",
+            "2036-01-01 09:00:00"
+        ]
+    );
+}
+
 crate::on_both_engines!(
+    a_cadence_change_frees_dropped_occurrences_first,
     a_biweekly_series_from_agenda_to_calendar,
     every_role_gets_only_what_is_theirs,
     series_and_items_are_checked,

@@ -309,7 +309,7 @@ async fn an_open_round_shows_nothing_until_it_closes(app: TestApp) {
     assert_eq!(first["status"], "open");
     assert_eq!(first["available_at"], "2035-01-06T09:00:00Z");
     assert_eq!(
-        first["participation"],
+        first["live"],
         json!({"suppressed": true, "reason": "too_few"})
     );
     let tokens: Vec<String> = tokens(&app).into_values().collect();
@@ -327,7 +327,7 @@ async fn an_open_round_shows_nothing_until_it_closes(app: TestApp) {
     answer(&app, &tokens[4], q, 3, "hello").await;
     let five = get(&app, &admin, &path).await;
     assert_eq!(
-        five["participation"],
+        five["live"],
         json!({"invited": 7, "responded": 5, "participation": 71.4})
     );
     assert!(

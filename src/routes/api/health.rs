@@ -14,7 +14,7 @@ pub struct Health {
     pub database: &'static str,
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "health",
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
     responses((status = 200, body = Health), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     state

@@ -93,7 +93,11 @@ fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
 /// `?page=N&per_page=M`: pages count from 1; 100 a page by default, 1000 at most.
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 pub struct Paging {
+    /// From 1.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
+    /// 1 to 1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 

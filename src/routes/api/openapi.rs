@@ -25,7 +25,7 @@ use utoipa::{Modify, OpenApi};
         reports::turnover_report, reports::turnover_csv, reports::round, reports::round_answers_csv, reports::close_round,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
-    modifiers(&Security),
+    modifiers(&Security, &ErrorResponses),
     security(("bearer" = []), ("cookie" = [])),
 )]
 pub struct ApiDoc;
@@ -50,6 +50,82 @@ impl Modify for Security {
                 crate::auth::jwt::SESSION_COOKIE,
             ))),
         );
+    }
+}
+
+/// The refusals every operation can give, declared once here rather than on each
+/// handler: the error policy of `crate::error` applies to all of them alike.
+struct ErrorResponses;
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::HttpMethod;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |why: &str| -> RefOr<utoipa::openapi::Response> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(why)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops = [
+                (HttpMethod::Get, &mut item.get),
+                (HttpMethod::Post, &mut item.post),
+                (HttpMethod::Patch, &mut item.patch),
+                (HttpMethod::Put, &mut item.put),
+                (HttpMethod::Delete, &mut item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
+                let public = op
+                    .security
+                    .as_ref()
+                    .is_some_and(|s| s.iter().all(|r| *r == Default::default()));
+                let writes = !matches!(method, HttpMethod::Get);
+                let mut codes: Vec<(&str, &str)> = vec![
+                    (
+                        "400",
+                        "the request cannot be read: malformed JSON, query or path",
+                    ),
+                    ("422", "a field is invalid: `fields` says which and why"),
+                    (
+                        "503",
+                        "the database is unavailable or busy: retry after `Retry-After`",
+                    ),
+                ];
+                if path != "/healthz" && path != "/api/v1/openapi.json" {
+                    codes.push(("429", "too many attempts: retry after `Retry-After`"));
+                }
+                if !public {
+                    codes.push(("401", "no valid session: sign in"));
+                    codes.push(("403", "the caller's role may not do this"));
+                }
+                let names_a_record = op
+                    .parameters
+                    .as_ref()
+                    .is_some_and(|ps| ps.iter().any(|p| p.name.ends_with("_id")));
+                if path.contains('{') || names_a_record {
+                    codes.push(("404", "no such resource, or not visible to the caller"));
+                }
+                if writes {
+                    codes.push(("409", "the change conflicts with the current state"));
+                    codes.push(("413", "the body is too large"));
+                }
+                for (code, why) in codes {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| error(why));
+                }
+            }
+        }
     }
 }
 

@@ -317,32 +317,50 @@ pub struct RoundParams {
     pub team_id: Option<i32>,
 }
 
+/// One round's report: an open round shows when its figures appear and, where the
+/// rule allows, participation so far; a closed one its cell and its questions.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct RoundReport {
+#[serde(untagged)]
+pub enum RoundReport {
+    Open(OpenRound),
+    Closed(ClosedRound),
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OpenRound {
     pub round_id: i32,
     pub survey_id: i32,
     pub team_id: Option<i32>,
-    /// `open` (no figures until `available_at`) or `closed`.
+    /// `open`: no figures until `available_at`.
     pub status: String,
-    /// When an open round's figures appear: its close.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub available_at: Option<String>,
-    /// While open: participation, where the disclosure rule shows it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub participation: Option<Live>,
+    /// The round's close, when its figures appear.
+    #[schema(format = DateTime)]
+    pub available_at: String,
+    /// Participation so far, where the disclosure rule shows it.
+    pub live: Live,
     pub scale: String,
     pub min_group_size: i32,
-    /// Closed: figures, or `{"suppressed": true, "reason"}`.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub shown: Option<Shown>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ClosedRound {
+    pub round_id: i32,
+    pub survey_id: i32,
+    pub team_id: Option<i32>,
+    /// `closed`.
+    pub status: String,
+    pub scale: String,
+    pub min_group_size: i32,
+    /// The group's figures, or `{"suppressed": true, "reason"}`.
+    #[serde(flatten)]
+    pub shown: Shown,
     /// Present only when the group is not suppressed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<QuestionResult>,
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/rounds/{id}", tag = "reports", params(RoundParams),
-    responses((status = 200, description = "participation, eNPS and per-question results of one round; an open round shows only `status`, `available_at` and participation", body = RoundReport),
+    responses((status = 200, description = "an open round: when its figures appear and participation so far where the rule allows; a closed one: participation, eNPS and per-question results", body = RoundReport),
               (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn round(
     state: web::Data<AppState>,
@@ -351,33 +369,32 @@ pub async fn round(
     q: web::Query<RoundParams>,
 ) -> AppResult<HttpResponse> {
     let d = round_report::data(&state, caller, id.into_inner(), q.team_id).await?;
-    let utc = |t: chrono::NaiveDateTime| {
-        t.and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    let report = match d.stage {
+        Stage::Open { participation } => RoundReport::Open(OpenRound {
+            round_id: d.round.id,
+            survey_id: d.round.survey_id,
+            team_id: q.team_id,
+            status: "open".into(),
+            available_at: d
+                .round
+                .closes_at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            live: participation,
+            scale: d.round.enps_scale.clone(),
+            min_group_size: d.round.min_group_size,
+        }),
+        Stage::Closed(c) => RoundReport::Closed(ClosedRound {
+            round_id: d.round.id,
+            survey_id: d.round.survey_id,
+            team_id: q.team_id,
+            status: "closed".into(),
+            scale: d.round.enps_scale.clone(),
+            min_group_size: d.round.min_group_size,
+            shown: c.shown,
+            questions: c.questions,
+        }),
     };
-    let mut report = RoundReport {
-        round_id: d.round.id,
-        survey_id: d.round.survey_id,
-        team_id: q.team_id,
-        status: "closed".into(),
-        available_at: None,
-        participation: None,
-        scale: d.round.enps_scale.clone(),
-        min_group_size: d.round.min_group_size,
-        shown: None,
-        questions: vec![],
-    };
-    match d.stage {
-        Stage::Open { participation } => {
-            report.status = "open".into();
-            report.available_at = Some(utc(d.round.closes_at));
-            report.participation = Some(participation);
-        }
-        Stage::Closed(c) => {
-            report.shown = Some(c.shown);
-            report.questions = c.questions;
-        }
-    }
     Ok(HttpResponse::Ok().json(report))
 }
 
