@@ -91,6 +91,7 @@ pub struct Question {
 #[serde(deny_unknown_fields)]
 pub struct QuestionInput {
     /// `enps`, `scale`, `choice` or `text`.
+    #[schema(pattern = "^(enps|scale|choice|text)$")]
     pub kind: String,
     pub prompt: String,
     /// For `choice`: 2–8 distinct options.
@@ -400,14 +401,18 @@ mod tests {
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     /// `once`, `weekly`, `biweekly`, `monthly` or `quarterly`.
+    #[schema(pattern = "^(once|weekly|biweekly|monthly|quarterly)$")]
     pub cadence: String,
     /// YYYY-MM-DD, the first local send date.
+    #[schema(format = Date)]
     pub starts_on: String,
     /// HH:MM local time.
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub send_time: String,
     /// IANA zone, e.g. Europe/Paris.
     pub timezone: String,
     /// How many days a round stays open.
+    #[schema(minimum = 1)]
     pub open_days: i32,
     /// Days after sending when non-respondents get one reminder; none when absent.
     #[serde(default)]

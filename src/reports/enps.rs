@@ -21,12 +21,16 @@ pub struct EnpsParams {
     /// A team and its sub-teams; absent: the whole company (admins only).
     pub team_id: Option<i32>,
     /// YYYY-MM-DD, default a year before `to`.
+    #[param(format = Date)]
     pub from: Option<String>,
     /// YYYY-MM-DD inclusive, default today.
+    #[param(format = Date)]
     pub to: Option<String>,
     /// `round`, `month` (default) or `quarter`.
+    #[param(pattern = "^(round|month|quarter)$")]
     pub group_by: Option<String>,
     /// `1-10` or `0-10`: needed only when the range holds surveys of both scales.
+    #[param(pattern = "^(1-10|0-10)$")]
     pub scale: Option<String>,
 }
 

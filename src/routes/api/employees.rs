@@ -64,16 +64,18 @@ pub struct EmployeeInput {
     #[schema(value_type = Option<i32>)]
     pub manager_id: Option<Option<i32>>,
     /// `admin`, `lead` or `member` (default).
+    #[schema(pattern = "^(admin|lead|member)$")]
     pub role: Option<String>,
     /// YYYY-MM-DD.
+    #[schema(format = Date)]
     pub hired_on: Option<String>,
     /// Last day employed, YYYY-MM-DD; null to undo a departure.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub left_on: Option<Option<String>>,
     /// `voluntary`, `involuntary` or `other`.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^(voluntary|involuntary|other)$")]
     pub leave_reason: Option<Option<String>>,
     pub regretted: Option<bool>,
     /// `en` or `fr`: the language of their emails.

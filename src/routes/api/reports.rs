@@ -83,9 +83,14 @@ pub async fn enps_teams(
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 pub struct TurnoverParams {
     pub team_id: Option<i32>,
+    /// YYYY-MM-DD.
+    #[param(format = Date)]
     pub from: Option<String>,
+    /// YYYY-MM-DD inclusive.
+    #[param(format = Date)]
     pub to: Option<String>,
     /// `month` (default), `quarter` or `year`.
+    #[param(pattern = "^(month|quarter|year)$")]
     pub group_by: Option<String>,
 }
 

@@ -31,11 +31,13 @@ pub struct SurveyInput {
     #[serde(default)]
     pub questions: Vec<QuestionInput>,
     /// `1-10` (default) or `0-10`.
+    #[schema(pattern = "^(1-10|0-10)$")]
     pub enps_scale: Option<String>,
     /// Omitted: the whole company.
     pub audience: Option<AudienceInput>,
     pub schedule: Option<ScheduleInput>,
     /// Results for smaller groups are never shown; at least 3, default 5.
+    #[schema(minimum = 3)]
     pub min_group_size: Option<i32>,
 }
 
@@ -43,6 +45,7 @@ pub struct SurveyInput {
 #[serde(deny_unknown_fields)]
 pub struct SurveyPatch {
     /// `active`, `paused` or `archived` (final).
+    #[schema(pattern = "^(active|paused|archived)$")]
     pub status: Option<String>,
     pub title: Option<String>,
     pub intro: Option<String>,
