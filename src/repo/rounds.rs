@@ -243,32 +243,22 @@ pub fn insert_response(
     answers_by_question: &[(i32, Answer)],
 ) -> QueryResult<String> {
     let id = crate::tokens::random_token()[..32].to_string();
-    diesel::insert_into(responses::table)
-        .values((
-            responses::id.eq(&id),
-            responses::round_id.eq(round_id),
-            responses::team_id.eq(team_id),
-            responses::submitted_on.eq(submitted_on),
-        ))
-        .execute(conn)?;
-    for (question_id, answer) in answers_by_question {
-        let (score, scale, choice, text) = match answer {
-            Answer::Score(s) => (Some(*s), None, None, None),
-            Answer::Enps { score, scale } => (Some(*score), Some(scale.as_str()), None, None),
-            Answer::Choice(c) => (None, None, Some(c.as_str()), None),
-            Answer::Text(t) => (None, None, None, Some(t.as_str())),
-        };
-        diesel::insert_into(answers::table)
-            .values((
-                answers::response_id.eq(&id),
-                answers::question_id.eq(question_id),
-                answers::score.eq(score),
-                answers::scale.eq(scale),
-                answers::choice.eq(choice),
-                answers::text.eq(text),
-            ))
-            .execute(conn)?;
-    }
+    let values: Vec<StoredValues> = answers_by_question
+        .iter()
+        .map(|(question_id, answer)| match answer {
+            Answer::Score(s) => (*question_id, Some(*s), None, None, None),
+            Answer::Enps { score, scale } => (
+                *question_id,
+                Some(*score),
+                Some(scale.as_str().to_string()),
+                None,
+                None,
+            ),
+            Answer::Choice(c) => (*question_id, None, None, Some(c.clone()), None),
+            Answer::Text(t) => (*question_id, None, None, None, Some(t.clone())),
+        })
+        .collect();
+    write_response(conn, &id, round_id, team_id, submitted_on, &values)?;
     diesel::update(rounds::table.find(round_id))
         .set(rounds::responded.eq(rounds::responded + 1))
         .execute(conn)?;
@@ -398,6 +388,46 @@ pub fn finish_closing(conn: &mut DbConnection, round_id: i32) -> QueryResult<boo
 }
 
 type StoredResponse = (String, Option<i32>, NaiveDate);
+/// One answer as stored: (question, score, scale, choice, text).
+type StoredValues = (
+    i32,
+    Option<i32>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Writes one response row and its answers.
+fn write_response(
+    conn: &mut DbConnection,
+    id: &str,
+    round_id: i32,
+    team_id: Option<i32>,
+    submitted_on: NaiveDate,
+    answers: &[StoredValues],
+) -> QueryResult<()> {
+    diesel::insert_into(responses::table)
+        .values((
+            responses::id.eq(id),
+            responses::round_id.eq(round_id),
+            responses::team_id.eq(team_id),
+            responses::submitted_on.eq(submitted_on),
+        ))
+        .execute(conn)?;
+    for (question_id, score, scale, choice, text) in answers {
+        diesel::insert_into(answers::table)
+            .values((
+                answers::response_id.eq(id),
+                answers::question_id.eq(question_id),
+                answers::score.eq(score),
+                answers::scale.eq(scale),
+                answers::choice.eq(choice),
+                answers::text.eq(text),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
 type StoredAnswer = (
     String,
     i32,
@@ -440,28 +470,13 @@ pub fn shuffle_responses(conn: &mut DbConnection, round_id: i32) -> QueryResult<
     stored.shuffle(&mut rand::rngs::OsRng);
     for (old_id, team_id, submitted_on) in &stored {
         let id = crate::tokens::random_token()[..32].to_string();
-        diesel::insert_into(responses::table)
-            .values((
-                responses::id.eq(&id),
-                responses::round_id.eq(round_id),
-                responses::team_id.eq(team_id),
-                responses::submitted_on.eq(submitted_on),
-            ))
-            .execute(conn)?;
-        for (_, question_id, score, scale, choice, text) in
-            by_response.remove(old_id).unwrap_or_default()
-        {
-            diesel::insert_into(answers::table)
-                .values((
-                    answers::response_id.eq(&id),
-                    answers::question_id.eq(question_id),
-                    answers::score.eq(score),
-                    answers::scale.eq(scale),
-                    answers::choice.eq(choice),
-                    answers::text.eq(text),
-                ))
-                .execute(conn)?;
-        }
+        let values: Vec<StoredValues> = by_response
+            .remove(old_id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, q, score, scale, choice, text)| (q, score, scale, choice, text))
+            .collect();
+        write_response(conn, &id, round_id, *team_id, *submitted_on, &values)?;
     }
     // The counters were last written by the last answer's transaction: rewrite them
     // here too, so no row of the round keeps that transaction's id.
