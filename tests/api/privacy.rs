@@ -188,9 +188,9 @@ async fn one_person_answering_many_rounds_is_never_shown(app: TestApp) {
     }
 }
 
-/// Views of different periods, windows and groupings add up shown cells only, so
-/// one cannot be subtracted from another to give what a round hid.
-async fn views_cannot_be_subtracted_from_each_other(app: TestApp) {
+/// Eng with its sub-teams Web and Mobile of the given sizes, and a weekly survey of Eng:
+/// the admin's token, the three team ids and the eNPS question's id.
+async fn engineering(app: &TestApp, web_n: usize, mob_n: usize) -> (String, [i64; 3], i64) {
     let admin = app.admin_token().await;
     let eng = app.team(&admin, json!({"name": "Eng"})).await;
     let web = app
@@ -199,9 +199,16 @@ async fn views_cannot_be_subtracted_from_each_other(app: TestApp) {
     let mobile = app
         .team(&admin, json!({"name": "Mobile", "parent_id": eng}))
         .await;
-    hire(&app, &admin, "web", 8, web).await;
-    hire(&app, &admin, "mob", 6, mobile).await;
-    let (_, q) = survey(&app, &admin, weekly(5, &[eng])).await;
+    hire(app, &admin, "web", web_n, web).await;
+    hire(app, &admin, "mob", mob_n, mobile).await;
+    let (_, q) = survey(app, &admin, weekly(5, &[eng])).await;
+    (admin, [eng, web, mobile], q)
+}
+
+/// Views of different periods, windows and groupings add up shown cells only, so
+/// one cannot be subtracted from another to give what a round hid.
+async fn views_cannot_be_subtracted_from_each_other(app: TestApp) {
+    let (admin, [eng, web, mobile], q) = engineering(&app, 8, 6).await;
     // Week 1: everyone answers. Week 2: every Web person, and two of Mobile.
     app.tick("2035-01-01T10:00:00Z").await;
     for (_, token) in tokens(&app) {
@@ -459,17 +466,7 @@ async fn comments_have_their_own_complementary_suppression(app: TestApp) {
 /// An answer is filed under the smallest team around its author that had enough
 /// invitees: a team of two files under its department.
 async fn answers_are_filed_under_a_group_large_enough(app: TestApp) {
-    let admin = app.admin_token().await;
-    let eng = app.team(&admin, json!({"name": "Eng"})).await;
-    let web = app
-        .team(&admin, json!({"name": "Web", "parent_id": eng}))
-        .await;
-    let mobile = app
-        .team(&admin, json!({"name": "Mobile", "parent_id": eng}))
-        .await;
-    hire(&app, &admin, "web", 6, web).await;
-    hire(&app, &admin, "mob", 2, mobile).await;
-    let (_, q) = survey(&app, &admin, weekly(5, &[eng])).await;
+    let (_, [eng, web, mobile], q) = engineering(&app, 6, 2).await;
     app.tick("2035-01-01T10:00:00Z").await;
     for (_, token) in tokens(&app) {
         answer(&app, &token, q, 9, "").await;
