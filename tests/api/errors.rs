@@ -1,7 +1,7 @@
 //! Malformed input of every kind gets a 4xx in the contract's error shape, never a 500.
 
 use crate::helpers::TestApp;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 async fn malformed_requests_get_clear_errors(app: TestApp) {
     let admin = app.admin_token().await;
@@ -314,9 +314,62 @@ async fn undeclared_methods_get_405_with_allow(app: TestApp) {
     assert_eq!(app.get("/nothing-here", None).await.status(), 404);
 }
 
+/// The document says what clients and fuzzers would otherwise guess: the refusals
+/// each operation can give, paging bounds, formats, and a public `/healthz`.
+async fn openapi_declares_refusals_bounds_and_formats(app: TestApp) {
+    let doc: Value = app
+        .get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["paths"]["/healthz"]["get"]["security"], json!([{}]));
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let codes = op["responses"].as_object().unwrap();
+            for code in ["400", "422", "503"] {
+                assert!(codes.contains_key(code), "{method} {path} lacks {code}");
+            }
+            if path.contains('{') {
+                assert!(codes.contains_key("404"), "{method} {path} lacks 404");
+            }
+            if method != "get" {
+                assert!(codes.contains_key("413"), "{method} {path} lacks 413");
+            }
+            if path.starts_with("/api/v1/reports") || path.starts_with("/api/v1/teams") {
+                assert!(
+                    codes.contains_key("401") && codes.contains_key("403"),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+    assert!(doc["paths"]["/api/v1/auth/login"]["post"]["responses"]["429"].is_object());
+    let params = doc["paths"]["/api/v1/employees"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let param = |name: &str| params.iter().find(|p| p["name"] == name).unwrap()["schema"].clone();
+    assert_eq!(param("page")["minimum"], 1);
+    assert_eq!(
+        (
+            param("per_page")["minimum"].clone(),
+            param("per_page")["maximum"].clone()
+        ),
+        (json!(1), json!(1000))
+    );
+    let params = doc["paths"]["/api/v1/reports/enps"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let from = params.iter().find(|p| p["name"] == "from").unwrap();
+    assert_eq!(from["schema"]["format"], "date");
+    let group_by = params.iter().find(|p| p["name"] == "group_by").unwrap();
+    assert_eq!(group_by["schema"]["pattern"], "^(round|month|quarter)$");
+}
+
 crate::on_both_engines!(
     malformed_requests_get_clear_errors,
     openapi_describes_every_endpoint,
+    openapi_declares_refusals_bounds_and_formats,
     nul_characters_are_refused_with_the_field,
     undeclared_methods_get_405_with_allow,
 );
