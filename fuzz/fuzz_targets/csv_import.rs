@@ -10,8 +10,13 @@ use std::collections::HashSet;
 
 fuzz_target!(|data: &[u8]| {
     // Line numbers are what a person looks up in a spreadsheet: 1-based, and
-    // never past the last line of the file.
-    let last_line = data.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    // never past the last line of the file, whichever line endings it has.
+    let breaks = data
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && data.get(i + 1) != Some(&b'\n')))
+        .count();
+    let last_line = breaks as u64 + 1;
     match parse(data) {
         Ok(rows) => {
             let mut emails = HashSet::new();
