@@ -4,7 +4,7 @@
 use arbitrary::Arbitrary;
 use chrono::{DateTime, Datelike, Days, MappedLocalTime, NaiveDate, NaiveDateTime, NaiveTime};
 use chrono::{Offset, TimeDelta, TimeZone, Timelike, Utc};
-use chrono_tz::{Tz, TZ_VARIANTS};
+use chrono_tz::TZ_VARIANTS;
 use libfuzzer_sys::fuzz_target;
 use pulse::domain::people::YEARS;
 use pulse::domain::schedule::{parse_send_time, parse_timezone, Cadence, Schedule};
@@ -237,15 +237,26 @@ fn check_open_days(
     if let Some(r) = checked.reminder_after_days {
         assert!(0 < r && r < checked.open_days);
     }
-    let open = TimeDelta::days(i64::from(checked.open_days));
+    let open_days = u32::try_from(checked.open_days).unwrap();
     let rounds: Vec<DateTime<Utc>> = got.iter().copied().chain(next).collect();
     for pair in rounds.windows(2) {
+        let closes = schedule.closes_at(pair[0], open_days);
         assert!(
-            pair[0] + open <= pair[1],
-            "the round of {} open {} days is still open at {}, when the next opens",
+            closes <= pair[1],
+            "the round of {} open {open_days} days closes at {closes}, after the next opens at {}",
             pair[0],
-            checked.open_days,
             pair[1]
+        );
+    }
+    // Open for about as long as it says: a DST change moves the close by an
+    // hour or two, and a zone that skipped a whole day (Apia, 2011) by a day.
+    for at in &rounds {
+        let closes = schedule.closes_at(*at, open_days);
+        let planned = *at + TimeDelta::days(i64::from(open_days));
+        assert!(closes > *at, "the round of {at} closes at {closes}");
+        assert!(
+            (closes - planned).abs() <= TimeDelta::hours(26),
+            "the round of {at} open {open_days} days closes at {closes}"
         );
     }
 }
