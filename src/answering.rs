@@ -1,12 +1,12 @@
 //! Answering a survey: from a link token to one anonymous response, or a clear refusal.
 
 use crate::db::DbConnection;
-use crate::domain::survey::{check_answer, RawAnswer};
+use crate::domain::survey::{check_answers, RawAnswer};
 use crate::error::AppError;
 use crate::repo::{self, rounds::Invitation, rounds::Round, surveys::QuestionRow, surveys::Survey};
 use crate::tokens::sha256_hex;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Why a link no longer takes an answer. Pages show the three alike, so a
 /// link reveals nothing; the API names them.
@@ -112,29 +112,12 @@ pub fn submit(
     let form = open(conn, token, now)?.map_err(SubmitError::Refused)?;
     let scale = crate::domain::survey::EnpsScale::parse(&form.round.enps_scale)
         .unwrap_or(form.survey.scale());
-    let mut given: HashMap<i32, &RawAnswer> = HashMap::new();
-    let mut errors = BTreeMap::new();
-    for a in answers {
-        if !form.questions.iter().any(|q| q.id == a.question_id) {
-            errors.insert(
-                a.question_id,
-                "this question is not part of the survey".into(),
-            );
-        } else if given.insert(a.question_id, a).is_some() {
-            errors.insert(a.question_id, "answered twice".into());
-        }
-    }
-    let mut checked = Vec::new();
-    for q in &form.questions {
-        match check_answer(&q.question(), scale, given.get(&q.id).copied()) {
-            Ok(Some(a)) => checked.push((q.id, a)),
-            Ok(None) => {}
-            Err(e) => drop(errors.insert(q.id, e)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(SubmitError::Invalid(errors));
-    }
+    let questions: Vec<_> = form
+        .questions
+        .iter()
+        .map(|q| (q.id, q.question()))
+        .collect();
+    let checked = check_answers(&questions, scale, answers).map_err(SubmitError::Invalid)?;
     crate::db::write_transaction(conn, |conn| {
         if !repo::rounds::mark_responded(conn, form.invitation.id)? {
             return Err(SubmitError::Refused(Refusal::AlreadyAnswered));

@@ -110,9 +110,28 @@ fn keep<T>(
         .ok()
 }
 
+/// The file with every line ending as LF. Excel on Windows ends lines with
+/// CRLF and old Mac exports with a lone CR, but the CSV reader counts lines by
+/// LF: it put each error of a CRLF file one line early, and all of a CR file
+/// on line 1. A CR inside a quoted cell becomes LF too; no column takes either.
+fn lf_line_endings(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes.iter().peekable();
+    while let Some(&b) = rest.next() {
+        if b == b'\r' {
+            rest.next_if_eq(&&b'\n');
+            out.push(b'\n');
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// Parses the whole file; returns every row, or every problem found.
 pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Vec<LineError>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bytes = &lf_line_endings(bytes)[..];
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
             .iter()
@@ -412,6 +431,27 @@ mod tests {
             errors[0].message
         );
         assert_eq!(team_path(&vec!["T"; 16].join("/")).unwrap().len(), 16);
+    }
+
+    #[test]
+    fn counts_lines_the_same_with_crlf_lf_or_cr_endings() {
+        // Found by fuzzing: with CRLF every row was reported one line early.
+        for end in ["\r\n", "\n", "\r"] {
+            let file = ["email,name", "ana@example.com,Ana", "bo@example.com,", ""].join(end);
+            let errors = parse(file.as_bytes()).unwrap_err();
+            assert_eq!(
+                (errors[0].line, errors[0].column.as_str()),
+                (3, "name"),
+                "{end:?}"
+            );
+            let file = ["name;email", "Ana;ana@example.com", "Bo;bo@example.com"].join(end);
+            let lines: Vec<u64> = parse(file.as_bytes())
+                .unwrap()
+                .iter()
+                .map(|r| r.line)
+                .collect();
+            assert_eq!(lines, vec![2, 3], "{end:?}");
+        }
     }
 
     #[test]

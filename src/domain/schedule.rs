@@ -158,6 +158,24 @@ impl Schedule {
         }
     }
 
+    /// When a round sent at `at` closes: `open_days` later on the calendar of the schedule's zone,
+    /// at the same wall-clock time. Counted in 24-hour days, a round open for a whole week would
+    /// still be open an hour into the next one after a spring DST change. A scheduled occurrence
+    /// counts from its send time, even when a DST gap moved it, so it closes as the next opens.
+    pub fn closes_at(&self, at: DateTime<Utc>, open_days: u32) -> DateTime<Utc> {
+        let scheduled = self
+            .first_index(at, true)
+            .filter(|&n| self.occurrence(n) == Some(at))
+            .and_then(|n| self.local_date(n))
+            .map(|date| date.and_time(self.send_time));
+        let local = scheduled.unwrap_or_else(|| utc_to_local(at, self.timezone));
+        local
+            .date()
+            .checked_add_days(Days::new(u64::from(open_days)))
+            .map(|date| local_to_utc(date, local.time(), self.timezone))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+
     fn occurrences_from(&self, n: u32) -> impl Iterator<Item = DateTime<Utc>> + '_ {
         (n..=u32::MAX).map_while(move |k| self.occurrence(k))
     }
@@ -204,7 +222,7 @@ impl Schedule {
     /// A calendar-arithmetic guess at the index of the first occurrence around `at`; cheap, and
     /// never more than a step or two from the real answer, which `first_index` then settles.
     fn estimate_index(&self, at: DateTime<Utc>) -> u32 {
-        let date = utc_to_local_date(at, self.timezone);
+        let date = utc_to_local(at, self.timezone).date();
         let start = self.starts_on;
         let steps = match self.cadence.step() {
             Step::Once => 0,
@@ -237,12 +255,12 @@ fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
-/// The local calendar date of `at` in `tz`. `DateTime::with_timezone(..).date_naive()` panics at
+/// The wall-clock time of `at` in `tz`. `DateTime::with_timezone(..).naive_local()` panics at
 /// the edges of chrono's range, and `at` may be any instant a caller passes in.
-fn utc_to_local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
+fn utc_to_local(at: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
     let utc = at.naive_utc();
     let offset = tz.offset_from_utc_datetime(&utc).fix();
-    utc.checked_add_offset(offset).unwrap_or(utc).date()
+    utc.checked_add_offset(offset).unwrap_or(utc)
 }
 
 /// Resolve a local date+time in `tz` to UTC: in a DST gap (time does not exist) use the first instant after the gap
@@ -646,6 +664,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_round_open_for_its_whole_cadence_closes_as_the_next_opens_across_dst() {
+        // Found by fuzzing: 7 days of 24 hours kept the round of 22 March open
+        // until 08:00 UTC on the 29th, an hour after the next one opened.
+        let s = schedule(
+            Cadence::Weekly,
+            date(2026, 3, 22),
+            time(9, 0),
+            Tz::Europe__Paris,
+        );
+        let (first, second) = (s.occurrence(0).unwrap(), s.occurrence(1).unwrap());
+        assert_eq!(s.closes_at(first, 7), second);
+        assert_eq!(s.closes_at(first, 5), utc(2026, 3, 27, 8, 0));
+        // A send time in the gap still closes as the next round opens.
+        let gap = schedule(
+            Cadence::Weekly,
+            date(2026, 3, 29),
+            time(2, 30),
+            Tz::Europe__Paris,
+        );
+        assert_eq!(
+            gap.closes_at(gap.occurrence(0).unwrap(), 7),
+            gap.occurrence(1).unwrap()
+        );
+        // A round sent by hand, not on the schedule, keeps its wall-clock time.
+        let by_hand = utc(2026, 3, 25, 9, 17);
+        assert_eq!(s.closes_at(by_hand, 7), utc(2026, 4, 1, 8, 17));
+        assert_eq!(
+            s.closes_at(DateTime::<Utc>::MAX_UTC, 7),
+            DateTime::<Utc>::MAX_UTC
+        );
     }
 
     #[test]

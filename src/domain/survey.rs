@@ -1,7 +1,7 @@
 //! Surveys and answers as the domain defines them: question kinds, scales, and the rules each must meet.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub const MAX_QUESTIONS: usize = 10;
 pub const MAX_TEXT_ANSWER: usize = 2000;
@@ -265,6 +265,42 @@ pub fn check_answer(
     }
 }
 
+/// Checks a whole submission against the survey's questions, given by id: the
+/// answers to store, or every problem keyed by question id. An answer to a
+/// question the survey does not ask, or two answers to one, are refused rather
+/// than one of them silently chosen.
+pub fn check_answers(
+    questions: &[(i32, Question)],
+    scale: EnpsScale,
+    answers: &[RawAnswer],
+) -> Result<Vec<(i32, Answer)>, BTreeMap<i32, String>> {
+    let mut given: HashMap<i32, &RawAnswer> = HashMap::new();
+    let mut errors = BTreeMap::new();
+    for a in answers {
+        if !questions.iter().any(|(id, _)| *id == a.question_id) {
+            errors.insert(
+                a.question_id,
+                "this question is not part of the survey".into(),
+            );
+        } else if given.insert(a.question_id, a).is_some() {
+            errors.insert(a.question_id, "answered twice".into());
+        }
+    }
+    let mut checked = Vec::new();
+    for (id, q) in questions {
+        match check_answer(q, scale, given.get(id).copied()) {
+            Ok(Some(a)) => checked.push((*id, a)),
+            Ok(None) => {}
+            Err(e) => drop(errors.insert(*id, e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(checked)
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,6 +429,39 @@ mod tests {
             required: true,
         };
         assert!(check_answer(&scale, EnpsScale::OneToTen, Some(&raw(6))).is_err());
+    }
+
+    #[test]
+    fn a_submission_answers_asked_questions_once_each() {
+        let question = |kind, required| Question {
+            kind,
+            prompt: "p".into(),
+            options: vec![],
+            required,
+        };
+        let questions = [
+            (4, question(QuestionKind::Scale, true)),
+            (9, question(QuestionKind::Text, false)),
+        ];
+        let score = |question_id, s| RawAnswer {
+            question_id,
+            score: Some(s),
+            ..Default::default()
+        };
+        assert_eq!(
+            check_answers(&questions, EnpsScale::OneToTen, &[score(4, 2)]),
+            Ok(vec![(4, Answer::Score(2))])
+        );
+        let errors = check_answers(
+            &questions,
+            EnpsScale::OneToTen,
+            &[score(4, 2), score(4, 3), score(7, 1)],
+        )
+        .unwrap_err();
+        assert_eq!(errors[&4], "answered twice");
+        assert!(errors[&7].contains("not part of the survey"));
+        let errors = check_answers(&questions, EnpsScale::OneToTen, &[]).unwrap_err();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), vec![&4]);
     }
 }
 

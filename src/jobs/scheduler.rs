@@ -85,7 +85,7 @@ pub fn open_round(
     now: DateTime<Utc>,
     mailing: &Mailing,
 ) -> anyhow::Result<RoundOutcome> {
-    let closes_at = at + Duration::days(survey.open_days as i64);
+    let closes_at = survey.closes_at(at);
     let missed = now >= closes_at;
     // Sent late after downtime: it opens now but keeps its planned close.
     let opens_at = at.max(now);
@@ -266,7 +266,7 @@ fn enqueue_email(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let tz = survey.tz();
-    let closes = (at + Duration::days(survey.open_days as i64)).with_timezone(&tz);
+    let closes = survey.closes_at(at).with_timezone(&tz);
     let link = format!("{}/s/{token}", mailing.base_url);
     // A survey that opens with the eNPS question lets people answer it from
     // the email: each score opens the form with that score chosen.

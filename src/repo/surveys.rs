@@ -44,6 +44,16 @@ impl Survey {
         self.timezone.parse().unwrap_or(chrono_tz::UTC)
     }
 
+    /// When its round sent at `at` closes: `open_days` later on the survey's
+    /// local calendar (see `Schedule::closes_at`).
+    pub fn closes_at(&self, at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        let days = u32::try_from(self.open_days).unwrap_or(0);
+        match self.schedule() {
+            Some(schedule) => schedule.closes_at(at, days),
+            None => at + chrono::Duration::days(i64::from(days)),
+        }
+    }
+
     pub fn scale(&self) -> EnpsScale {
         EnpsScale::parse(&self.enps_scale).unwrap_or(EnpsScale::OneToTen)
     }

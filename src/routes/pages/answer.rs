@@ -105,6 +105,48 @@ fn form_page(
     )
 }
 
+/// The form's fields named `q<question id>`, by question id; any other field is ignored.
+pub fn form_values(fields: Vec<(String, String)>) -> HashMap<i32, String> {
+    fields
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix('q')?.parse().ok()?, v)))
+        .collect()
+}
+
+/// The answers a submitted form gives to `questions` (id and kind), as the API
+/// would receive them; a blank field is no answer. Fails with the numeric
+/// questions whose value is not a number, which only a hand-made request sends.
+pub fn form_answers(
+    questions: &[(i32, &str)],
+    values: &HashMap<i32, String>,
+) -> Result<Vec<RawAnswer>, BTreeMap<i32, String>> {
+    let mut errors = BTreeMap::new();
+    let mut answers = Vec::new();
+    for &(id, kind) in questions {
+        let Some(v) = values.get(&id).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let mut a = RawAnswer {
+            question_id: id,
+            ..Default::default()
+        };
+        match kind {
+            "enps" | "scale" => match v.trim().parse() {
+                Ok(n) => a.score = Some(n),
+                Err(_) => drop(errors.insert(id, "choose one of the numbers".to_string())),
+            },
+            "choice" => a.choice = Some(v.clone()),
+            _ => a.text = Some(v.clone()),
+        }
+        answers.push(a);
+    }
+    if errors.is_empty() {
+        Ok(answers)
+    } else {
+        Err(errors)
+    }
+}
+
 pub async fn form(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -139,11 +181,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let token = token.into_inner();
     let now = chrono::Utc::now();
-    let values: HashMap<i32, String> = body
-        .into_inner()
-        .into_iter()
-        .filter_map(|(k, v)| Some((k.strip_prefix('q')?.parse().ok()?, v)))
-        .collect();
+    let values = form_values(body.into_inner());
     let (outcome, form) = {
         let values = values.clone();
         state
@@ -152,32 +190,14 @@ pub async fn submit(
                 let Ok(f) = &form else {
                     return Ok((Ok(()), form));
                 };
-                let mut errors = BTreeMap::new();
-                let mut answers = Vec::new();
-                for q in &f.questions {
-                    let Some(v) = values.get(&q.id).filter(|v| !v.trim().is_empty()) else {
-                        continue;
-                    };
-                    let mut a = RawAnswer {
-                        question_id: q.id,
-                        ..Default::default()
-                    };
-                    match q.kind.as_str() {
-                        "enps" | "scale" => match v.trim().parse() {
-                            Ok(n) => a.score = Some(n),
-                            Err(_) => {
-                                drop(errors.insert(q.id, "choose one of the numbers".to_string()))
-                            }
-                        },
-                        "choice" => a.choice = Some(v.clone()),
-                        _ => a.text = Some(v.clone()),
-                    }
-                    answers.push(a);
-                }
-                let outcome = if errors.is_empty() {
-                    answering::submit(conn, &token, &answers, now)
-                } else {
-                    Err(SubmitError::Invalid(errors))
+                let kinds: Vec<(i32, &str)> = f
+                    .questions
+                    .iter()
+                    .map(|q| (q.id, q.kind.as_str()))
+                    .collect();
+                let outcome = match form_answers(&kinds, &values) {
+                    Ok(answers) => answering::submit(conn, &token, &answers, now),
+                    Err(errors) => Err(SubmitError::Invalid(errors)),
                 };
                 Ok((outcome, form))
             })
@@ -196,4 +216,33 @@ pub async fn submit(
         (Err(SubmitError::Failed(e)), _) => return Err(e),
         _ => gone(&req),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_fields_become_raw_answers() {
+        let fields = [
+            ("q3", "x"),
+            ("q3", " 7 "),
+            ("q5", "B"),
+            ("q8", " "),
+            ("csrf", "t"),
+        ];
+        let values = form_values(
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        assert_eq!(values.len(), 3);
+        let answers = form_answers(&[(3, "enps"), (5, "choice"), (8, "text")], &values).unwrap();
+        assert_eq!(answers.len(), 2, "a blank field is no answer");
+        assert_eq!((answers[0].question_id, answers[0].score), (3, Some(7)));
+        assert_eq!(answers[1].choice.as_deref(), Some("B"));
+        let errors = form_answers(&[(5, "scale")], &values).unwrap_err();
+        assert_eq!(errors[&5], "choose one of the numbers");
+    }
 }
