@@ -136,7 +136,7 @@ async fn tick(settings: &Settings, at: Option<&str>) -> anyhow::Result<()> {
     let o = crate::jobs::tick(&pool, &mailing, &transport, now).await?;
     let s = &o.schedule;
     println!(
-        "at {}: {} round(s) sent with {} invitation(s), {} skipped, {} reminder(s), {} closed; emails: {} sent, {} to retry, {} failed",
+        "at {}: {} round(s) sent with {} invitation(s), {} skipped, {} reminder(s), {} closed; emails: {} sent, {} to retry, {} failed, {} waiting for the mail relay",
         now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         s.rounds_sent,
         s.invitations,
@@ -145,7 +145,8 @@ async fn tick(settings: &Settings, at: Option<&str>) -> anyhow::Result<()> {
         s.rounds_closed,
         o.sent,
         o.retried,
-        o.failed
+        o.failed,
+        o.deferred
     );
     Ok(())
 }

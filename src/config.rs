@@ -1,6 +1,7 @@
 //! Settings read from the environment, with defaults that run on a fresh machine.
 
 use crate::db::DatabaseUrl;
+use crate::domain::client_address::TrustedProxies;
 use std::path::PathBuf;
 
 #[derive(Clone)]
@@ -17,6 +18,13 @@ pub struct Settings {
     pub secret: Option<String>,
     /// How often `pulse serve` runs the scheduler and dispatcher.
     pub tick_seconds: u64,
+    /// `PULSE_TRUSTED_PROXIES`: comma-separated addresses or CIDR ranges of
+    /// the reverse proxies in front of Pulse. Only from these peers is
+    /// `X-Forwarded-For` believed, and then the client is its right-most
+    /// address that is not itself a trusted proxy; the sign-in limit per
+    /// address counts that client. Empty by default: the TCP peer is the
+    /// client and the header is ignored, as any client can write it.
+    pub trusted_proxies: TrustedProxies,
 }
 
 // Secrets stay out of logs even when the settings are printed with {:?}.
@@ -30,6 +38,7 @@ impl std::fmt::Debug for Settings {
             .field("mail_dir", &self.mail_dir)
             .field("mail_from", &self.mail_from)
             .field("secret", &self.secret.as_ref().map(|_| "<set>"))
+            .field("trusted_proxies", &self.trusted_proxies.to_string())
             .finish()
     }
 }
@@ -69,6 +78,11 @@ impl Settings {
                     .ok()
                     .filter(|s| (1..=3600).contains(s))
                     .ok_or_else(|| format!("PULSE_TICK_SECONDS `{v}` must be a whole number of seconds from 1 to 3600"))?,
+            },
+            trusted_proxies: match get("PULSE_TRUSTED_PROXIES") {
+                None => TrustedProxies::default(),
+                Some(v) => TrustedProxies::parse(&v)
+                    .map_err(|e| format!("PULSE_TRUSTED_PROXIES: {e}"))?,
             },
         })
     }
@@ -116,6 +130,15 @@ mod tests {
                 .unwrap()
                 .is_https()
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        assert!(settings(&[]).unwrap().trusted_proxies.is_empty());
+        let s = settings(&[("PULSE_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1")]).unwrap();
+        assert_eq!(s.trusted_proxies.to_string(), "10.0.0.0/8,192.0.2.1/32");
+        let err = settings(&[("PULSE_TRUSTED_PROXIES", "10.0.0.0/40")]).unwrap_err();
+        assert!(err.starts_with("PULSE_TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

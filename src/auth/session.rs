@@ -2,8 +2,9 @@
 
 use crate::auth::jwt::SESSION_COOKIE;
 use crate::auth::password;
+use crate::domain::client_address::TrustedProxies;
 use crate::error::{AppError, AppResult};
-use crate::repo::{self, employees::Employee, login_failures as lf};
+use crate::repo::{self, employees::Employee, login_attempts as la};
 use crate::state::AppState;
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::HttpRequest;
@@ -15,16 +16,29 @@ pub struct SignedIn {
     pub employee: Employee,
 }
 
-/// The client address used for rate limiting: the TCP peer, not a header a
-/// client could forge.
-pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// The client address used for rate limiting: the TCP peer, or, when the peer
+/// is one of `PULSE_TRUSTED_PROXIES`, the right-most `X-Forwarded-For` address
+/// that is not itself a trusted proxy. A header from anyone else is ignored,
+/// since any client can write one.
+pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".into();
+    };
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    trusted.client_address(peer, &forwarded).to_string()
 }
 
 /// Checks the password and issues a session. Every failure — unknown account,
 /// wrong password, account without password or gone — is the same error.
+///
+/// The attempt is counted, for the account and for the address, before the
+/// password is checked and in one conditional statement per key, so
+/// concurrent guesses cannot all slip under the limit; a success then clears
+/// the account's count and gives the address its attempt back.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -36,22 +50,32 @@ pub async fn sign_in(
         .map(|e| e.to_string())
         .unwrap_or_else(|_| email.trim().to_lowercase());
     let password = password.to_string();
-    let account_key = lf::account_key(&email);
-    let address_key = lf::address_key(ip);
+    let account_key = la::account_key(&email);
+    let address_key = la::address_key(ip);
     let now = Utc::now();
     let employee = {
         let (account_key, address_key) = (account_key.clone(), address_key.clone());
         state
             .db(move |conn| {
+                let at = now.naive_utc();
+                // Always the account first, then the address: every sign-in
+                // takes the two row locks in the same order.
                 let limits = [
-                    (account_key.as_str(), lf::PER_ACCOUNT),
-                    (address_key.as_str(), lf::PER_ADDRESS),
+                    (account_key.as_str(), la::PER_ACCOUNT),
+                    (address_key.as_str(), la::PER_ADDRESS),
                 ];
-                if let Some(secs) = lf::retry_after(conn, &limits, now.naive_utc())? {
-                    return Err(AppError::RateLimited {
-                        retry_after_secs: secs,
-                    });
-                }
+                crate::db::write_transaction(conn, |c| {
+                    for (key, limit) in limits {
+                        if !la::try_count(c, key, limit, at)? {
+                            // Returning the error rolls back what this attempt counted.
+                            return Err(AppError::RateLimited {
+                                retry_after_secs: la::retry_after(c, key, at)?,
+                            });
+                        }
+                    }
+                    la::forget_old(c, at)?;
+                    Ok(())
+                })?;
                 Ok(repo::employees::find_by_email(conn, &email)?)
             })
             .await?
@@ -64,21 +88,17 @@ pub async fn sign_in(
     let ok = actix_web::web::block(move || password::verify(&password, stored.as_deref())).await?;
     let employee = match employee {
         Some(e) if ok => e,
-        _ => {
-            state
-                .db(move |conn| {
-                    Ok(lf::record(
-                        conn,
-                        &[&account_key, &address_key],
-                        now.naive_utc(),
-                    )?)
-                })
-                .await?;
-            return Err(AppError::InvalidCredentials);
-        }
+        // The attempt is already counted as a failure.
+        _ => return Err(AppError::InvalidCredentials),
     };
     state
-        .db(move |conn| Ok(lf::clear(conn, &account_key)?))
+        .db(move |conn| {
+            crate::db::write_transaction(conn, |c| {
+                la::clear(c, &account_key)?;
+                la::give_back(c, &address_key)
+            })
+            .map_err(AppError::from)
+        })
         .await?;
     let (token, expires_at) = state.jwt.issue(employee.id, now);
     Ok(SignedIn {

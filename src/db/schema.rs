@@ -38,10 +38,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_failures (id) {
-        id -> Integer,
+    login_attempts (key) {
         key -> Text,
-        failed_at -> Timestamp,
+        window_started_at -> Timestamp,
+        attempts -> Integer,
     }
 }
 
@@ -153,6 +153,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 
@@ -193,7 +194,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     teams,
     employees,
-    login_failures,
+    login_attempts,
     surveys,
     survey_teams,
     questions,

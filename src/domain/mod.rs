@@ -2,6 +2,7 @@
 
 pub mod anonymity;
 pub mod calendar;
+pub mod client_address;
 pub mod disclosure;
 pub mod email;
 pub mod enps;

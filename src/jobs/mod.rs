@@ -39,6 +39,8 @@ pub struct TickOutcome {
     pub sent: usize,
     pub retried: usize,
     pub failed: usize,
+    /// Not attempted because the mail relay does not answer; sent at the first pass that finds it back.
+    pub deferred: usize,
 }
 
 /// One scheduler pass then one dispatch pass at `now`: what `pulse tick`
@@ -66,6 +68,7 @@ pub async fn tick(
         sent: d.sent,
         retried: d.retried,
         failed: d.failed,
+        deferred: d.deferred,
     })
 }
 
@@ -85,6 +88,7 @@ pub async fn run_forever(
                     + o.meetings.meetings_created
                     + o.sent
                     + o.failed
+                    + o.deferred
                     > 0 =>
             {
                 tracing::info!(?o, "scheduler tick")

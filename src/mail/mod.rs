@@ -118,10 +118,13 @@ pub enum Transport {
     Files(PathBuf),
 }
 
-/// Why a message was not handed over; `permanent` means retrying cannot help.
+/// Why a message was not handed over; `permanent` means retrying cannot help,
+/// `unreachable` that no SMTP reply came at all (refused or dropped
+/// connection, timeout, TLS), so the relay rather than the message may be at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendError {
     pub permanent: bool,
+    pub unreachable: bool,
     pub message: String,
 }
 
@@ -129,6 +132,7 @@ impl SendError {
     fn temporary(message: impl Into<String>) -> Self {
         Self {
             permanent: false,
+            unreachable: false,
             message: message.into(),
         }
     }
@@ -136,6 +140,15 @@ impl SendError {
     fn permanent(message: impl Into<String>) -> Self {
         Self {
             permanent: true,
+            unreachable: false,
+            message: message.into(),
+        }
+    }
+
+    fn unreachable(message: impl Into<String>) -> Self {
+        Self {
+            permanent: false,
+            unreachable: true,
             message: message.into(),
         }
     }
@@ -192,8 +205,10 @@ impl Transport {
                         // login trouble) may pass later or once the operator fixes it.
                         if e.is_permanent() {
                             SendError::permanent(e.to_string())
-                        } else {
+                        } else if e.is_transient() || e.is_response() || e.is_client() {
                             SendError::temporary(e.to_string())
+                        } else {
+                            SendError::unreachable(e.to_string())
                         }
                     })
             }
@@ -205,6 +220,17 @@ impl Transport {
                     .map_err(|e| SendError::temporary(format!("file writer stopped: {e}")))?
                     .map_err(|e| SendError::temporary(format!("cannot write the .eml file: {e}")))
             }
+        }
+    }
+}
+
+impl Transport {
+    /// Whether the relay answers now: a connection (or a pooled one) that
+    /// takes a NOOP. The mail directory always answers.
+    pub async fn probe(&self) -> bool {
+        match self {
+            Self::Smtp(smtp) => matches!(smtp.test_connection().await, Ok(true)),
+            Self::Files(_) => true,
         }
     }
 }

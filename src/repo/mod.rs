@@ -3,7 +3,7 @@
 pub mod account_invitations;
 pub mod employees;
 pub mod import;
-pub mod login_failures;
+pub mod login_attempts;
 pub mod one_on_ones;
 pub mod outbox;
 pub mod reports;

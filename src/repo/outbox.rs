@@ -61,7 +61,18 @@ pub fn enqueue(
     Ok(inserted == 1)
 }
 
-/// Claims up to `batch` due messages (status pending, next_attempt_at <= now, locked_until null or < now) with a conditional UPDATE per candidate (`… WHERE id = ? AND (locked_until IS NULL OR locked_until < now)`, counting affected rows), setting locked_until = now + lease. Safe with several processes on one PostgreSQL database and on SQLite.
+/// Claims up to `batch` due messages under a fresh claim token; see `claim_as`.
+pub fn claim(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    batch: i64,
+    lease: Duration,
+) -> QueryResult<Vec<OutboxMessage>> {
+    let token = crate::tokens::random_token();
+    claim_as(conn, now, batch, lease, &token)
+}
+
+/// Claims up to `batch` due messages (status pending, next_attempt_at <= now, locked_until null or < now) with a conditional UPDATE per candidate (`… WHERE id = ? AND (locked_until IS NULL OR locked_until < now)`, counting affected rows), setting locked_until = now + lease and `claim_token`, which `renew` and `release` then require. Safe with several processes on one PostgreSQL database and on SQLite.
 ///
 /// Each UPDATE re-checks every condition, and both engines evaluate it against
 /// the latest committed row (PostgreSQL re-reads a row another transaction
@@ -69,11 +80,12 @@ pub fn enqueue(
 /// change. Candidates lost to another process are skipped and, when the whole
 /// batch was lost, the next candidates are tried, so an empty result means
 /// nothing is due rather than "someone else was faster".
-pub fn claim(
+pub fn claim_as(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     batch: i64,
     lease: Duration,
+    claim_token: &str,
 ) -> QueryResult<Vec<OutboxMessage>> {
     let locked_until = now + lease;
     loop {
@@ -105,7 +117,10 @@ pub fn claim(
                             .or(outbox::locked_until.lt(now)),
                     ),
             )
-            .set(outbox::locked_until.eq(locked_until))
+            .set((
+                outbox::locked_until.eq(locked_until),
+                outbox::claim_token.eq(claim_token),
+            ))
             .execute(conn)?;
             if updated == 1 {
                 claimed.push(id);
@@ -121,6 +136,63 @@ pub fn claim(
     }
 }
 
+/// Renews the lease of those of `ids` still claimed under `claim_token`
+/// until `locked_until`, and returns them: a message another dispatcher took
+/// after our lease lapsed is no longer ours to send.
+pub fn renew(
+    conn: &mut DbConnection,
+    ids: &[i32],
+    claim_token: &str,
+    locked_until: NaiveDateTime,
+) -> QueryResult<Vec<i32>> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::claim_token.eq(claim_token))
+            .filter(outbox::status.eq(PENDING)),
+    )
+    .set(outbox::locked_until.eq(locked_until))
+    .execute(conn)?;
+    outbox::table
+        .filter(outbox::id.eq_any(ids))
+        .filter(outbox::claim_token.eq(claim_token))
+        .filter(outbox::status.eq(PENDING))
+        .order(outbox::id)
+        .select(outbox::id)
+        .load(conn)
+}
+
+/// Lets go of messages claimed under `claim_token` without attempting them,
+/// so any dispatcher may take them at once.
+pub fn release(conn: &mut DbConnection, ids: &[i32], claim_token: &str) -> QueryResult<()> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::claim_token.eq(claim_token))
+            .filter(outbox::status.eq(PENDING)),
+    )
+    .set((
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+        outbox::claim_token.eq(None::<String>),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Records why a message could not go while the relay was down and lets go
+/// of it, without counting an attempt or moving its due time: the relay was
+/// at fault, not the message, so an outage of any length fails nothing.
+pub fn defer(conn: &mut DbConnection, id: i32, error: &str) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id).filter(outbox::status.eq(PENDING)))
+        .set((
+            outbox::last_error.eq(truncate(error, MAX_ERROR_LEN)),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::claim_token.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
 /// Marks sent and empties `message` (it contains a one-time link that must not stay stored).
 pub fn mark_sent(conn: &mut DbConnection, id: i32, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(outbox::table.find(id))
@@ -129,6 +201,7 @@ pub fn mark_sent(conn: &mut DbConnection, id: i32, now: NaiveDateTime) -> QueryR
             outbox::message.eq(""),
             outbox::sent_at.eq(now),
             outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::claim_token.eq(None::<String>),
         ))
         .execute(conn)
         .map(drop)
@@ -159,6 +232,7 @@ pub fn mark_failed(
             outbox::attempts.eq(attempts),
             outbox::last_error.eq(error),
             outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::claim_token.eq(None::<String>),
             outbox::next_attempt_at.eq(now + backoff(attempts_before, jitter)),
         ))
         .execute(conn)

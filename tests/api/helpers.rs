@@ -84,6 +84,11 @@ pub const ADMIN_EMAIL: &str = "hr@example.com";
 pub const PASSWORD: &str = "correct horse battery";
 
 pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
+    spawn_app_with(engine, &[]).await
+}
+
+/// As `spawn_app`, with more settings (`("PULSE_TRUSTED_PROXIES", "127.0.0.1")`).
+pub async fn spawn_app_with(engine: Engine, extra: &[(&str, &str)]) -> Option<TestApp> {
     let (database_url, db) = match test_database(engine) {
         Some(d) => d,
         None => {
@@ -100,6 +105,7 @@ pub async fn spawn_app(engine: Engine) -> Option<TestApp> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     vars.push(("PULSE_BASE_URL", address.clone()));
+    vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let settings =
         Settings::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
             .unwrap();
@@ -243,6 +249,29 @@ impl TestApp {
         assert_eq!(status, 201, "{body}");
         body["id"].as_i64().unwrap()
     }
+}
+
+/// As `on_both_engines!`, for apps started with more settings:
+/// `on_both_engines_with!([("PULSE_TRUSTED_PROXIES", "127.0.0.1")], name, …)`.
+#[macro_export]
+macro_rules! on_both_engines_with {
+    ($vars:expr, $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Engine::Sqlite, &$vars).await.unwrap();
+                super::$name(app).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Engine::Postgres, &$vars).await {
+                    super::$name(app).await
+                }
+            })*
+        }
+    };
 }
 
 /// Generates one test per engine from `async fn name(app: TestApp)`.

@@ -75,12 +75,16 @@ macro_rules! on_both_databases {
 on_both_databases!(
     enqueue_keeps_one_row_per_dedupe_key_within_the_callers_transaction,
     dispatch_delivers_over_smtp_with_the_stored_message_id_and_forgets_the_body,
-    smtp_down_schedules_a_retry_and_delivers_once_when_it_is_back,
+    smtp_down_costs_no_attempt_and_delivers_once_when_it_is_back,
     permanent_refusals_are_recorded_and_never_retried,
     temporary_refusals_are_retried_later,
     temporary_failures_give_up_after_max_attempts,
     files_transport_overwrites_a_message_resent_after_a_crash,
     two_dispatchers_racing_deliver_every_message_exactly_once,
+    a_message_whose_dispatcher_died_goes_again_once_the_short_lease_lapses,
+    a_lease_is_renewed_only_by_the_pass_holding_it,
+    an_outage_fails_nothing_and_the_queue_leaves_at_the_first_pass_after_it,
+    a_connection_dropped_while_the_relay_answers_counts_an_attempt,
 );
 
 fn smtp_transport(sink: &SmtpSink) -> Transport {
@@ -172,6 +176,15 @@ fn report(sent: usize, retried: usize, failed: usize) -> DispatchReport {
         sent,
         retried,
         failed,
+        deferred: 0,
+    }
+}
+
+/// A pass that found the relay down and left `n` messages waiting.
+fn deferred(n: usize) -> DispatchReport {
+    DispatchReport {
+        deferred: n,
+        ..DispatchReport::default()
     }
 }
 
@@ -297,7 +310,7 @@ async fn dispatch_delivers_over_smtp_with_the_stored_message_id_and_forgets_the_
     assert_eq!(sink.received().len(), 2);
 }
 
-async fn smtp_down_schedules_a_retry_and_delivers_once_when_it_is_back(db: Db) {
+async fn smtp_down_costs_no_attempt_and_delivers_once_when_it_is_back(db: Db) {
     let mut sink = SmtpSink::start().await;
     let port = sink.port();
     let transport = smtp_transport(&sink);
@@ -316,24 +329,16 @@ async fn smtp_down_schedules_a_retry_and_delivers_once_when_it_is_back(db: Db) {
         .await
         .unwrap();
 
-    assert_eq!(done, report(0, 1, 0));
-    let failed = row(&mut conn, &during);
-    assert_eq!(failed.status, "pending");
-    assert_eq!(failed.attempts, 1);
-    assert_eq!(failed.locked_until, None);
-    assert!(failed.last_error.is_some());
-    let wait = failed.next_attempt_at - t0().naive_utc();
-    assert!(
-        wait >= Duration::seconds(15) && wait <= Duration::seconds(45) + SLACK,
-        "first retry about 30 s later, got {wait}"
-    );
-    assert_ne!(failed.message, "", "kept for the retry");
-    // Not due yet: a second pass at the same instant leaves it alone.
-    let done = dispatch_due(&db.pool, &transport, FROM, t0())
-        .await
-        .unwrap();
-    assert_eq!(done, report(0, 0, 0));
-    assert_eq!(row(&mut conn, &during).attempts, 1);
+    // The relay does not answer a probe either: the message is not at fault,
+    // so it keeps its attempts and its due time, and waits for the next pass.
+    assert_eq!(done, deferred(1));
+    let waiting = row(&mut conn, &during);
+    assert_eq!(waiting.status, "pending");
+    assert_eq!(waiting.attempts, 0);
+    assert_eq!(waiting.locked_until, None);
+    assert!(waiting.last_error.is_some());
+    assert_eq!(waiting.next_attempt_at, t0().naive_utc());
+    assert_ne!(waiting.message, "", "kept for the retry");
 
     let sink = SmtpSink::start_on(port).await;
     let later = t0() + Duration::minutes(1);
@@ -353,6 +358,147 @@ async fn smtp_down_schedules_a_retry_and_delivers_once_when_it_is_back(db: Db) {
     assert_close(delivered.sent_at.unwrap(), later);
     assert_eq!(row(&mut conn, &before).status, "sent");
     assert_eq!(outbox::counts(&mut conn).unwrap(), (0, 2, 0));
+}
+
+/// A dispatcher dies while the relay has its message but before it could
+/// record it: another dispatcher sends it again well within a minute, with
+/// the same Message-ID, and only that once.
+async fn a_message_whose_dispatcher_died_goes_again_once_the_short_lease_lapses(db: Db) {
+    let sink = SmtpSink::start().await;
+    sink.set_mode(Mode::HangData);
+    let mut conn = db.conn();
+    let id = queue(&mut conn, "invite:1:1", "ann@example.org");
+    let dying = {
+        let (pool, transport) = (db.pool.clone(), smtp_transport(&sink));
+        tokio::spawn(async move { dispatch_due(&pool, &transport, FROM, t0()).await })
+    };
+    for _ in 0..500 {
+        if !sink.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(sink.received().len(), 1, "the relay has the message");
+    dying.abort();
+    assert!(dying.await.unwrap_err().is_cancelled());
+    sink.set_mode(Mode::Accept);
+
+    let held = row(&mut conn, &id);
+    assert_eq!(held.status, "pending");
+    let lease = held.locked_until.expect("still claimed") - t0().naive_utc();
+    assert!(
+        lease <= Duration::seconds(30) + SLACK,
+        "a short lease, got {lease}"
+    );
+    // Another instance, with its own pool and connections.
+    let (pool, transport) = (db.second_pool(), smtp_transport(&sink));
+    let done = dispatch_due(&pool, &transport, FROM, t0()).await.unwrap();
+    assert_eq!(done, report(0, 0, 0), "held while the claim may be alive");
+    let done = dispatch_due(&pool, &transport, FROM, t0() + Duration::seconds(40)).await;
+    assert_eq!(done.unwrap(), report(1, 0, 0));
+
+    assert_eq!(sink.count_by_message_id(), HashMap::from([(id.clone(), 2)]));
+    let sent = row(&mut conn, &id);
+    assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 0));
+    assert_close(sent.sent_at.unwrap(), t0() + Duration::seconds(40));
+}
+
+async fn a_lease_is_renewed_only_by_the_pass_holding_it(db: Db) {
+    let mut conn = db.conn();
+    let ids = [
+        queue(&mut conn, "invite:1:1", "ann@example.org"),
+        queue(&mut conn, "invite:1:2", "bob@example.org"),
+    ];
+    let at = |secs: i64| (t0() + Duration::seconds(secs)).naive_utc();
+    let lease = Duration::seconds(20);
+    let mine: Vec<i32> = outbox::claim_as(&mut conn, at(0), 10, lease, "a")
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(mine.len(), ids.len());
+    // Renewed while the work goes on, the lease outlives its first term.
+    assert_eq!(outbox::renew(&mut conn, &mine, "a", at(35)).unwrap(), mine);
+    assert!(outbox::claim_as(&mut conn, at(25), 10, lease, "b")
+        .unwrap()
+        .is_empty());
+    // Once it lapses, another pass takes the messages, and the first can
+    // neither renew nor release them any more.
+    assert_eq!(
+        outbox::claim_as(&mut conn, at(36), 10, lease, "b")
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(outbox::renew(&mut conn, &mine, "a", at(60))
+        .unwrap()
+        .is_empty());
+    outbox::release(&mut conn, &mine, "a").unwrap();
+    assert!(outbox::claim_as(&mut conn, at(40), 10, lease, "c")
+        .unwrap()
+        .is_empty());
+    // Their holder releases them: due at once for anyone.
+    outbox::release(&mut conn, &mine, "b").unwrap();
+    assert_eq!(
+        outbox::claim_as(&mut conn, at(40), 10, lease, "c")
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+/// A relay down for an hour: every pass meanwhile finds it down and fails
+/// nothing; the first pass after it is back sends the whole queue.
+async fn an_outage_fails_nothing_and_the_queue_leaves_at_the_first_pass_after_it(db: Db) {
+    const MESSAGES: usize = 20;
+    let mut sink = SmtpSink::start().await;
+    let port = sink.port();
+    let transport = smtp_transport(&sink);
+    let mut conn = db.conn();
+    let ids: HashSet<String> = (0..MESSAGES)
+        .map(|i| queue(&mut conn, &format!("invite:1:{i}"), "p@example.org"))
+        .collect();
+    sink.stop().await;
+
+    for minutes in (0..60).step_by(5) {
+        let at = t0() + Duration::minutes(minutes);
+        let done = dispatch_due(&db.pool, &transport, FROM, at).await.unwrap();
+        assert_eq!(done, deferred(MESSAGES), "at +{minutes} min");
+    }
+    let attempts: Vec<i32> = table::table
+        .select(table::attempts)
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(attempts, vec![0; MESSAGES], "an outage costs no attempt");
+    assert_eq!(outbox::counts(&mut conn).unwrap(), (MESSAGES as i64, 0, 0));
+
+    let sink = SmtpSink::start_on(port).await;
+    let back = t0() + Duration::minutes(61);
+    let done = dispatch_due(&db.pool, &transport, FROM, back)
+        .await
+        .unwrap();
+    assert_eq!(done, report(MESSAGES, 0, 0));
+    let counts = sink.count_by_message_id();
+    assert_eq!(counts.keys().cloned().collect::<HashSet<_>>(), ids);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+}
+
+/// When the relay answers a probe, a dropped connection is this message's
+/// trouble: an attempt, retried with back-off, so it cannot stall the queue.
+async fn a_connection_dropped_while_the_relay_answers_counts_an_attempt(db: Db) {
+    let sink = SmtpSink::start().await;
+    sink.set_mode(Mode::DropData);
+    let transport = smtp_transport(&sink);
+    let mut conn = db.conn();
+    let id = queue(&mut conn, "invite:1:1", "ann@example.org");
+    let done = dispatch_due(&db.pool, &transport, FROM, t0())
+        .await
+        .unwrap();
+    assert_eq!(done, report(0, 1, 0));
+    let row = row(&mut conn, &id);
+    assert_eq!((row.status.as_str(), row.attempts), ("pending", 1));
+    let wait = row.next_attempt_at - t0().naive_utc();
+    assert!(wait >= Duration::seconds(15), "backed off, got {wait}");
 }
 
 async fn permanent_refusals_are_recorded_and_never_retried(db: Db) {

@@ -43,6 +43,11 @@ pub enum Mode {
     TempFailData,
     /// 554 after the message data was transferred.
     PermFailData,
+    /// Keeps the message data, then never answers: the client is left
+    /// waiting, as a dispatcher that dies at that moment would be.
+    HangData,
+    /// Closes the connection once the data was transferred, without a reply.
+    DropData,
 }
 
 /// Shared with the connection tasks, so a mode change applies to open connections too.
@@ -259,6 +264,15 @@ async fn run_session(stream: TcpStream, state: &State) -> std::io::Result<()> {
                             "451 4.3.0 cannot queue now, try again later\r\n".into()
                         }
                         Mode::PermFailData => "554 5.6.0 message refused\r\n".into(),
+                        Mode::DropData => return Ok(()),
+                        Mode::HangData => {
+                            state.received.lock().unwrap().push(Received {
+                                from: done.from.unwrap_or_default(),
+                                to: done.to,
+                                data,
+                            });
+                            std::future::pending::<String>().await
+                        }
                         _ => {
                             let mut received = state.received.lock().unwrap();
                             received.push(Received {

@@ -43,7 +43,13 @@ pub async fn login(
     if body.email.len() > 320 || body.password.len() > 1024 {
         return Err(AppError::InvalidCredentials);
     }
-    let signed = session::sign_in(&state, &body.email, &body.password, &client_ip(&req)).await?;
+    let signed = session::sign_in(
+        &state,
+        &body.email,
+        &body.password,
+        &client_ip(&req, &state.settings.trusted_proxies),
+    )
+    .await?;
     let e = EmployeeOut::from(signed.employee);
     Ok(HttpResponse::Ok()
         .cookie(session::session_cookie(&state, &signed.token))

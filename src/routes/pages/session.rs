@@ -54,7 +54,14 @@ pub async fn login(
             "This form must be sent from Pulse's own sign-in page.".into(),
         );
     }
-    match session::sign_in(&state, &form.email, &form.password, &client_ip(&req)).await {
+    match session::sign_in(
+        &state,
+        &form.email,
+        &form.password,
+        &client_ip(&req, &state.settings.trusted_proxies),
+    )
+    .await
+    {
         Ok(signed) => {
             let mut res = redirect(safe_next(form.next.as_deref()));
             let _ = res.add_cookie(&session::session_cookie(&state, &signed.token));
