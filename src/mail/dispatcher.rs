@@ -22,6 +22,10 @@ pub const LEASE: Duration = Duration::seconds(20);
 /// dispatcher may take the batch.
 const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// A relay that takes longer than this to answer a probe is taken as down:
+/// the probe runs outside any lease renewal, so it must not wait for long.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What one pass did: `retried` messages wait for a later attempt, `failed`
 /// ones were given up on, `deferred` ones were not attempted (or not counted
 /// as attempted) because the mail relay does not answer; they go at the
@@ -79,6 +83,7 @@ pub async fn dispatch_due(
         if batch.is_empty() {
             return Ok(report);
         }
+        tracing::debug!(claimed = batch.len(), "outbox batch claimed");
         let mut lease = Lease {
             pool,
             token: &token,
@@ -114,7 +119,7 @@ pub async fn dispatch_due(
                     report.sent += 1;
                 }
                 Err(e) => {
-                    if e.unreachable && !transport.probe().await {
+                    if e.unreachable && !relay_answers(transport).await {
                         let (id, error) = (message.id, e.to_string());
                         tracing::warn!(
                             error = %error,
@@ -136,6 +141,14 @@ pub async fn dispatch_due(
             }
         }
     }
+}
+
+/// Probes the relay after a send that got no reply, within `PROBE_TIMEOUT`.
+async fn relay_answers(transport: &Transport) -> bool {
+    tracing::debug!("no reply from the mail relay: probing it");
+    tokio::time::timeout(PROBE_TIMEOUT, transport.probe())
+        .await
+        .unwrap_or(false)
 }
 
 /// A pass's hold on its batch.

@@ -4,7 +4,7 @@ loop that answers surveys and records which answers the server acknowledged.
 
   tally.py delivery EXPECTED_IDS_FILE SINK_DIR   -> "delivered duplicates missing"
   tally.py tokens SINK_DIR                       -> one survey-link token a line
-  tally.py answer BASE_URL TOKENS_FILE ACK_FILE Q_ENPS Q_SCALE
+  tally.py answer BASE_URL TOKENS_FILE ACK_FILE Q_ENPS Q_SCALE [KILL_PID KILL_AFTER]
   tally.py hashes FILE                           -> the SHA-256 of each line
 """
 import collections
@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import sys
 import threading
 import urllib.error
@@ -47,7 +48,7 @@ def tokens(sink_dir):
                 print(token)
 
 
-def answer(base, tokens_file, ack_file, q_enps, q_scale):
+def answer(base, tokens_file, ack_file, q_enps, q_scale, kill_pid=None, kill_after=None):
     with open(tokens_file) as f:
         todo = [t.strip() for t in f if t.strip()]
     lock = threading.Lock()
@@ -80,8 +81,14 @@ def answer(base, tokens_file, ack_file, q_enps, q_scale):
                 with lock:
                     ack.write(token + "\n")
                     ack.flush()
+                    acked[0] += 1
+                    # The kill comes from here, between two acknowledgements,
+                    # so it lands while the other clients' answers are in flight.
+                    if kill_pid and acked[0] == int(kill_after):
+                        os.kill(int(kill_pid), signal.SIGKILL)
 
     statuses = collections.Counter()
+    acked = [0]
     threads = [threading.Thread(target=worker) for _ in range(4)]
     for t in threads:
         t.start()
