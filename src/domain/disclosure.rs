@@ -222,11 +222,6 @@ impl RoundCells {
     pub fn concerns(&self, group: i32) -> bool {
         self.totals.get(&group).is_some_and(|t| t.invited > 0)
     }
-
-    /// Every group's cell, for tests and audits.
-    pub fn groups(&self) -> impl Iterator<Item = i32> + '_ {
-        self.totals.keys().copied()
-    }
 }
 
 /// A view's figure for one group: the sum of its shown cells over the given rounds.
@@ -292,13 +287,6 @@ impl Shown {
         match self {
             Shown::Figures(f) => Some(f),
             Shown::Suppressed { .. } => None,
-        }
-    }
-
-    pub fn reason(&self) -> Option<Reason> {
-        match self {
-            Shown::Figures(_) => None,
-            Shown::Suppressed { reason, .. } => Some(*reason),
         }
     }
 }

@@ -94,6 +94,9 @@ pub struct Closed {
     pub comment_min: u32,
     question_rows: Vec<QuestionRow>,
     answers: Vec<AnswerRow>,
+    /// The team tree and the group asked for, to pick the group's answers.
+    tree: Tree,
+    group: i32,
 }
 
 pub struct RoundData {
@@ -176,8 +179,10 @@ pub fn load(
         comment_min,
         question_rows,
         answers,
+        tree,
+        group,
     };
-    closed.questions = question_results(&round, &closed, &tree, group, min);
+    closed.questions = question_results(&round, &closed, min);
     Ok(RoundData {
         round,
         team_id,
@@ -191,10 +196,8 @@ impl Closed {
     }
 
     /// The answers of the group's responses, grouped by response.
-    pub fn responses_of(
-        &self,
-        in_group: impl Fn(i32) -> bool,
-    ) -> BTreeMap<&str, BTreeMap<i32, &AnswerRow>> {
+    pub fn responses_of(&self) -> BTreeMap<&str, BTreeMap<i32, &AnswerRow>> {
+        let in_group = members(&self.tree, self.group);
         let mut out: BTreeMap<&str, BTreeMap<i32, &AnswerRow>> = BTreeMap::new();
         for a in self.answers.iter().filter(|a| in_group(a.team)) {
             out.entry(&a.response_id)
@@ -206,17 +209,12 @@ impl Closed {
 }
 
 /// The filed teams that make up a group: the team and its sub-teams, or everyone.
-pub fn members(tree: &Tree, group: i32) -> impl Fn(i32) -> bool + '_ {
+fn members(tree: &Tree, group: i32) -> impl Fn(i32) -> bool + '_ {
     move |team| tree.ancestry(team).contains(&group)
 }
 
-fn question_results(
-    round: &Round,
-    d: &Closed,
-    tree: &Tree,
-    group: i32,
-    min: u32,
-) -> Vec<QuestionResult> {
+fn question_results(round: &Round, d: &Closed, min: u32) -> Vec<QuestionResult> {
+    let (tree, group) = (&d.tree, d.group);
     let respondents = match &d.shown {
         Shown::Figures(f) => f.responses,
         Shown::Suppressed { .. } => return vec![],

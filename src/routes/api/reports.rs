@@ -4,7 +4,7 @@
 use crate::auth::{Admin, Caller, Scope};
 use crate::domain::disclosure::{Reason, Shown};
 use crate::domain::people::parse_date;
-use crate::domain::report::{GroupBy, COMPANY};
+use crate::domain::report::GroupBy;
 use crate::domain::teams::with_descendants;
 use crate::domain::turnover::{Grouping, PeriodFigures};
 use crate::error::{AppError, AppResult};
@@ -413,16 +413,7 @@ pub async fn round_answers_csv(
     id: web::Path<i32>,
     q: web::Query<RoundParams>,
 ) -> AppResult<HttpResponse> {
-    let round_id = id.into_inner();
-    let team_id = q.team_id;
-    let (d, tree) = state
-        .db(move |conn| {
-            let scope = Scope::of(conn, &caller)?;
-            let d = round_report::load(conn, &scope, round_id, team_id)?;
-            let tree = crate::domain::disclosure::Tree::new(&crate::repo::teams::edges(conn)?);
-            Ok((d, tree))
-        })
-        .await?;
+    let d = round_report::data(&state, caller, id.into_inner(), q.team_id).await?;
     let c = match &d.stage {
         Stage::Open { .. } => {
             return Err(AppError::Conflict {
@@ -442,12 +433,11 @@ pub async fn round_answers_csv(
             Reason::Derivable => "this group's answers are not exported: beside the other groups' exports they would give a smaller group's answers away".into(),
         }));
     }
-    let in_group = round_report::members(&tree, team_id.unwrap_or(COMPANY));
     let questions = c.question_rows();
     let mut header = vec!["response".to_string()];
     header.extend(questions.iter().map(|q| safe_cell(&q.prompt)));
     let mut rows = vec![header];
-    for (n, (_, answers)) in c.responses_of(in_group).into_iter().enumerate() {
+    for (n, (_, answers)) in c.responses_of().into_iter().enumerate() {
         let mut row = vec![(n + 1).to_string()];
         row.extend(questions.iter().map(|q| {
             answers
