@@ -397,13 +397,7 @@ pub fn run(
             for p in &invitees {
                 *invited_by_team.entry(p.team).or_default() += 1;
             }
-            let filed_of: BTreeMap<i32, i32> = invited_by_team
-                .keys()
-                .map(|&t| match tree.smallest_reaching(&invited_by_team, t, 5) {
-                    crate::domain::report::COMPANY => (t, repo::rounds::NO_TEAM),
-                    f => (t, f),
-                })
-                .collect();
+            let filed_of = tree.filing(&invited_by_team, 5);
             let row = |team: i32| StatsRow {
                 round_id,
                 team_id: team,

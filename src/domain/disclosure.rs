@@ -11,6 +11,9 @@
 
 use crate::domain::anonymity::{self, Group};
 use crate::domain::report::{Counter, Figures, Totals, COMPANY};
+
+/// How counters and filing name "no team": the company itself.
+pub const NO_TEAM: i32 = 0;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -128,14 +131,23 @@ impl Tree {
         anonymity::suppressed(&groups, min)
     }
 
-    /// The smallest group containing `team` whose subtree reaches `min` by `own`:
-    /// where a response is filed, so no answer sits in a group too small to hide in.
-    pub fn smallest_reaching(&self, own: &BTreeMap<i32, u32>, team: i32, min: u32) -> i32 {
-        let sums = self.subtree_sums(own);
-        self.ancestry(team)
-            .into_iter()
-            .find(|g| sums.get(g).copied().unwrap_or(0) >= min)
-            .unwrap_or(COMPANY)
+    /// Where each team's answers are filed, given how many were invited per team
+    /// (team 0: people without a team): the smallest group containing the team whose
+    /// subtree reaches `min` invitees, so no answer sits in a group too small to hide
+    /// in. Keys as in `invited`; the company is given as 0, as counters name it.
+    pub fn filing(&self, invited: &BTreeMap<i32, u32>, min: u32) -> BTreeMap<i32, i32> {
+        let sums = self.subtree_sums(invited);
+        invited
+            .keys()
+            .map(|&team| {
+                let filed = self
+                    .ancestry(team)
+                    .into_iter()
+                    .find(|g| *g != COMPANY && sums.get(g).copied().unwrap_or(0) >= min)
+                    .unwrap_or(NO_TEAM);
+                (team, filed)
+            })
+            .collect()
     }
 }
 

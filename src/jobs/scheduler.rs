@@ -3,7 +3,6 @@
 
 use crate::db::DbConnection;
 use crate::domain::disclosure::Tree;
-use crate::domain::report::COMPANY;
 use crate::domain::survey::QuestionKind;
 use crate::domain::teams::with_descendants;
 use crate::jobs::Mailing;
@@ -168,18 +167,18 @@ fn invite_audience(
         .map(|(&t, &n)| (t, n as u32))
         .collect();
     let min = survey.min_group_size.max(3) as u32;
-    let mut filed_by_team = std::collections::BTreeMap::new();
-    let teams: Vec<i32> = invited_by_team.keys().copied().collect();
-    for team in teams {
-        let filed = tree.smallest_reaching(&counts, team, min);
-        filed_by_team.insert(team, (filed != COMPANY).then_some(filed));
+    let filed_by_team = tree.filing(&counts, min);
+    for &filed in filed_by_team.values() {
         // Counters exist up front for every team answers are filed under.
-        invited_by_team_or_zero(&mut invited_by_team, filed);
+        invited_by_team.entry(filed).or_insert(0);
     }
     let mut invited = 0;
     for employee in &invitees {
         let team = employee.team_id.unwrap_or(repo::rounds::NO_TEAM);
-        let filed = filed_by_team.get(&team).copied().flatten();
+        let filed = filed_by_team
+            .get(&team)
+            .copied()
+            .filter(|&f| f != repo::rounds::NO_TEAM);
         let token = random_token();
         repo::rounds::insert_invitation(conn, round_id, employee.id, filed, &sha256_hex(&token))?;
         let key = format!("invite:{round_id}:{}", employee.id);
@@ -199,16 +198,6 @@ fn invite_audience(
     }
     repo::rounds::insert_team_stats(conn, round_id, &invited_by_team)?;
     Ok(invited)
-}
-
-/// Makes sure a counter row exists for a group answers are filed under.
-fn invited_by_team_or_zero(invited_by_team: &mut std::collections::BTreeMap<i32, i32>, filed: i32) {
-    let key = if filed == COMPANY {
-        repo::rounds::NO_TEAM
-    } else {
-        filed
-    };
-    invited_by_team.entry(key).or_insert(0);
 }
 
 /// Sends each due round's one reminder, to those who have not answered.

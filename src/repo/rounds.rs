@@ -271,7 +271,7 @@ pub fn insert_response(
 }
 
 /// `round_team_stats.team_id` for people without a team.
-pub const NO_TEAM: i32 = 0;
+pub use crate::domain::disclosure::NO_TEAM;
 
 /// Creates a round's per-team counters with how many were invited.
 pub fn insert_team_stats(

@@ -146,12 +146,12 @@ fn answers_are_filed_under_the_smallest_team_that_hides_them() {
     let t = tree();
     // Invited per team: Web 2, Mobile 6, Sales 1, no team 4.
     let invited = BTreeMap::from([(2, 2), (3, 6), (4, 1), (0, 4)]);
-    assert_eq!(t.smallest_reaching(&invited, 3, 5), 3);
+    let filed = t.filing(&invited, 5);
+    assert_eq!(filed[&3], 3);
     // Web (2) is too small; Eng (8) holds it.
-    assert_eq!(t.smallest_reaching(&invited, 2, 5), 1);
-    // Sales (1) has no parent but the company.
-    assert_eq!(t.smallest_reaching(&invited, 4, 5), COMPANY);
-    assert_eq!(t.smallest_reaching(&invited, 0, 5), COMPANY);
+    assert_eq!(filed[&2], 1);
+    // Sales (1) has no parent but the company; no team stays with the company.
+    assert_eq!((filed[&4], filed[&0]), (NO_TEAM, NO_TEAM));
     // Every group's subtree: Eng 8, the company 13.
     let sums = t.subtree_sums(&invited);
     assert_eq!((sums[&1], sums[&COMPANY]), (8, 13));
