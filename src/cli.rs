@@ -46,8 +46,11 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
-    /// Times the main reports against the current database.
+    /// Measures Pulse side by side with the engines and tools it runs on.
     Bench {
+        #[command(subcommand)]
+        part: Option<BenchPart>,
+        /// Runs of each report when no part is named (the reports bench).
         #[arg(long, default_value_t = 20)]
         runs: usize,
     },
@@ -56,6 +59,16 @@ pub enum Command {
         /// RFC 3339 instant, e.g. 2026-12-07T08:00:00Z.
         #[arg(long)]
         at: Option<String>,
+    },
+}
+
+/// What `pulse bench` measures; with none named, the reports.
+#[derive(Subcommand)]
+pub enum BenchPart {
+    /// Times the main reports against the current database.
+    Reports {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
     },
 }
 
@@ -93,7 +106,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             weeks,
             seed,
         } => demo(&settings, employees, weeks, seed),
-        Command::Bench { runs } => bench(&settings, runs),
+        Command::Bench { part, runs } => match part {
+            None => bench(&settings, runs),
+            Some(BenchPart::Reports { runs }) => bench(&settings, runs),
+        },
     }
 }
 
@@ -203,7 +219,7 @@ fn bench(settings: &Settings, runs: usize) -> anyhow::Result<()> {
         "{:<42} {:>10} {:>10} {:>10}",
         "report", "median ms", "p95 ms", "max ms"
     );
-    for t in crate::bench::run(&mut conn, runs)? {
+    for t in crate::bench::reports::run(&mut conn, runs)? {
         println!(
             "{:<42} {:>10.2} {:>10.2} {:>10.2}",
             t.name, t.median_ms, t.p95_ms, t.max_ms

@@ -1,4 +1,4 @@
-//! `pulse bench`: times the main reports against whatever the database holds (e.g. after `pulse demo`).
+//! `pulse bench reports`: times the main reports against whatever the database holds (e.g. after `pulse demo`).
 
 use crate::auth::Scope;
 use crate::db::DbConnection;

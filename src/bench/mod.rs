@@ -1,0 +1,3 @@
+//! `pulse bench`: measurements of Pulse against the engines and tools it runs on, side by side.
+
+pub mod reports;
