@@ -1,12 +1,17 @@
 //! Answering a survey: from a link token to one anonymous response, or a clear refusal.
 
 use crate::db::DbConnection;
-use crate::domain::survey::{check_answers, RawAnswer};
+use crate::domain::survey::RawAnswer;
 use crate::error::AppError;
 use crate::repo::{self, rounds::Invitation, rounds::Round, surveys::QuestionRow, surveys::Survey};
 use crate::tokens::sha256_hex;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
+
+pub mod batch;
+mod writer;
+
+pub use writer::Writer;
 
 /// Why a link no longer takes an answer. Pages show the three alike, so a
 /// link reveals nothing; the API names them.
@@ -101,34 +106,30 @@ impl From<SubmitError> for AppError {
     }
 }
 
-/// Checks every answer, then stores them as one response and marks the
-/// invitation answered, in one transaction; nothing is stored on any error.
-pub fn submit(
-    conn: &mut DbConnection,
-    token: &str,
-    answers: &[RawAnswer],
-    now: DateTime<Utc>,
-) -> Result<(), SubmitError> {
-    let form = open(conn, token, now)?.map_err(SubmitError::Refused)?;
-    let scale = crate::domain::survey::EnpsScale::parse(&form.round.enps_scale)
-        .unwrap_or(form.survey.scale());
-    let questions: Vec<_> = form
-        .questions
-        .iter()
-        .map(|q| (q.id, q.question()))
-        .collect();
-    let checked = check_answers(&questions, scale, answers).map_err(SubmitError::Invalid)?;
-    crate::db::write_transaction(conn, |conn| {
-        if !repo::rounds::mark_responded(conn, form.invitation.id)? {
-            return Err(SubmitError::Refused(Refusal::AlreadyAnswered));
+/// One submission waiting for the writer: the token's hash (the token itself
+/// goes no further than the handler), the answers as given, and when they came.
+pub struct Submission {
+    pub token_hash: String,
+    pub answers: Vec<RawAnswer>,
+    pub now: DateTime<Utc>,
+}
+
+impl Submission {
+    pub fn new(token: &str, answers: Vec<RawAnswer>, now: DateTime<Utc>) -> Self {
+        Self {
+            token_hash: sha256_hex(token),
+            answers,
+            now,
         }
-        repo::rounds::insert_response(
-            conn,
-            form.round.id,
-            form.invitation.team_id,
-            now.date_naive(),
-            &checked,
-        )?;
-        Ok(())
-    })
+    }
+}
+
+/// Stores one submission in a transaction of its own; what the writer does for
+/// a batch of one.
+pub fn submit(conn: &mut DbConnection, submission: Submission) -> Result<(), SubmitError> {
+    let mut facts = batch::FactsCache::default();
+    match batch::commit(conn, &mut facts, &[&submission]) {
+        Ok(mut outcomes) => outcomes.pop().unwrap_or(Ok(())),
+        Err(e) => Err(e.into()),
+    }
 }

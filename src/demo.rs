@@ -1,9 +1,11 @@
 //! `pulse demo`: a believable company with nested teams, turnover and years of weekly pulses.
 
+use crate::db::insert_all;
 use crate::db::schema::{answers, employees, responses, round_team_stats, team_memberships};
 use crate::db::DbConnection;
 use crate::domain::enps::{classify, Category};
 use crate::domain::survey::{EnpsScale, Question, QuestionKind};
+use crate::repo::rounds::{AnswerRow, ResponseRow};
 use crate::repo::{self, rounds::NewRound, surveys::NewSurvey};
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use diesel::prelude::*;
@@ -47,43 +49,6 @@ pub struct DemoReport {
     pub responses: usize,
     pub answers: usize,
     pub one_on_ones: usize,
-}
-
-/// Multi-row inserts on the concrete connection: MultiConnection has none,
-/// and row-by-row inserts would take minutes for a million answers.
-macro_rules! insert_all {
-    ($conn:expr, $table:expr, $rows:expr) => {{
-        let mut n = 0;
-        for chunk in $rows.chunks(1000) {
-            n += match $conn {
-                DbConnection::Postgresql(c) => {
-                    diesel::insert_into($table).values(chunk).execute(c)?
-                }
-                DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-            };
-        }
-        n
-    }};
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = responses)]
-struct ResponseRow {
-    id: String,
-    round_id: i32,
-    team_id: Option<i32>,
-    submitted_on: NaiveDate,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = answers)]
-struct AnswerRow {
-    response_id: String,
-    question_id: i32,
-    score: Option<i32>,
-    scale: Option<String>,
-    choice: Option<String>,
-    text: Option<String>,
 }
 
 #[derive(Insertable)]

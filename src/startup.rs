@@ -21,7 +21,16 @@ pub struct Application {
 
 /// Opens the pool and applies pending migrations.
 pub fn prepare_database(settings: &Settings) -> Result<Pool, String> {
-    let pool = db::connect(&settings.database_url, 10)?;
+    migrated(db::connect(&settings.database_url, 10)?, settings)
+}
+
+/// As `prepare_database`, for the server: WAL checkpoints are left to its `Checkpointer`.
+fn prepare_server_database(settings: &Settings) -> Result<Pool, String> {
+    let manager = db::Manager::new(settings.database_url.clone()).without_autocheckpoint();
+    migrated(db::connect_with(manager, 10)?, settings)
+}
+
+fn migrated(pool: Pool, settings: &Settings) -> Result<Pool, String> {
     let mut conn = pool
         .get()
         .map_err(|e| format!("cannot open the database: {e}"))?;
@@ -50,7 +59,7 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let pool = {
             let settings = settings.clone();
-            web::block(move || prepare_database(&settings))
+            web::block(move || prepare_server_database(&settings))
                 .await?
                 .map_err(anyhow::Error::msg)?
         };
@@ -75,8 +84,13 @@ impl Application {
             })
             .await??
         };
+        let answers = crate::answering::Writer::start(
+            db::Manager::new(settings.database_url.clone()).without_autocheckpoint(),
+        )?;
         let state = web::Data::new(AppState {
             pool,
+            answers,
+            _checkpointer: db::Checkpointer::start(&settings.database_url),
             jwt: JwtKeys::new(secret.as_bytes()),
             templates: templates::registry()?,
             engine: settings.database_url.engine(),

@@ -15,6 +15,10 @@ pub struct AppState {
     pub templates: Handlebars<'static>,
     pub engine: &'static str,
     pub mailing: std::sync::Arc<crate::jobs::Mailing>,
+    /// Where answers go: one writer that commits them in batches.
+    pub answers: crate::answering::Writer,
+    /// SQLite: copies the WAL back into the database outside requests.
+    pub _checkpointer: crate::db::Checkpointer,
 }
 
 impl AppState {

@@ -15,6 +15,31 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// before migrating, so several can start against one database at once.
 const MIGRATION_LOCK_KEY: i64 = 0x7075_6c73_6500;
 
+/// Runs the same diesel code on whichever engine `conn` holds, for what
+/// MultiConnection cannot express (multi-row inserts, `IN` over a list, RETURNING).
+macro_rules! on_engine {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_engine;
+
+/// Inserts `rows` (a slice of `Insertable`s) with multi-row statements of at most
+/// 1,000 rows, within the engines' bind limits; evaluates to how many went in.
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let mut n = 0;
+        for chunk in $rows.chunks(1000) {
+            n += $crate::db::on_engine!(&mut *$conn, c => diesel::insert_into($table).values(chunk).execute(c)?);
+        }
+        n
+    }};
+}
+pub(crate) use insert_all;
+
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     Postgresql(diesel::PgConnection),
@@ -74,6 +99,10 @@ impl DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
+    /// SQLite: whether a committing connection copies the WAL back into the
+    /// database itself once it passes 1,000 pages. The server turns this off and
+    /// runs `Checkpointer` instead, so no request waits on that copy and its fsync.
+    autocheckpoint: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,7 +115,20 @@ pub enum ConnectError {
 
 impl Manager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self {
+            url,
+            autocheckpoint: true,
+        }
+    }
+
+    /// For a process that runs a `Checkpointer`: its connections leave the WAL alone.
+    pub fn without_autocheckpoint(mut self) -> Self {
+        self.autocheckpoint = false;
+        self
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
     }
 
     pub fn establish(&self) -> Result<DbConnection, ConnectError> {
@@ -107,6 +149,9 @@ impl Manager {
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA secure_delete = ON;",
                 )?;
+                if !self.autocheckpoint {
+                    conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")?;
+                }
                 Ok(DbConnection::Sqlite(conn))
             }
         }
@@ -133,7 +178,12 @@ impl ManageConnection for Manager {
 /// Builds the pool after one direct connection attempt, so start-up fails fast
 /// with the engine's own message rather than r2d2's timeout.
 pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, String> {
-    let manager = Manager::new(url.clone());
+    connect_with(Manager::new(url.clone()), max_size)
+}
+
+/// As `connect`, with the manager given.
+pub fn connect_with(manager: Manager, max_size: u32) -> Result<Pool, String> {
+    let url = manager.url.clone();
     manager.establish().map_err(|e| {
         format!(
             "cannot open the {} database: {}",
@@ -142,7 +192,7 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, String> {
         )
     })?;
     // SQLite allows one writer at a time; a small pool avoids lock convoys.
-    let size = match url {
+    let size = match &url {
         DatabaseUrl::Sqlite(_) => max_size.min(8),
         DatabaseUrl::Postgres(_) => max_size,
     };
@@ -151,6 +201,51 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, String> {
         .connection_timeout(Duration::from_secs(10))
         .build(manager)
         .map_err(|e| format!("cannot open the {} database: {e}", url.engine()))
+}
+
+/// Copies SQLite's WAL back into the database from a thread of its own, so
+/// commits never do it inside a request (connections made with
+/// `Manager::without_autocheckpoint`). Stops when dropped. Nothing to do on PostgreSQL.
+pub struct Checkpointer {
+    _stop: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Checkpointer {
+    /// How often the WAL is copied back: often enough that it stays a few
+    /// megabytes under a steady stream of answers.
+    const EVERY: Duration = Duration::from_millis(200);
+
+    pub fn start(url: &DatabaseUrl) -> Self {
+        let DatabaseUrl::Sqlite(_) = url else {
+            return Self { _stop: None };
+        };
+        let manager = Manager::new(url.clone()).without_autocheckpoint();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("wal-checkpoint".into())
+            .spawn(move || {
+                let mut conn = None;
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(Self::EVERY)
+                {
+                    if conn.is_none() {
+                        conn = manager.establish().ok();
+                    }
+                    if let Some(c) = conn.as_mut() {
+                        // PASSIVE never waits for readers or the writer; whatever it
+                        // cannot copy now is copied on a later turn.
+                        if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                            tracing::warn!(error = %e, "WAL checkpoint failed");
+                            conn = None;
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the WAL checkpoint thread");
+        }
+        Self { _stop: Some(stop) }
+    }
 }
 
 /// Applies pending migrations; returns how many ran.

@@ -242,32 +242,134 @@ pub fn insert_response(
     submitted_on: NaiveDate,
     answers_by_question: &[(i32, Answer)],
 ) -> QueryResult<String> {
-    let id = crate::tokens::random_token()[..32].to_string();
-    let values: Vec<StoredValues> = answers_by_question
-        .iter()
-        .map(|(question_id, answer)| match answer {
-            Answer::Score(s) => (*question_id, Some(*s), None, None, None),
-            Answer::Enps { score, scale } => (
-                *question_id,
-                Some(*score),
-                Some(scale.as_str().to_string()),
-                None,
-                None,
-            ),
-            Answer::Choice(c) => (*question_id, None, None, Some(c.clone()), None),
-            Answer::Text(t) => (*question_id, None, None, None, Some(t.clone())),
-        })
-        .collect();
-    write_response(conn, &id, round_id, team_id, submitted_on, &values)?;
-    diesel::update(rounds::table.find(round_id))
-        .set(rounds::responded.eq(rounds::responded + 1))
-        .execute(conn)?;
-    let enps = answers_by_question.iter().find_map(|(_, a)| match a {
-        Answer::Enps { score, scale } => classify(*score, *scale),
-        _ => None,
-    });
-    count_response(conn, round_id, team_id.unwrap_or(NO_TEAM), enps)?;
-    Ok(id)
+    let ids = insert_responses(
+        conn,
+        &[NewResponse {
+            round_id,
+            team_id,
+            submitted_on,
+            answers: answers_by_question,
+        }],
+    )?;
+    Ok(ids.into_iter().next().unwrap_or_default())
+}
+
+/// One checked response waiting to be stored.
+pub struct NewResponse<'a> {
+    pub round_id: i32,
+    pub team_id: Option<i32>,
+    pub submitted_on: NaiveDate,
+    pub answers: &'a [(i32, Answer)],
+}
+
+/// A response row as stored: nothing but a random id, the round, the team and the day.
+#[derive(Insertable)]
+#[diesel(table_name = responses)]
+pub struct ResponseRow {
+    pub id: String,
+    pub round_id: i32,
+    pub team_id: Option<i32>,
+    pub submitted_on: NaiveDate,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = answers)]
+pub struct AnswerRow {
+    pub response_id: String,
+    pub question_id: i32,
+    pub score: Option<i32>,
+    pub scale: Option<String>,
+    pub choice: Option<String>,
+    pub text: Option<String>,
+}
+
+impl AnswerRow {
+    fn new(response_id: &str, question_id: i32, answer: &Answer) -> Self {
+        let (score, scale, choice, text) = match answer {
+            Answer::Score(s) => (Some(*s), None, None, None),
+            Answer::Enps { score, scale } => {
+                (Some(*score), Some(scale.as_str().to_string()), None, None)
+            }
+            Answer::Choice(c) => (None, None, Some(c.clone()), None),
+            Answer::Text(t) => (None, None, None, Some(t.clone())),
+        };
+        Self {
+            response_id: response_id.to_string(),
+            question_id,
+            score,
+            scale,
+            choice,
+            text,
+        }
+    }
+}
+
+/// Stores several responses with a few multi-row statements, in the order given
+/// (callers shuffle), and adds them to their round and team counters once per
+/// round and team rather than once per response: the counters are the rows every
+/// answer would otherwise queue on. Returns the new random ids.
+pub fn insert_responses(
+    conn: &mut DbConnection,
+    batch: &[NewResponse<'_>],
+) -> QueryResult<Vec<String>> {
+    if batch.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut rows = Vec::with_capacity(batch.len());
+    let mut answer_rows = Vec::new();
+    let mut by_round: std::collections::BTreeMap<i32, i32> = Default::default();
+    let mut by_team: std::collections::BTreeMap<(i32, i32), Tally> = Default::default();
+    for r in batch {
+        let id = crate::tokens::random_token()[..32].to_string();
+        answer_rows.extend(r.answers.iter().map(|(q, a)| AnswerRow::new(&id, *q, a)));
+        *by_round.entry(r.round_id).or_default() += 1;
+        let enps = r.answers.iter().find_map(|(_, a)| match a {
+            Answer::Enps { score, scale } => classify(*score, *scale),
+            _ => None,
+        });
+        by_team
+            .entry((r.round_id, r.team_id.unwrap_or(NO_TEAM)))
+            .or_default()
+            .add(enps);
+        rows.push(ResponseRow {
+            id,
+            round_id: r.round_id,
+            team_id: r.team_id,
+            submitted_on: r.submitted_on,
+        });
+    }
+    crate::db::insert_all!(conn, responses::table, rows);
+    crate::db::insert_all!(conn, answers::table, answer_rows);
+    for (round_id, n) in by_round {
+        diesel::update(rounds::table.find(round_id))
+            .set(rounds::responded.eq(rounds::responded + n))
+            .execute(conn)?;
+    }
+    for ((round_id, team_id), tally) in by_team {
+        count_response(conn, round_id, team_id, tally)?;
+    }
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Responses added to one round and team counter.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub responses: i32,
+    pub promoters: i32,
+    pub passives: i32,
+    pub detractors: i32,
+}
+
+impl Tally {
+    pub fn add(&mut self, enps: Option<Category>) {
+        self.responses += 1;
+        match enps {
+            Some(Category::Promoter) => self.promoters += 1,
+            Some(Category::Passive) => self.passives += 1,
+            Some(Category::Detractor) => self.detractors += 1,
+            None => {}
+        }
+    }
 }
 
 /// `round_team_stats.team_id` for people without a team.
@@ -291,21 +393,20 @@ pub fn insert_team_stats(
     Ok(())
 }
 
-/// Adds one response to its round and team counters, in the answer's transaction.
+/// Adds responses to their round and team counters, in the answers' transaction.
 fn count_response(
     conn: &mut DbConnection,
     round_id: i32,
     team_id: i32,
-    enps: Option<Category>,
+    tally: Tally,
 ) -> QueryResult<()> {
-    let one = |c: Category| i32::from(enps == Some(c));
     let row = stats::table.find((round_id, team_id));
     let updated = diesel::update(row)
         .set((
-            stats::responses.eq(stats::responses + 1),
-            stats::promoters.eq(stats::promoters + one(Category::Promoter)),
-            stats::passives.eq(stats::passives + one(Category::Passive)),
-            stats::detractors.eq(stats::detractors + one(Category::Detractor)),
+            stats::responses.eq(stats::responses + tally.responses),
+            stats::promoters.eq(stats::promoters + tally.promoters),
+            stats::passives.eq(stats::passives + tally.passives),
+            stats::detractors.eq(stats::detractors + tally.detractors),
         ))
         .execute(conn)?;
     if updated == 0 {
@@ -314,14 +415,58 @@ fn count_response(
             .values((
                 stats::round_id.eq(round_id),
                 stats::team_id.eq(team_id),
-                stats::responses.eq(1),
-                stats::promoters.eq(one(Category::Promoter)),
-                stats::passives.eq(one(Category::Passive)),
-                stats::detractors.eq(one(Category::Detractor)),
+                stats::responses.eq(tally.responses),
+                stats::promoters.eq(tally.promoters),
+                stats::passives.eq(tally.passives),
+                stats::detractors.eq(tally.detractors),
             ))
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The invitations these token hashes belong to (first email's or reminder's).
+pub fn invitations_by_tokens(
+    conn: &mut DbConnection,
+    token_hashes: &[&str],
+) -> QueryResult<Vec<Invitation>> {
+    crate::db::on_engine!(conn, c => invitations::table
+        .filter(
+            invitations::token_hash
+                .eq_any(token_hashes.to_vec())
+                .or(invitations::reminder_token_hash.eq_any(token_hashes.to_vec())),
+        )
+        .select(Invitation::as_select())
+        .load(c))
+}
+
+/// Reads these rounds as they are now and holds them until the transaction ends,
+/// so a round cannot close between this read and the commit: on PostgreSQL a row
+/// lock that closing (`begin_closing`) waits for; on SQLite the write lock the
+/// transaction already holds. Ordered by id, so two instances lock in one order.
+pub fn lock_rounds(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<Round>> {
+    let of = rounds::table
+        .filter(rounds::id.eq_any(ids.to_vec()))
+        .order(rounds::id);
+    match conn {
+        DbConnection::Postgresql(c) => of.for_no_key_update().select(Round::as_select()).load(c),
+        DbConnection::Sqlite(c) => of.select(Round::as_select()).load(c),
+    }
+}
+
+/// Marks these invitations answered where they were not yet; returns those it marked.
+pub fn mark_responded_many(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<i32>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    crate::db::on_engine!(conn, c => diesel::update(
+        invitations::table
+            .filter(invitations::id.eq_any(ids.to_vec()))
+            .filter(invitations::responded.eq(false)),
+    )
+    .set(invitations::responded.eq(true))
+    .returning(invitations::id)
+    .get_results(c))
 }
 
 /// Rounds to close: open ones whose window has ended, and any a crash left half closed.

@@ -24,9 +24,7 @@ pub async fn submit(
     body: web::Json<ResponseInput>,
 ) -> AppResult<HttpResponse> {
     let input = body.into_inner();
-    let now = chrono::Utc::now();
-    state
-        .db(move |conn| Ok(answering::submit(conn, &input.token, &input.answers, now)?))
-        .await?;
+    let submission = answering::Submission::new(&input.token, input.answers, chrono::Utc::now());
+    state.answers.submit(submission).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({"status": "recorded"})))
 }

@@ -182,26 +182,28 @@ pub async fn submit(
     let token = token.into_inner();
     let now = chrono::Utc::now();
     let values = form_values(body.into_inner());
-    let (outcome, form) = {
-        let values = values.clone();
+    let form = {
+        let token = token.clone();
         state
-            .db(move |conn| {
-                let form = answering::open(conn, &token, now)?;
-                let Ok(f) = &form else {
-                    return Ok((Ok(()), form));
-                };
-                let kinds: Vec<(i32, &str)> = f
-                    .questions
-                    .iter()
-                    .map(|q| (q.id, q.kind.as_str()))
-                    .collect();
-                let outcome = match form_answers(&kinds, &values) {
-                    Ok(answers) => answering::submit(conn, &token, &answers, now),
-                    Err(errors) => Err(SubmitError::Invalid(errors)),
-                };
-                Ok((outcome, form))
-            })
+            .db(move |conn| answering::open(conn, &token, now))
             .await?
+    };
+    let outcome = match &form {
+        Err(refusal) => Err(SubmitError::Refused(*refusal)),
+        Ok(f) => {
+            let kinds: Vec<(i32, &str)> = f
+                .questions
+                .iter()
+                .map(|q| (q.id, q.kind.as_str()))
+                .collect();
+            match form_answers(&kinds, &values) {
+                Ok(answers) => {
+                    let submission = answering::Submission::new(&token, answers, now);
+                    state.answers.submit(submission).await
+                }
+                Err(errors) => Err(SubmitError::Invalid(errors)),
+            }
+        }
     };
     Ok(match (outcome, form) {
         (Ok(()), Ok(_)) => message_page(
