@@ -1,5 +1,6 @@
 //! The API test suite: every test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 
+mod answering;
 mod auth;
 mod cli;
 mod concurrency;
