@@ -123,13 +123,3 @@ impl Submission {
         }
     }
 }
-
-/// Stores one submission in a transaction of its own; what the writer does for
-/// a batch of one.
-pub fn submit(conn: &mut DbConnection, submission: Submission) -> Result<(), SubmitError> {
-    let mut facts = batch::FactsCache::default();
-    match batch::commit(conn, &mut facts, &[&submission]) {
-        Ok(mut outcomes) => outcomes.pop().unwrap_or(Ok(())),
-        Err(e) => Err(e.into()),
-    }
-}

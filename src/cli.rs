@@ -70,6 +70,20 @@ pub enum BenchPart {
         #[arg(long, default_value_t = 20)]
         runs: usize,
     },
+    /// Answers over HTTP against the raw engine doing the same writes, one
+    /// commit per answer. Adds a survey, a round and its invitees to the
+    /// database: point DATABASE_URL at a scratch one.
+    Answers {
+        /// Concurrent connections, one run each: `--connections 16,64`.
+        #[arg(long, value_delimiter = ',', default_values_t = [16, 64])]
+        connections: Vec<usize>,
+        /// Length of each run (HTTP, then raw), in seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Invitees of the bench round: each answer takes a fresh link.
+        #[arg(long, default_value_t = 200_000)]
+        people: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -109,6 +123,18 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Bench { part, runs } => match part {
             None => bench(&settings, runs),
             Some(BenchPart::Reports { runs }) => bench(&settings, runs),
+            Some(BenchPart::Answers {
+                connections,
+                seconds,
+                people,
+            }) => {
+                let options = crate::bench::answers::Options {
+                    connections,
+                    seconds,
+                    people,
+                };
+                crate::bench::answers::run(&settings, options).await
+            }
         },
     }
 }

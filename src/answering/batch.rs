@@ -58,14 +58,6 @@ impl FactsCache {
     fn forget(&mut self, round_id: i32) {
         self.rounds.remove(&round_id);
     }
-
-    pub fn len(&self) -> usize {
-        self.rounds.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rounds.is_empty()
-    }
 }
 
 /// Checks and stores `batch` in one write transaction; one outcome per

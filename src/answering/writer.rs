@@ -67,7 +67,13 @@ fn run(manager: Manager, mut queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let outcomes = commit(&manager, &mut conn, &mut facts, &jobs);
+        tracing::debug!(
+            size = jobs.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "answer batch committed"
+        );
         for (job, outcome) in jobs.drain(..).zip(outcomes) {
             // The request may have gone (client disconnected): its answer stays stored.
             let _ = job.reply.send(outcome);

@@ -345,9 +345,7 @@ pub fn insert_responses(
             .set(rounds::responded.eq(rounds::responded + n))
             .execute(conn)?;
     }
-    for ((round_id, team_id), tally) in by_team {
-        count_response(conn, round_id, team_id, tally)?;
-    }
+    count_responses(conn, &by_team)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
@@ -389,6 +387,56 @@ pub fn insert_team_stats(
                 stats::invited.eq(invited),
             ))
             .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct CounterKey {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    round_id: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    team_id: i32,
+}
+
+/// Adds a batch's responses to their round and team counters with one
+/// statement, in the answers' transaction.
+fn count_responses(
+    conn: &mut DbConnection,
+    by_team: &std::collections::BTreeMap<(i32, i32), Tally>,
+) -> QueryResult<()> {
+    use std::fmt::Write;
+    if by_team.is_empty() {
+        return Ok(());
+    }
+    // Only integers this function computed go into the text; both engines
+    // name the columns of a VALUES list column1, column2, …
+    let mut values = String::new();
+    for ((round_id, team_id), t) in by_team {
+        let sep = if values.is_empty() { "" } else { ", " };
+        let _ = write!(
+            values,
+            "{sep}({round_id}, {team_id}, {}, {}, {}, {})",
+            t.responses, t.promoters, t.passives, t.detractors
+        );
+    }
+    let sql = format!(
+        "UPDATE round_team_stats SET responses = responses + v.column3, \
+         promoters = promoters + v.column4, passives = passives + v.column5, \
+         detractors = detractors + v.column6 \
+         FROM (VALUES {values}) AS v \
+         WHERE round_team_stats.round_id = v.column1 AND round_team_stats.team_id = v.column2 \
+         RETURNING round_team_stats.round_id, round_team_stats.team_id"
+    );
+    let updated: std::collections::HashSet<(i32, i32)> =
+        crate::db::on_engine!(conn, c => diesel::sql_query(&sql).load::<CounterKey>(c))?
+            .into_iter()
+            .map(|k| (k.round_id, k.team_id))
+            .collect();
+    for ((round_id, team_id), tally) in by_team {
+        if !updated.contains(&(*round_id, *team_id)) {
+            count_response(conn, *round_id, *team_id, *tally)?;
+        }
     }
     Ok(())
 }
