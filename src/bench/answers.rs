@@ -95,21 +95,21 @@ pub async fn run(settings: &Settings, opts: Options) -> anyhow::Result<()> {
         "ratio"
     );
     let seconds = Duration::from_secs(opts.seconds);
+    let raw_run = |c: usize| {
+        let manager = Manager::new(settings.database_url.clone());
+        let (tokens, next, round_id, questions) = (
+            fixture.tokens.clone(),
+            fixture.next.clone(),
+            fixture.round_id,
+            fixture.questions.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            raw_engine(&manager, &tokens, &next, round_id, &questions, c, seconds)
+        })
+    };
     for &c in &opts.connections {
         let mut http = over_http(address, &fixture, c, seconds).await?;
-        let mut raw = {
-            let manager = Manager::new(settings.database_url.clone());
-            let (tokens, next, round_id, questions) = (
-                fixture.tokens.clone(),
-                fixture.next.clone(),
-                fixture.round_id,
-                fixture.questions.clone(),
-            );
-            tokio::task::spawn_blocking(move || {
-                raw_engine(&manager, &tokens, &next, round_id, &questions, c, seconds)
-            })
-            .await??
-        };
+        let mut raw = raw_run(c).await??;
         println!(
             "{:>5} {:>11.0} {:>8.2} {:>8.2} {:>7} {:>11.0} {:>8.2} {:>8.2} {:>6.2}x",
             c,
@@ -126,6 +126,15 @@ pub async fn run(settings: &Settings, opts: Options) -> anyhow::Result<()> {
             println!("      (raw engine: {} failed transactions)", raw.errors);
         }
     }
+    // For reference: the engine with a single connection, where no transaction
+    // waits for another's lock.
+    let mut alone = raw_run(1).await??;
+    println!(
+        "raw engine, 1 connection: {:.0} answers/s, p50 {:.2} ms, p99 {:.2} ms",
+        alone.rate(),
+        alone.percentile_ms(0.5),
+        alone.percentile_ms(0.99)
+    );
     if fixture.next.load(Ordering::Relaxed) >= fixture.tokens.len() {
         println!("note: every link was used before the time was up; give more --people");
     }
