@@ -81,8 +81,8 @@ fn run(manager: Manager, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-/// Commits the batch; if the transaction fails, the batch is retried one
-/// submission at a time, so a submission the database rejects fails alone.
+/// Commits the batch; if the database rejects the transaction, the batch is
+/// retried one submission at a time, so a submission it rejects fails alone.
 fn commit(
     manager: &Manager,
     conn: &mut Option<DbConnection>,
@@ -93,6 +93,16 @@ fn commit(
     match attempt(manager, conn, facts, &batch) {
         Ok(outcomes) => outcomes,
         Err(e) if batch.len() == 1 => vec![Err(SubmitError::Failed(e))],
+        // The database itself is out of reach or held by a long writer: trying
+        // each answer alone would only wait as long again for each. Every one is
+        // told to retry (503), nothing was stored.
+        Err(AppError::Unavailable(why)) => {
+            tracing::warn!(error = %why, size = batch.len(), "answer batch could not be stored");
+            batch
+                .iter()
+                .map(|_| Err(SubmitError::Failed(AppError::Unavailable(why.clone()))))
+                .collect()
+        }
         Err(e) => {
             tracing::warn!(error = %e, size = batch.len(), "answer batch failed; storing its answers one by one");
             batch
@@ -126,8 +136,9 @@ fn attempt(
         Ok(outcomes) => Ok(outcomes),
         Err(e) => {
             // A connection that no longer answers is replaced before the next try.
-            if c.batch_execute("SELECT 1").is_err() {
+            if let Err(gone) = c.batch_execute("SELECT 1") {
                 *conn = None;
+                return Err(AppError::Unavailable(format!("{e}; then {gone}")));
             }
             Err(e.into())
         }
