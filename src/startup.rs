@@ -90,7 +90,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool,
             answers,
-            _checkpointer: db::Checkpointer::start(&settings.database_url),
+            checkpointer: db::Checkpointer::start(&settings.database_url),
             jwt: JwtKeys::new(secret.as_bytes()),
             templates: templates::registry()?,
             engine: settings.database_url.engine(),

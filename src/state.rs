@@ -18,7 +18,7 @@ pub struct AppState {
     /// Where answers go: one writer that commits them in batches.
     pub answers: crate::answering::Writer,
     /// SQLite: copies the WAL back into the database outside requests.
-    pub _checkpointer: crate::db::Checkpointer,
+    pub checkpointer: crate::db::Checkpointer,
 }
 
 impl AppState {
