@@ -68,7 +68,22 @@ fn run(manager: Manager, mut queue: mpsc::Receiver<Job>) {
             }
         }
         let started = std::time::Instant::now();
-        let outcomes = commit(&manager, &mut conn, &mut facts, &jobs);
+        let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            commit(&manager, &mut conn, &mut facts, &jobs)
+        }))
+        .unwrap_or_else(|_| {
+            // A bug must not stop answering: this batch fails (its transaction
+            // was not committed) and the next starts on a fresh connection.
+            conn = None;
+            facts = FactsCache::default();
+            jobs.iter()
+                .map(|_| {
+                    Err(SubmitError::Failed(AppError::Internal(anyhow::anyhow!(
+                        "the answer writer panicked"
+                    ))))
+                })
+                .collect()
+        });
         tracing::debug!(
             size = jobs.len(),
             micros = started.elapsed().as_micros() as u64,
