@@ -35,6 +35,24 @@ pub struct LeftOut {
     pub derivable: u32,
 }
 
+impl Reason {
+    /// As stored in `round_cells.hidden`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::TooFew => "too_few",
+            Reason::Derivable => "derivable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Reason> {
+        match s {
+            "too_few" => Some(Reason::TooFew),
+            "derivable" => Some(Reason::Derivable),
+            _ => None,
+        }
+    }
+}
+
 impl LeftOut {
     pub fn is_empty(&self) -> bool {
         self.too_few == 0 && self.derivable == 0
@@ -234,6 +252,64 @@ impl RoundCells {
     pub fn concerns(&self, group: i32) -> bool {
         self.totals.get(&group).is_some_and(|t| t.invited > 0)
     }
+
+    /// What is stored of the round when it closes: every group it concerns, with its
+    /// totals and why it is hidden, if it is; the company always comes first, even
+    /// with nobody invited, so a round with stored cells can be told from one without.
+    pub fn stored(&self) -> Vec<StoredCell> {
+        let company = StoredCell {
+            group: COMPANY,
+            totals: self.totals.get(&COMPANY).copied().unwrap_or_default(),
+            hidden: self.hidden.get(&COMPANY).copied(),
+        };
+        std::iter::once(company)
+            .chain(
+                self.totals
+                    .iter()
+                    .filter(|&(&g, t)| g != COMPANY && t.invited > 0)
+                    .map(|(&group, &totals)| StoredCell {
+                        group,
+                        totals,
+                        hidden: self.hidden.get(&group).copied(),
+                    }),
+            )
+            .collect()
+    }
+
+    /// A round's cells as stored at close, or the part of them a view reads (the
+    /// groups it shows): each view then adds them up exactly as if just disclosed.
+    pub fn from_stored(
+        round_id: i32,
+        day: NaiveDate,
+        min: u32,
+        cells: impl IntoIterator<Item = StoredCell>,
+    ) -> RoundCells {
+        let mut totals = BTreeMap::new();
+        let mut hidden = BTreeMap::new();
+        for c in cells {
+            totals.insert(c.group, c.totals);
+            if let Some(r) = c.hidden {
+                hidden.insert(c.group, r);
+            }
+        }
+        RoundCells {
+            round_id,
+            day,
+            min,
+            totals,
+            hidden,
+        }
+    }
+}
+
+/// One group's cell of a round as stored when the round closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredCell {
+    /// A team, or `COMPANY`.
+    pub group: i32,
+    pub totals: Totals,
+    /// None: shown.
+    pub hidden: Option<Reason>,
 }
 
 /// A view's figure for one group: the sum of its shown cells over the given rounds.

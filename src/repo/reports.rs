@@ -1,9 +1,13 @@
-//! Reading the pre-aggregated counters and the people data that reports are built from.
+//! Reading the pre-aggregated counters, the cells stored when rounds close, and the
+//! people data that reports are built from.
 
-use crate::db::schema::{employees, round_team_stats as stats, rounds, team_memberships};
+use crate::db::schema::{
+    employees, round_cells, round_team_stats as stats, rounds, team_memberships,
+};
 use crate::db::DbConnection;
+use crate::domain::disclosure::{Reason, RoundCells, StoredCell, Tree};
 use crate::domain::enps::Counts;
-use crate::domain::report::{Counter, Membership, PersonDates};
+use crate::domain::report::{Counter, Membership, PersonDates, Totals, COMPANY};
 
 type PersonRow = (i32, NaiveDate, Option<NaiveDate>, Option<String>, bool);
 type AnswerTuple = (
@@ -190,4 +194,215 @@ pub fn counters_of_rounds(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<V
         ))
         .load(conn)?;
     counters_of(conn, &round)
+}
+
+/// One stored cell with its round's details, as views read them.
+pub struct CellRow {
+    pub round_id: i32,
+    pub survey_id: i32,
+    pub day: NaiveDate,
+    pub scale: String,
+    pub min_group_size: i32,
+    pub cell: StoredCell,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = round_cells)]
+struct NewCell<'a> {
+    round_id: i32,
+    team_id: i32,
+    survey_id: i32,
+    scheduled_for: NaiveDateTime,
+    enps_scale: &'a str,
+    min_group_size: i32,
+    invited: i32,
+    responses: i32,
+    promoters: i32,
+    passives: i32,
+    detractors: i32,
+    hidden: Option<&'static str>,
+}
+
+/// The company as `round_cells` names it (a key column cannot be -1 by convention here:
+/// counters and filing already call it 0).
+const COMPANY_ROW: i32 = crate::domain::disclosure::NO_TEAM;
+
+/// Decides a round's cells with the disclosure rule over the team tree as it is now,
+/// and stores them: called in the transaction that closes the round, and for rounds
+/// closed before cells were stored. Stores nothing when the round has them already.
+pub fn store_cells(conn: &mut DbConnection, round_id: i32) -> QueryResult<usize> {
+    if has_cells(conn, round_id)? {
+        return Ok(0);
+    }
+    let Some(round) = crate::repo::rounds::find(conn, round_id)? else {
+        return Ok(0);
+    };
+    let tree = Tree::new(&crate::repo::teams::edges(conn)?);
+    let counters = round_counters(conn, round_id)?;
+    let refs: Vec<&Counter> = counters.iter().collect();
+    let min = round.min_group_size.max(3) as u32;
+    let cells = RoundCells::disclose(round.id, round.scheduled_for.date(), &refs, &tree, min);
+    let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+    let rows: Vec<NewCell> = cells
+        .stored()
+        .into_iter()
+        .map(|c| NewCell {
+            round_id,
+            team_id: if c.group == COMPANY {
+                COMPANY_ROW
+            } else {
+                c.group
+            },
+            survey_id: round.survey_id,
+            scheduled_for: round.scheduled_for,
+            enps_scale: &round.enps_scale,
+            min_group_size: round.min_group_size,
+            invited: n(c.totals.invited),
+            responses: n(c.totals.responses),
+            promoters: n(c.totals.counts.promoters),
+            passives: n(c.totals.counts.passives),
+            detractors: n(c.totals.counts.detractors),
+            hidden: c.hidden.map(Reason::as_str),
+        })
+        .collect();
+    // Multi-row inserts on the concrete connection: a round at a large company has
+    // thousands of cells, and one statement per cell would cost a round trip each.
+    let mut stored = 0;
+    for chunk in rows.chunks(500) {
+        stored += match conn {
+            DbConnection::Postgresql(c) => diesel::insert_into(round_cells::table)
+                .values(chunk)
+                .execute(c)?,
+            DbConnection::Sqlite(c) => diesel::insert_into(round_cells::table)
+                .values(chunk)
+                .execute(c)?,
+        };
+    }
+    Ok(stored)
+}
+
+fn has_cells(conn: &mut DbConnection, round_id: i32) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        round_cells::table
+            .filter(round_cells::round_id.eq(round_id))
+            .filter(round_cells::team_id.eq(COMPANY_ROW)),
+    ))
+    .get_result(conn)
+}
+
+/// Stores the cells of closed rounds that have none yet (rounds closed before cells
+/// were kept); cheap when there are none. Safe to run from several requests or
+/// instances at once: each round is stored in its own write transaction, and a round
+/// another connection stored first is left as it is.
+pub fn ensure_cells(conn: &mut DbConnection) -> QueryResult<usize> {
+    let missing: Vec<i32> = rounds::table
+        .filter(rounds::status.eq("closed"))
+        .filter(diesel::dsl::not(
+            rounds::id.eq_any(
+                round_cells::table
+                    .filter(round_cells::team_id.eq(COMPANY_ROW))
+                    .select(round_cells::round_id),
+            ),
+        ))
+        .select(rounds::id)
+        .load(conn)?;
+    let mut stored = 0;
+    for id in missing {
+        match crate::db::write_transaction(conn, |c| store_cells(c, id)) {
+            Ok(n) => stored += n,
+            // Another connection stored this round's cells between our check and our insert.
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(stored)
+}
+
+type CellTuple = (
+    i32,
+    i32,
+    i32,
+    NaiveDateTime,
+    String,
+    i32,
+    (i32, i32, i32, i32, i32),
+    Option<String>,
+);
+
+/// Stored cells of closed rounds scheduled in [from, to): of the given groups
+/// (`COMPANY` for the company), or of every group when `groups` is None; optionally of
+/// one survey and one scale. In round order.
+pub fn cells(
+    conn: &mut DbConnection,
+    groups: Option<&[i32]>,
+    survey_id: Option<i32>,
+    scale: Option<&str>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<CellRow>> {
+    let mut q = round_cells::table
+        .filter(round_cells::scheduled_for.ge(from))
+        .filter(round_cells::scheduled_for.lt(to))
+        .into_boxed();
+    if let Some(groups) = groups {
+        let ids: Vec<i32> = groups
+            .iter()
+            .map(|&g| if g == COMPANY { COMPANY_ROW } else { g })
+            .collect();
+        q = q.filter(round_cells::team_id.eq_any(ids));
+    }
+    if let Some(s) = survey_id {
+        q = q.filter(round_cells::survey_id.eq(s));
+    }
+    if let Some(s) = scale {
+        q = q.filter(round_cells::enps_scale.eq(s.to_string()));
+    }
+    let rows: Vec<CellTuple> = q
+        .select((
+            round_cells::round_id,
+            round_cells::team_id,
+            round_cells::survey_id,
+            round_cells::scheduled_for,
+            round_cells::enps_scale,
+            round_cells::min_group_size,
+            (
+                round_cells::invited,
+                round_cells::responses,
+                round_cells::promoters,
+                round_cells::passives,
+                round_cells::detractors,
+            ),
+            round_cells::hidden,
+        ))
+        .order((round_cells::scheduled_for, round_cells::round_id))
+        .load(conn)?;
+    let n = |v: i32| v.max(0) as u32;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(round_id, team, survey_id, at, scale, min, (inv, resp, p, pa, d), hidden)| CellRow {
+                round_id,
+                survey_id,
+                day: at.date(),
+                scale,
+                min_group_size: min,
+                cell: StoredCell {
+                    group: if team == COMPANY_ROW { COMPANY } else { team },
+                    totals: Totals {
+                        invited: n(inv),
+                        responses: n(resp),
+                        counts: Counts {
+                            promoters: n(p),
+                            passives: n(pa),
+                            detractors: n(d),
+                        },
+                    },
+                    hidden: hidden.as_deref().and_then(Reason::parse),
+                },
+            },
+        )
+        .collect())
 }

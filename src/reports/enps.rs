@@ -4,7 +4,7 @@ use super::turnover::PeopleData;
 use super::{check_access, views, Listing};
 use crate::auth::{Caller, Scope};
 use crate::db::DbConnection;
-use crate::domain::disclosure::{disclose_all, RoundCells, Shown, Tree};
+use crate::domain::disclosure::{RoundCells, Shown, StoredCell, Tree};
 use crate::domain::enps::correlation;
 use crate::domain::report::{GroupBy, COMPANY};
 use crate::domain::turnover::{self, Grouping};
@@ -82,6 +82,9 @@ pub async fn data(
         .await
 }
 
+/// A team and its parent.
+type Edge = (i32, Option<i32>);
+
 pub fn load(
     conn: &mut DbConnection,
     scope: Scope,
@@ -91,20 +94,68 @@ pub fn load(
     listing: Listing,
 ) -> AppResult<EnpsData> {
     check_access(&scope, p.team_id, listing)?;
-    if let Some(t) = p.team_id {
-        repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
-    }
+    let team = match p.team_id {
+        Some(t) => Some(repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?),
+        None => None,
+    };
+    // A trend reads one group's cells; a listing reads the teams the caller may see.
+    let (edges, names): (Vec<Edge>, BTreeMap<i32, String>) = match listing {
+        Listing::Group => (
+            team.iter().map(|t| (t.id, t.parent_id)).collect(),
+            team.into_iter().map(|t| (t.id, t.name)).collect(),
+        ),
+        Listing::Teams => {
+            let teams = repo::teams::all(conn)?;
+            let edges: Vec<(i32, Option<i32>)> =
+                teams.iter().map(|t| (t.id, t.parent_id)).collect();
+            (edges, teams.into_iter().map(|t| (t.id, t.name)).collect())
+        }
+    };
+    let wanted = match (listing, &scope) {
+        (Listing::Group, _) => Some(vec![p.team_id.unwrap_or(COMPANY)]),
+        (Listing::Teams, Scope::Everything) => None,
+        (Listing::Teams, _) => Some(
+            scope
+                .report_teams(names.keys().copied())
+                .into_iter()
+                .chain(p.team_id)
+                .collect(),
+        ),
+    };
+    let (rounds, scale) = disclosed(conn, p, from, to, wanted.as_deref())?;
+    Ok(EnpsData {
+        rounds,
+        tree: Tree::new(&edges),
+        edges,
+        names,
+        scope,
+        scale,
+    })
+}
+
+/// The stored cells of the window's closed rounds on one scale, for the given groups
+/// (None: every group; the company always), as each round's disclosed cells.
+fn disclosed(
+    conn: &mut DbConnection,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    groups: Option<&[i32]>,
+) -> AppResult<(Vec<RoundCells>, Option<String>)> {
+    repo::reports::ensure_cells(conn)?;
     let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
     let end = (to + Duration::days(1))
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default();
-    let mut counters = repo::reports::closed_counters(conn, p.survey_id, start, end)?;
-    let scales: BTreeSet<String> = counters.iter().map(|c| c.scale.clone()).collect();
+    // One company cell per closed round; a round nobody was invited to is no part of any view.
+    let mut company = repo::reports::cells(conn, Some(&[COMPANY]), p.survey_id, None, start, end)?;
+    company.retain(|c| c.cell.totals.invited > 0 || c.cell.totals.responses > 0);
+    let scales: BTreeSet<String> = company.iter().map(|c| c.scale.clone()).collect();
     // A 0–10 and a 1–10 survey are never mixed in one figure silently.
     let scale = match (&p.scale, scales.len()) {
         (Some(s), _) => {
             crate::domain::survey::EnpsScale::parse(s).map_err(|e| AppError::field("scale", e))?;
-            counters.retain(|c| &c.scale == s);
+            company.retain(|c| &c.scale == s);
             Some(s.clone())
         }
         (None, 0) => None,
@@ -116,17 +167,34 @@ pub fn load(
             ))
         }
     };
-    let teams = repo::teams::all(conn)?;
-    let edges: Vec<(i32, Option<i32>)> = teams.iter().map(|t| (t.id, t.parent_id)).collect();
-    let tree = Tree::new(&edges);
-    Ok(EnpsData {
-        rounds: disclose_all(&counters, &tree),
-        tree,
-        edges,
-        names: teams.into_iter().map(|t| (t.id, t.name)).collect(),
-        scope,
-        scale,
-    })
+    let teams: Option<Vec<i32>> =
+        groups.map(|g| g.iter().copied().filter(|&g| g != COMPANY).collect());
+    let mut by_round: BTreeMap<i32, Vec<StoredCell>> = BTreeMap::new();
+    if teams.as_ref().is_none_or(|t| !t.is_empty()) {
+        for row in repo::reports::cells(
+            conn,
+            teams.as_deref(),
+            p.survey_id,
+            scale.as_deref(),
+            start,
+            end,
+        )? {
+            if row.cell.group != COMPANY {
+                by_round.entry(row.round_id).or_default().push(row.cell);
+            }
+        }
+    }
+    let mut rounds: Vec<RoundCells> = company
+        .into_iter()
+        .map(|c| {
+            let min = c.min_group_size.max(3) as u32;
+            let cells =
+                std::iter::once(c.cell).chain(by_round.remove(&c.round_id).unwrap_or_default());
+            RoundCells::from_stored(c.round_id, c.day, min, cells)
+        })
+        .collect();
+    rounds.sort_by_key(|r| (r.day, r.round_id));
+    Ok((rounds, scale))
 }
 
 pub fn points(d: &EnpsData, team_id: Option<i32>, by: GroupBy) -> Vec<EnpsPoint> {
