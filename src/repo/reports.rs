@@ -196,6 +196,22 @@ pub fn counters_of_rounds(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<V
     counters_of(conn, &round)
 }
 
+/// A cell's figures: invited, responses, promoters, passives, detractors.
+const FIGURES: (
+    round_cells::invited,
+    round_cells::responses,
+    round_cells::promoters,
+    round_cells::passives,
+    round_cells::detractors,
+) = (
+    round_cells::invited,
+    round_cells::responses,
+    round_cells::promoters,
+    round_cells::passives,
+    round_cells::detractors,
+);
+type FiguresRow = (i32, i32, i32, i32, i32);
+
 /// One stored cell with its round's details, as views read them.
 pub struct CellRow {
     pub round_id: i32,
@@ -328,7 +344,7 @@ type CellTuple = (
     NaiveDateTime,
     String,
     i32,
-    (i32, i32, i32, i32, i32),
+    FiguresRow,
     Option<String>,
 );
 
@@ -368,41 +384,77 @@ pub fn cells(
             round_cells::scheduled_for,
             round_cells::enps_scale,
             round_cells::min_group_size,
-            (
-                round_cells::invited,
-                round_cells::responses,
-                round_cells::promoters,
-                round_cells::passives,
-                round_cells::detractors,
-            ),
+            FIGURES,
             round_cells::hidden,
         ))
         .order((round_cells::scheduled_for, round_cells::round_id))
         .load(conn)?;
-    let n = |v: i32| v.max(0) as u32;
     Ok(rows
         .into_iter()
         .map(
-            |(round_id, team, survey_id, at, scale, min, (inv, resp, p, pa, d), hidden)| CellRow {
+            |(round_id, team, survey_id, at, scale, min, figures, hidden)| CellRow {
                 round_id,
                 survey_id,
                 day: at.date(),
                 scale,
                 min_group_size: min,
-                cell: StoredCell {
-                    group: if team == COMPANY_ROW { COMPANY } else { team },
-                    totals: Totals {
-                        invited: n(inv),
-                        responses: n(resp),
-                        counts: Counts {
-                            promoters: n(p),
-                            passives: n(pa),
-                            detractors: n(d),
-                        },
-                    },
-                    hidden: hidden.as_deref().and_then(Reason::parse),
-                },
+                cell: stored_cell(
+                    if team == COMPANY_ROW { COMPANY } else { team },
+                    figures,
+                    hidden,
+                ),
             },
         )
         .collect())
+}
+
+/// How many people are employed on `day`, counted by the database.
+pub fn headcount_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<i64> {
+    employees::table
+        .filter(employees::hired_on.le(day))
+        .filter(employees::left_on.is_null().or(employees::left_on.ge(day)))
+        .count()
+        .get_result(conn)
+}
+
+/// A closed round's stored company cell (None: not stored yet).
+pub fn company_cell(conn: &mut DbConnection, round_id: i32) -> QueryResult<Option<StoredCell>> {
+    round_cell(conn, round_id, COMPANY)
+}
+
+/// A closed round's stored cell of one group (None: not stored, or the round did not concern the group).
+pub fn round_cell(
+    conn: &mut DbConnection,
+    round_id: i32,
+    group: i32,
+) -> QueryResult<Option<StoredCell>> {
+    let team = if group == COMPANY { COMPANY_ROW } else { group };
+    let row: Option<(FiguresRow, Option<String>)> = round_cells::table
+        .filter(round_cells::round_id.eq(round_id))
+        .filter(round_cells::team_id.eq(team))
+        .select((FIGURES, round_cells::hidden))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(figures, hidden)| stored_cell(group, figures, hidden)))
+}
+
+fn stored_cell(
+    group: i32,
+    (invited, responses, p, pa, d): FiguresRow,
+    hidden: Option<String>,
+) -> StoredCell {
+    let n = |v: i32| v.max(0) as u32;
+    StoredCell {
+        group,
+        totals: Totals {
+            invited: n(invited),
+            responses: n(responses),
+            counts: Counts {
+                promoters: n(p),
+                passives: n(pa),
+                detractors: n(d),
+            },
+        },
+        hidden: hidden.as_deref().and_then(Reason::parse),
+    }
 }

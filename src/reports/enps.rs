@@ -7,7 +7,6 @@ use crate::db::DbConnection;
 use crate::domain::disclosure::{RoundCells, Shown, StoredCell, Tree};
 use crate::domain::enps::correlation;
 use crate::domain::report::{GroupBy, COMPANY};
-use crate::domain::turnover::{self, Grouping};
 use crate::error::{AppError, AppResult};
 use crate::repo;
 use crate::state::AppState;
@@ -73,11 +72,25 @@ pub async fn data(
     to: NaiveDate,
     listing: Listing,
 ) -> AppResult<EnpsData> {
+    with_data(state, caller, p, from, to, listing, Ok).await
+}
+
+/// Loads the data and computes a view of it on the blocking pool, so a large
+/// report never holds up an HTTP worker.
+pub async fn with_data<T: Send + 'static>(
+    state: &AppState,
+    caller: Caller,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    listing: Listing,
+    view: impl FnOnce(EnpsData) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
     let p = p.clone();
     state
         .db(move |conn| {
             let scope = Scope::of(conn, &caller)?;
-            load(conn, scope, &p, from, to, listing)
+            view(load(conn, scope, &p, from, to, listing)?)
         })
         .await
 }
@@ -104,7 +117,7 @@ pub fn load(
             team.iter().map(|t| (t.id, t.parent_id)).collect(),
             team.into_iter().map(|t| (t.id, t.name)).collect(),
         ),
-        Listing::Teams => {
+        Listing::Teams | Listing::GroupAndTeams => {
             let teams = repo::teams::all(conn)?;
             let edges: Vec<(i32, Option<i32>)> =
                 teams.iter().map(|t| (t.id, t.parent_id)).collect();
@@ -113,8 +126,8 @@ pub fn load(
     };
     let wanted = match (listing, &scope) {
         (Listing::Group, _) => Some(vec![p.team_id.unwrap_or(COMPANY)]),
-        (Listing::Teams, Scope::Everything) => None,
-        (Listing::Teams, _) => Some(
+        (_, Scope::Everything) => None,
+        (_, _) => Some(
             scope
                 .report_teams(names.keys().copied())
                 .into_iter()
@@ -197,6 +210,29 @@ fn disclosed(
     Ok((rounds, scale))
 }
 
+/// A dashboard's trend: the last twelve months of one group by month, on the 1–10
+/// scale when the year mixes scales.
+pub fn recent_points(
+    conn: &mut DbConnection,
+    scope: Scope,
+    team_id: Option<i32>,
+    today: NaiveDate,
+) -> AppResult<Vec<EnpsPoint>> {
+    let from = today - Duration::days(365);
+    let mut params = EnpsParams {
+        team_id,
+        ..EnpsParams::default()
+    };
+    let d = match load(conn, scope.clone(), &params, from, today, Listing::Group) {
+        Err(AppError::Validation { fields, .. }) if fields.contains_key("scale") => {
+            params.scale = Some("1-10".into());
+            load(conn, scope, &params, from, today, Listing::Group)?
+        }
+        other => other?,
+    };
+    Ok(points(&d, team_id, GroupBy::Month))
+}
+
 pub fn points(d: &EnpsData, team_id: Option<i32>, by: GroupBy) -> Vec<EnpsPoint> {
     views::points(&d.rounds, team_id.unwrap_or(COMPANY), by)
         .into_iter()
@@ -230,8 +266,61 @@ pub struct TeamsReport {
 }
 
 pub fn teams(d: &EnpsData, from: NaiveDate, to: NaiveDate) -> TeamsReport {
-    let parents: BTreeMap<i32, Option<i32>> = d.edges.iter().copied().collect();
     let visible = d.scope.report_teams(d.names.keys().copied());
+    let company = matches!(d.scope, Scope::Everything);
+    teams_of(d, from, to, visible, company)
+}
+
+/// The heat map, or one page of its teams (`page`: offset and count), with how many
+/// teams it has in all. Reads only the cells of the teams it shows.
+pub fn heat_map(
+    conn: &mut DbConnection,
+    scope: Scope,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    page: Option<(usize, usize)>,
+) -> AppResult<(TeamsReport, usize)> {
+    check_access(&scope, p.team_id, Listing::Teams)?;
+    if let Some(t) = p.team_id {
+        repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
+    }
+    let teams = repo::teams::all(conn)?;
+    let edges: Vec<Edge> = teams.iter().map(|t| (t.id, t.parent_id)).collect();
+    let names: BTreeMap<i32, String> = teams.into_iter().map(|t| (t.id, t.name)).collect();
+    // A team asked for narrows the listing to its subtree, without the company.
+    let within = match p.team_id {
+        Some(t) => Scope::Teams(crate::domain::teams::with_descendants(&edges, [t])),
+        None => scope.clone(),
+    };
+    let company = matches!(within, Scope::Everything);
+    let visible = within.report_teams(names.keys().copied());
+    let total = visible.len();
+    let shown: Vec<i32> = match page {
+        Some((offset, count)) => visible.into_iter().skip(offset).take(count).collect(),
+        None => visible,
+    };
+    let wanted = (page.is_some() || !company).then(|| shown.clone());
+    let (rounds, scale) = disclosed(conn, p, from, to, wanted.as_deref())?;
+    let d = EnpsData {
+        rounds,
+        tree: Tree::new(&edges),
+        edges,
+        names,
+        scope,
+        scale,
+    };
+    Ok((teams_of(&d, from, to, shown, company), total))
+}
+
+fn teams_of(
+    d: &EnpsData,
+    from: NaiveDate,
+    to: NaiveDate,
+    visible: Vec<i32>,
+    company: bool,
+) -> TeamsReport {
+    let parents: BTreeMap<i32, Option<i32>> = d.edges.iter().copied().collect();
     let sums = views::group_sums(&d.rounds, visible.iter().copied().chain([COMPANY]));
     let teams = visible
         .into_iter()
@@ -242,7 +331,7 @@ pub fn teams(d: &EnpsData, from: NaiveDate, to: NaiveDate) -> TeamsReport {
             shown: Shown::of(&sums[&id]),
         })
         .collect();
-    let company = matches!(d.scope, Scope::Everything).then(|| Shown::of(&sums[&COMPANY]));
+    let company = company.then(|| Shown::of(&sums[&COMPANY]));
     TeamsReport {
         scale: d.scale.clone(),
         from,
@@ -271,6 +360,30 @@ pub struct EnpsTurnoverReport {
     pub correlation: Option<f64>,
 }
 
+/// eNPS beside turnover as the endpoint and the turnover page show it: both loaded
+/// and computed on the blocking pool; `within` narrows the teams to one subtree.
+pub async fn beside_turnover_report(
+    state: &AppState,
+    caller: Caller,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    within: Option<i32>,
+) -> AppResult<EnpsTurnoverReport> {
+    let p = p.clone();
+    state
+        .db(move |conn| {
+            let scope = Scope::of(conn, &caller)?;
+            let mut d = load(conn, scope.clone(), &p, from, to, Listing::Teams)?;
+            if let Some(t) = within {
+                d.scope = Scope::Teams(crate::domain::teams::with_descendants(&d.edges, [t]));
+            }
+            let people = super::turnover::load(conn, &scope, p.team_id, Listing::Teams)?;
+            Ok(beside_turnover(&d, &people, from, to))
+        })
+        .await
+}
+
 /// Each team's eNPS beside its turnover over one window, and their correlation.
 pub fn beside_turnover(
     d: &EnpsData,
@@ -279,12 +392,13 @@ pub fn beside_turnover(
     to: NaiveDate,
 ) -> EnpsTurnoverReport {
     let report = teams(d, from, to);
+    let ids: Vec<i32> = report.teams.iter().map(|t| t.team_id).collect();
+    let rates = people.yearly_rates(&ids, from, to);
     let teams: Vec<TeamEnpsTurnover> = report
         .teams
         .into_iter()
         .map(|t| {
-            let stints = people.stints(Some(t.team_id));
-            let rate = turnover::figures(&stints, from, to, Grouping::Year).turnover_rate;
+            let rate = rates.get(&t.team_id).copied().flatten();
             let enps = t.shown.figures().and_then(|f| f.enps);
             TeamEnpsTurnover {
                 team_id: t.team_id,

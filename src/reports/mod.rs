@@ -15,6 +15,9 @@ use crate::error::AppResult;
 pub enum Listing {
     Group,
     Teams,
+    /// One group's figures, read with those of the teams the caller may see beside it
+    /// (the report page's heat map): access as for `Group`.
+    GroupAndTeams,
 }
 
 /// Who may read what is decided by `Scope`; a lead listing teams sees the teams they lead.
