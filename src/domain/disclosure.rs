@@ -54,6 +54,10 @@ impl Reason {
 }
 
 impl LeftOut {
+    pub fn new(too_few: u32, derivable: u32) -> LeftOut {
+        LeftOut { too_few, derivable }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.too_few == 0 && self.derivable == 0
     }
@@ -353,8 +357,14 @@ pub enum Shown {
 
 impl Shown {
     pub fn of(s: &Sum) -> Shown {
-        if s.cells.is_empty() {
-            let reason = if s.left_out.derivable > 0 && s.left_out.too_few == 0 {
+        Shown::counted(s.totals, s.cells.len() as u32, s.left_out)
+    }
+
+    /// From a sum already added up (by the database): its totals, how many shown
+    /// cells it adds, and the cells it leaves out.
+    pub fn counted(totals: Totals, rounds: u32, left_out: LeftOut) -> Shown {
+        if rounds == 0 {
+            let reason = if left_out.derivable > 0 && left_out.too_few == 0 {
                 Reason::Derivable
             } else {
                 Reason::TooFew
@@ -362,12 +372,12 @@ impl Shown {
             return Shown::Suppressed {
                 suppressed: true,
                 reason,
-                left_out: s.left_out,
+                left_out,
             };
         }
-        let mut f = Figures::of(s.totals);
-        f.rounds = s.cells.len() as u32;
-        f.left_out = (!s.left_out.is_empty()).then_some(s.left_out);
+        let mut f = Figures::of(totals);
+        f.rounds = rounds;
+        f.left_out = (!left_out.is_empty()).then_some(left_out);
         Shown::Figures(f)
     }
 

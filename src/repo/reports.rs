@@ -5,9 +5,10 @@ use crate::db::schema::{
     employees, round_cells, round_team_stats as stats, rounds, team_memberships,
 };
 use crate::db::DbConnection;
-use crate::domain::disclosure::{Reason, RoundCells, StoredCell, Tree};
+use crate::domain::disclosure::{LeftOut, Reason, RoundCells, StoredCell, Tree};
 use crate::domain::enps::Counts;
 use crate::domain::report::{Counter, Membership, PersonDates, Totals, COMPANY};
+use std::collections::BTreeMap;
 
 type PersonRow = (i32, NaiveDate, Option<NaiveDate>, Option<String>, bool);
 type AnswerTuple = (
@@ -98,7 +99,27 @@ fn counters_of(conn: &mut DbConnection, rounds: &[RoundMeta]) -> QueryResult<Vec
 }
 
 pub fn people(conn: &mut DbConnection) -> QueryResult<Vec<PersonDates>> {
-    let rows: Vec<PersonRow> = employees::table
+    people_where(conn, None)
+}
+
+/// The dates of the given people only.
+pub fn people_among(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<PersonDates>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_LIST) {
+        out.extend(people_where(conn, Some(chunk))?);
+    }
+    Ok(out)
+}
+
+/// Ids per `IN (…)` list: well under SQLite's limit on bound values.
+const IN_LIST: usize = 10_000;
+
+fn people_where(conn: &mut DbConnection, ids: Option<&[i32]>) -> QueryResult<Vec<PersonDates>> {
+    let mut q = employees::table.into_boxed();
+    if let Some(ids) = ids {
+        q = q.filter(employees::id.eq_any(ids.to_vec()));
+    }
+    let rows: Vec<PersonRow> = q
         .select((
             employees::id,
             employees::hired_on,
@@ -123,15 +144,34 @@ pub fn people(conn: &mut DbConnection) -> QueryResult<Vec<PersonDates>> {
 
 /// `(employee, team, started_on, ended_on)` for every team membership.
 pub fn memberships(conn: &mut DbConnection) -> QueryResult<Vec<Membership>> {
-    team_memberships::table
-        .select((
-            team_memberships::employee_id,
-            team_memberships::team_id,
-            team_memberships::started_on,
-            team_memberships::ended_on,
-        ))
-        .order((team_memberships::employee_id, team_memberships::started_on))
-        .load(conn)
+    memberships_where(conn, None)
+}
+
+/// The memberships of the given teams only.
+pub fn memberships_in(conn: &mut DbConnection, teams: &[i32]) -> QueryResult<Vec<Membership>> {
+    let mut out = Vec::new();
+    for chunk in teams.chunks(IN_LIST) {
+        out.extend(memberships_where(conn, Some(chunk))?);
+    }
+    Ok(out)
+}
+
+fn memberships_where(
+    conn: &mut DbConnection,
+    teams: Option<&[i32]>,
+) -> QueryResult<Vec<Membership>> {
+    let mut q = team_memberships::table.into_boxed();
+    if let Some(teams) = teams {
+        q = q.filter(team_memberships::team_id.eq_any(teams.to_vec()));
+    }
+    q.select((
+        team_memberships::employee_id,
+        team_memberships::team_id,
+        team_memberships::started_on,
+        team_memberships::ended_on,
+    ))
+    .order((team_memberships::employee_id, team_memberships::started_on))
+    .load(conn)
 }
 
 /// One stored answer of a round, with the response it belongs to.
@@ -457,4 +497,120 @@ fn stored_cell(
         },
         hidden: hidden.as_deref().and_then(Reason::parse),
     }
+}
+
+/// What a group's shown cells add up to over a window: their totals, how many there
+/// are, and the cells of rounds that concern the group but are hidden.
+pub struct GroupSum {
+    pub totals: Totals,
+    pub shown: u32,
+    pub left_out: LeftOut,
+}
+
+type CellFilter = Box<
+    dyn BoxableExpression<
+        round_cells::table,
+        crate::db::MultiBackend,
+        SqlType = diesel::sql_types::Bool,
+    >,
+>;
+
+type GroupSumRow = (
+    i32,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Each group's sum of stored cells over closed rounds scheduled in [from, to) (the
+/// groups given, `COMPANY` included as asked, or every group), added up by the
+/// database: a cell counts only where the round concerns the group (anyone invited),
+/// its figures only when shown, as `disclosure::sum` adds them.
+pub fn group_sums(
+    conn: &mut DbConnection,
+    groups: Option<&[i32]>,
+    survey_id: Option<i32>,
+    scale: Option<&str>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<BTreeMap<i32, GroupSum>> {
+    use diesel::dsl::{case_when, sum};
+    let mut out = BTreeMap::new();
+    let mut read = |ids: Option<Vec<i32>>| -> QueryResult<()> {
+        // A grouped query cannot be boxed: the optional filters are boxed instead.
+        let mut filter: CellFilter = Box::new(
+            round_cells::scheduled_for
+                .ge(from)
+                .and(round_cells::scheduled_for.lt(to))
+                .and(round_cells::invited.gt(0)),
+        );
+        if let Some(ids) = ids {
+            filter = Box::new(filter.and(round_cells::team_id.eq_any(ids)));
+        }
+        if let Some(s) = survey_id {
+            filter = Box::new(filter.and(round_cells::survey_id.eq(s)));
+        }
+        if let Some(s) = scale {
+            filter = Box::new(filter.and(round_cells::enps_scale.eq(s.to_string())));
+        }
+        let shown = || round_cells::hidden.is_null();
+        let one = || 1.into_sql::<diesel::sql_types::Integer>();
+        let rows: Vec<GroupSumRow> = round_cells::table
+            .filter(filter)
+            .group_by(round_cells::team_id)
+            .select((
+                round_cells::team_id,
+                sum(case_when(shown(), round_cells::invited).otherwise(0)),
+                sum(case_when(shown(), round_cells::responses).otherwise(0)),
+                sum(case_when(shown(), round_cells::promoters).otherwise(0)),
+                sum(case_when(shown(), round_cells::passives).otherwise(0)),
+                sum(case_when(shown(), round_cells::detractors).otherwise(0)),
+                sum(case_when(shown(), one()).otherwise(0)),
+                sum(case_when(round_cells::hidden.eq(Reason::TooFew.as_str()), one()).otherwise(0)),
+                sum(
+                    case_when(round_cells::hidden.eq(Reason::Derivable.as_str()), one())
+                        .otherwise(0),
+                ),
+            ))
+            .load(conn)?;
+        let n = |v: Option<i64>| u32::try_from(v.unwrap_or(0).max(0)).unwrap_or(u32::MAX);
+        for (team, invited, responses, p, pa, d, shown, too_few, derivable) in rows {
+            let group = if team == COMPANY_ROW { COMPANY } else { team };
+            out.insert(
+                group,
+                GroupSum {
+                    totals: Totals {
+                        invited: n(invited),
+                        responses: n(responses),
+                        counts: Counts {
+                            promoters: n(p),
+                            passives: n(pa),
+                            detractors: n(d),
+                        },
+                    },
+                    shown: n(shown),
+                    left_out: LeftOut::new(n(too_few), n(derivable)),
+                },
+            );
+        }
+        Ok(())
+    };
+    match groups {
+        None => read(None)?,
+        Some(groups) => {
+            let ids: Vec<i32> = groups
+                .iter()
+                .map(|&g| if g == COMPANY { COMPANY_ROW } else { g })
+                .collect();
+            for chunk in ids.chunks(IN_LIST) {
+                read(Some(chunk.to_vec()))?;
+            }
+        }
+    }
+    Ok(out)
 }

@@ -8,9 +8,9 @@ use crate::domain::disclosure::{RoundCells, Shown, StoredCell, Tree};
 use crate::domain::enps::correlation;
 use crate::domain::report::{GroupBy, COMPANY};
 use crate::error::{AppError, AppResult};
-use crate::repo;
+use crate::repo::{self, reports::CellRow};
 use crate::state::AppState;
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -155,31 +155,12 @@ fn disclosed(
     to: NaiveDate,
     groups: Option<&[i32]>,
 ) -> AppResult<(Vec<RoundCells>, Option<String>)> {
-    repo::reports::ensure_cells(conn)?;
-    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let end = (to + Duration::days(1))
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default();
-    // One company cell per closed round; a round nobody was invited to is no part of any view.
-    let mut company = repo::reports::cells(conn, Some(&[COMPANY]), p.survey_id, None, start, end)?;
-    company.retain(|c| c.cell.totals.invited > 0 || c.cell.totals.responses > 0);
-    let scales: BTreeSet<String> = company.iter().map(|c| c.scale.clone()).collect();
-    // A 0–10 and a 1–10 survey are never mixed in one figure silently.
-    let scale = match (&p.scale, scales.len()) {
-        (Some(s), _) => {
-            crate::domain::survey::EnpsScale::parse(s).map_err(|e| AppError::field("scale", e))?;
-            company.retain(|c| &c.scale == s);
-            Some(s.clone())
-        }
-        (None, 0) => None,
-        (None, 1) => scales.into_iter().next(),
-        (None, _) => {
-            return Err(AppError::field(
-                "scale",
-                "this range holds surveys on the 1-10 and the 0-10 scale: pass scale=1-10 or scale=0-10, or a survey_id",
-            ))
-        }
-    };
+    let Window {
+        start,
+        end,
+        company,
+        scale,
+    } = window_rounds(conn, p, from, to)?;
     let teams: Option<Vec<i32>> =
         groups.map(|g| g.iter().copied().filter(|&g| g != COMPANY).collect());
     let mut by_round: BTreeMap<i32, Vec<StoredCell>> = BTreeMap::new();
@@ -208,6 +189,53 @@ fn disclosed(
         .collect();
     rounds.sort_by_key(|r| (r.day, r.round_id));
     Ok((rounds, scale))
+}
+
+/// A window of closed rounds: its bounds, each round's company cell on one scale, that scale.
+struct Window {
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    company: Vec<CellRow>,
+    scale: Option<String>,
+}
+
+fn window_rounds(
+    conn: &mut DbConnection,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Window> {
+    repo::reports::ensure_cells(conn)?;
+    let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let end = (to + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    // One company cell per closed round; a round nobody was invited to is no part of any view.
+    let mut company = repo::reports::cells(conn, Some(&[COMPANY]), p.survey_id, None, start, end)?;
+    company.retain(|c| c.cell.totals.invited > 0 || c.cell.totals.responses > 0);
+    let scales: BTreeSet<String> = company.iter().map(|c| c.scale.clone()).collect();
+    // A 0–10 and a 1–10 survey are never mixed in one figure silently.
+    let scale = match (&p.scale, scales.len()) {
+        (Some(s), _) => {
+            crate::domain::survey::EnpsScale::parse(s).map_err(|e| AppError::field("scale", e))?;
+            company.retain(|c| &c.scale == s);
+            Some(s.clone())
+        }
+        (None, 0) => None,
+        (None, 1) => scales.into_iter().next(),
+        (None, _) => {
+            return Err(AppError::field(
+                "scale",
+                "this range holds surveys on the 1-10 and the 0-10 scale: pass scale=1-10 or scale=0-10, or a survey_id",
+            ))
+        }
+    };
+    Ok(Window {
+        start,
+        end,
+        company,
+        scale,
+    })
 }
 
 /// A dashboard's trend: the last twelve months of one group by month, on the 1–10
@@ -300,17 +328,46 @@ pub fn heat_map(
         Some((offset, count)) => visible.into_iter().skip(offset).take(count).collect(),
         None => visible,
     };
-    let wanted = (page.is_some() || !company).then(|| shown.clone());
-    let (rounds, scale) = disclosed(conn, p, from, to, wanted.as_deref())?;
-    let d = EnpsData {
-        rounds,
-        tree: Tree::new(&edges),
-        edges,
-        names,
-        scope,
-        scale,
+    // Added up by the database: a large tree's cells are never all read.
+    let w = window_rounds(conn, p, from, to)?;
+    let groups: Option<Vec<i32>> =
+        (page.is_some() || !company).then(|| shown.iter().copied().chain([COMPANY]).collect());
+    let mut sums = repo::reports::group_sums(
+        conn,
+        groups.as_deref(),
+        p.survey_id,
+        w.scale.as_deref(),
+        w.start,
+        w.end,
+    )?;
+    let mut shown_of = |g: i32| {
+        let s = sums.remove(&g);
+        s.map_or_else(
+            || Shown::counted(Default::default(), 0, Default::default()),
+            |s| Shown::counted(s.totals, s.shown, s.left_out),
+        )
     };
-    Ok((teams_of(&d, from, to, shown, company), total))
+    let parents: BTreeMap<i32, Option<i32>> = edges.iter().copied().collect();
+    let teams = shown
+        .into_iter()
+        .map(|id| TeamFigures {
+            team_id: id,
+            name: names[&id].clone(),
+            parent_id: parents.get(&id).copied().flatten(),
+            shown: shown_of(id),
+        })
+        .collect();
+    let company = company.then(|| shown_of(COMPANY));
+    Ok((
+        TeamsReport {
+            scale: w.scale,
+            from,
+            to,
+            company,
+            teams,
+        },
+        total,
+    ))
 }
 
 fn teams_of(
@@ -374,24 +431,38 @@ pub async fn beside_turnover_report(
     state
         .db(move |conn| {
             let scope = Scope::of(conn, &caller)?;
-            let mut d = load(conn, scope.clone(), &p, from, to, Listing::Teams)?;
-            if let Some(t) = within {
-                d.scope = Scope::Teams(crate::domain::teams::with_descendants(&d.edges, [t]));
-            }
-            let people = super::turnover::load(conn, &scope, p.team_id, Listing::Teams)?;
-            Ok(beside_turnover(&d, &people, from, to))
+            beside_turnover_of(conn, scope, &p, from, to, within)
         })
         .await
 }
 
+/// eNPS beside turnover: the heat map's figures (added up by the database) beside
+/// each listed team's turnover. `p.team_id` is checked for access; `within` narrows
+/// the listing to one subtree.
+pub fn beside_turnover_of(
+    conn: &mut DbConnection,
+    scope: Scope,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    within: Option<i32>,
+) -> AppResult<EnpsTurnoverReport> {
+    let people = super::turnover::load(conn, &scope, p.team_id, Listing::Teams)?;
+    let listing = EnpsParams {
+        team_id: within,
+        ..p.clone()
+    };
+    let (report, _) = heat_map(conn, scope, &listing, from, to, None)?;
+    Ok(beside_turnover(report, &people, from, to))
+}
+
 /// Each team's eNPS beside its turnover over one window, and their correlation.
 pub fn beside_turnover(
-    d: &EnpsData,
+    report: TeamsReport,
     people: &PeopleData,
     from: NaiveDate,
     to: NaiveDate,
 ) -> EnpsTurnoverReport {
-    let report = teams(d, from, to);
     let ids: Vec<i32> = report.teams.iter().map(|t| t.team_id).collect();
     let rates = people.yearly_rates(&ids, from, to);
     let teams: Vec<TeamEnpsTurnover> = report

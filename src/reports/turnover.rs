@@ -53,16 +53,41 @@ pub fn load(
     listing: Listing,
 ) -> AppResult<PeopleData> {
     check_access(scope, team_id, listing)?;
-    if let Some(t) = team_id {
-        repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
+    let team = match team_id {
+        Some(t) => Some(repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?),
+        None => None,
+    };
+    // One group reads only what its figures count from: the company, everyone's
+    // dates and no stays; a team, the stays in its subtree and those people's dates.
+    match (listing, team) {
+        (Listing::Group, None) => Ok(PeopleData {
+            people: repo::reports::people(conn)?,
+            memberships: vec![],
+            edges: vec![],
+            names: BTreeMap::new(),
+        }),
+        (Listing::Group, Some(team)) => {
+            let edges = repo::teams::edges(conn)?;
+            let subtree: Vec<i32> = with_descendants(&edges, [team.id]).into_iter().collect();
+            let memberships = repo::reports::memberships_in(conn, &subtree)?;
+            let ids: BTreeSet<i32> = memberships.iter().map(|m| m.0).collect();
+            Ok(PeopleData {
+                people: repo::reports::people_among(conn, &ids.into_iter().collect::<Vec<_>>())?,
+                memberships,
+                edges,
+                names: BTreeMap::from([(team.id, team.name)]),
+            })
+        }
+        _ => {
+            let teams = repo::teams::all(conn)?;
+            Ok(PeopleData {
+                people: repo::reports::people(conn)?,
+                memberships: repo::reports::memberships(conn)?,
+                edges: teams.iter().map(|t| (t.id, t.parent_id)).collect(),
+                names: teams.into_iter().map(|t| (t.id, t.name)).collect(),
+            })
+        }
     }
-    let teams = repo::teams::all(conn)?;
-    Ok(PeopleData {
-        people: repo::reports::people(conn)?,
-        memberships: repo::reports::memberships(conn)?,
-        edges: teams.iter().map(|t| (t.id, t.parent_id)).collect(),
-        names: teams.into_iter().map(|t| (t.id, t.name)).collect(),
-    })
 }
 
 impl PeopleData {

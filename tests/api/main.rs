@@ -1,6 +1,7 @@
 //! The API test suite: every test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 
 mod auth;
+mod cells;
 mod cli;
 mod concurrency;
 mod errors;
