@@ -87,12 +87,11 @@ pub async fn with_data<T: Send + 'static>(
     view: impl FnOnce(EnpsData) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
     let p = p.clone();
-    state
-        .db(move |conn| {
-            let scope = Scope::of(conn, &caller)?;
-            view(load(conn, scope, &p, from, to, listing)?)
-        })
-        .await
+    super::run(state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        view(load(conn, scope, &p, from, to, listing)?)
+    })
+    .await
 }
 
 /// A team and its parent.
@@ -428,12 +427,11 @@ pub async fn beside_turnover_report(
     within: Option<i32>,
 ) -> AppResult<EnpsTurnoverReport> {
     let p = p.clone();
-    state
-        .db(move |conn| {
-            let scope = Scope::of(conn, &caller)?;
-            beside_turnover_of(conn, scope, &p, from, to, within)
-        })
-        .await
+    super::run(state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        beside_turnover_of(conn, scope, &p, from, to, within)
+    })
+    .await
 }
 
 /// eNPS beside turnover: the heat map's figures (added up by the database) beside

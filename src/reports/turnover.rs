@@ -38,12 +38,11 @@ pub async fn with_data<T: Send + 'static>(
     listing: Listing,
     view: impl FnOnce(PeopleData) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
-    state
-        .db(move |conn| {
-            let scope = Scope::of(conn, &caller)?;
-            view(load(conn, &scope, team_id, listing)?)
-        })
-        .await
+    super::run(state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        view(load(conn, &scope, team_id, listing)?)
+    })
+    .await
 }
 
 pub fn load(

@@ -86,19 +86,18 @@ pub async fn enps_teams(
         _ => Some(paging.offset()?),
     };
     let p = q.into_inner();
-    let (report, total) = state
-        .db(move |conn| {
-            let scope = Scope::of(conn, &caller)?;
-            enps::heat_map(
-                conn,
-                scope,
-                &p,
-                from,
-                to,
-                page.map(|(offset, count)| (offset as usize, count as usize)),
-            )
-        })
-        .await?;
+    let (report, total) = crate::reports::run(&state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        enps::heat_map(
+            conn,
+            scope,
+            &p,
+            from,
+            to,
+            page.map(|(offset, count)| (offset as usize, count as usize)),
+        )
+    })
+    .await?;
     let mut res = HttpResponse::Ok();
     if page.is_some() {
         let (number, per_page) = paging.check()?;

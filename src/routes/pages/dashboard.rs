@@ -115,10 +115,10 @@ pub fn hr_data(
 async fn hr(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
     let now = chrono::Utc::now();
     let caller = user.caller.clone();
-    let (headcount, upcoming, recent, trend) = state
-        .db(move |conn| hr_data(conn, &caller, now))
-        .await
-        .or_page(req, user)?;
+    let (headcount, upcoming, recent, trend) =
+        crate::reports::run(state, move |conn| hr_data(conn, &caller, now))
+            .await
+            .or_page(req, user)?;
     let trend = (!trend.is_empty()).then(|| trend_parts(&trend, GroupBy::Month));
     let upcoming: Vec<Value> = upcoming
         .into_iter()

@@ -606,12 +606,11 @@ pub(crate) async fn recent_trend(
 ) -> Result<Option<(String, String, Vec<Value>)>, AppError> {
     let caller = user.caller.clone();
     let today = chrono::Utc::now().date_naive();
-    let points = state
-        .db(move |conn| {
-            let scope = Scope::of(conn, &caller)?;
-            enps_report::recent_points(conn, scope, team_id, today)
-        })
-        .await?;
+    let points = crate::reports::run(state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        enps_report::recent_points(conn, scope, team_id, today)
+    })
+    .await?;
     if points.is_empty() {
         return Ok(None);
     }
