@@ -40,6 +40,16 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
         .order(crate::db::schema::teams::id)
         .first(conn)
         .optional()?;
+    let latest = crate::repo::rounds::recent(conn, 1)?.into_iter().next();
+    let admin = crate::auth::Caller {
+        id: 0,
+        email: String::new(),
+        name: "bench".into(),
+        role: crate::domain::people::Role::Admin,
+        team_id: None,
+    };
+    let month = crate::domain::report::GroupBy::Month;
+    let by_month = crate::domain::turnover::Grouping::Month;
     let mut cases: Vec<(&'static str, Case)> = vec![
         (
             "company eNPS trend, 12 months by month",
@@ -52,21 +62,23 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
                     to,
                     Listing::Group,
                 )?;
-                Ok(enps::points(&d, None, crate::domain::report::GroupBy::Month).len())
+                Ok(enps::points(&d, None, month).len())
             }),
         ),
         (
-            "team breakdown (heat map), 12 months",
+            "heat map, every team, 12 months",
             Box::new(move |c| {
-                let d = enps::load(
-                    c,
-                    Scope::Everything,
-                    &params(None, "month"),
-                    from,
-                    to,
-                    Listing::Teams,
-                )?;
-                Ok(enps::teams(&d, from, to).teams.len())
+                let p = params(None, "month");
+                let (r, _) = enps::heat_map(c, Scope::Everything, &p, from, to, None)?;
+                Ok(r.teams.len())
+            }),
+        ),
+        (
+            "heat map, one page of 100 teams",
+            Box::new(move |c| {
+                let p = params(None, "month");
+                let (r, _) = enps::heat_map(c, Scope::Everything, &p, from, to, Some((0, 100)))?;
+                Ok(r.teams.len())
             }),
         ),
         (
@@ -87,10 +99,42 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
             "company turnover, 12 months by month",
             Box::new(move |c| {
                 let d = turnover::load(c, &Scope::Everything, None, Listing::Group)?;
-                Ok(
-                    turnover::periods(&d, None, from, to, crate::domain::turnover::Grouping::Month)
-                        .len(),
-                )
+                Ok(turnover::periods(&d, None, from, to, by_month).len())
+            }),
+        ),
+        (
+            "one department's turnover, by month",
+            Box::new(move |c| {
+                let d = turnover::load(c, &Scope::Everything, department, Listing::Group)?;
+                Ok(turnover::periods(&d, department, from, to, by_month).len())
+            }),
+        ),
+        (
+            "eNPS beside turnover, every team",
+            Box::new(move |c| {
+                let p = params(None, "month");
+                let r = enps::beside_turnover_of(c, Scope::Everything, &p, from, to, None)?;
+                Ok(r.teams.len())
+            }),
+        ),
+        (
+            "HR dashboard",
+            Box::new(move |c| {
+                let (_, _, recent, trend) =
+                    crate::routes::pages::dashboard::hr_data(c, &admin, Utc::now())?;
+                Ok(recent.len() + trend.len())
+            }),
+        ),
+        (
+            "lead dashboard, one department",
+            Box::new(move |c| {
+                let scope = Scope::Teams(department.into_iter().collect());
+                let trend = enps::recent_points(c, scope.clone(), department, to)?;
+                let last = match &latest {
+                    Some(r) => crate::reports::round::group_figures(c, &scope, r, department)?,
+                    None => None,
+                };
+                Ok(trend.len() + usize::from(last.is_some()))
             }),
         ),
     ];

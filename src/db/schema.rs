@@ -170,6 +170,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    round_cells (round_id, team_id) {
+        round_id -> Integer,
+        team_id -> Integer,
+        survey_id -> Integer,
+        scheduled_for -> Timestamp,
+        enps_scale -> Text,
+        min_group_size -> Integer,
+        invited -> Integer,
+        responses -> Integer,
+        promoters -> Integer,
+        passives -> Integer,
+        detractors -> Integer,
+        hidden -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     team_memberships (id) {
         id -> Integer,
         employee_id -> Integer,
@@ -189,6 +206,7 @@ diesel::joinable!(responses -> rounds (round_id));
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(answers -> questions (question_id));
 diesel::joinable!(round_team_stats -> rounds (round_id));
+diesel::joinable!(round_cells -> rounds (round_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -204,6 +222,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     outbox,
     round_team_stats,
+    round_cells,
     team_memberships,
 );
 

@@ -35,7 +35,29 @@ pub struct LeftOut {
     pub derivable: u32,
 }
 
+impl Reason {
+    /// As stored in `round_cells.hidden`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::TooFew => "too_few",
+            Reason::Derivable => "derivable",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Reason> {
+        match s {
+            "too_few" => Some(Reason::TooFew),
+            "derivable" => Some(Reason::Derivable),
+            _ => None,
+        }
+    }
+}
+
 impl LeftOut {
+    pub fn new(too_few: u32, derivable: u32) -> LeftOut {
+        LeftOut { too_few, derivable }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.too_few == 0 && self.derivable == 0
     }
@@ -234,6 +256,64 @@ impl RoundCells {
     pub fn concerns(&self, group: i32) -> bool {
         self.totals.get(&group).is_some_and(|t| t.invited > 0)
     }
+
+    /// What is stored of the round when it closes: every group it concerns, with its
+    /// totals and why it is hidden, if it is; the company always comes first, even
+    /// with nobody invited, so a round with stored cells can be told from one without.
+    pub fn stored(&self) -> Vec<StoredCell> {
+        let company = StoredCell {
+            group: COMPANY,
+            totals: self.totals.get(&COMPANY).copied().unwrap_or_default(),
+            hidden: self.hidden.get(&COMPANY).copied(),
+        };
+        std::iter::once(company)
+            .chain(
+                self.totals
+                    .iter()
+                    .filter(|&(&g, t)| g != COMPANY && t.invited > 0)
+                    .map(|(&group, &totals)| StoredCell {
+                        group,
+                        totals,
+                        hidden: self.hidden.get(&group).copied(),
+                    }),
+            )
+            .collect()
+    }
+
+    /// A round's cells as stored at close, or the part of them a view reads (the
+    /// groups it shows): each view then adds them up exactly as if just disclosed.
+    pub fn from_stored(
+        round_id: i32,
+        day: NaiveDate,
+        min: u32,
+        cells: impl IntoIterator<Item = StoredCell>,
+    ) -> RoundCells {
+        let mut totals = BTreeMap::new();
+        let mut hidden = BTreeMap::new();
+        for c in cells {
+            totals.insert(c.group, c.totals);
+            if let Some(r) = c.hidden {
+                hidden.insert(c.group, r);
+            }
+        }
+        RoundCells {
+            round_id,
+            day,
+            min,
+            totals,
+            hidden,
+        }
+    }
+}
+
+/// One group's cell of a round as stored when the round closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredCell {
+    /// A team, or `COMPANY`.
+    pub group: i32,
+    pub totals: Totals,
+    /// None: shown.
+    pub hidden: Option<Reason>,
 }
 
 /// A view's figure for one group: the sum of its shown cells over the given rounds.
@@ -277,8 +357,14 @@ pub enum Shown {
 
 impl Shown {
     pub fn of(s: &Sum) -> Shown {
-        if s.cells.is_empty() {
-            let reason = if s.left_out.derivable > 0 && s.left_out.too_few == 0 {
+        Shown::counted(s.totals, s.cells.len() as u32, s.left_out)
+    }
+
+    /// From a sum already added up (by the database): its totals, how many shown
+    /// cells it adds, and the cells it leaves out.
+    pub fn counted(totals: Totals, rounds: u32, left_out: LeftOut) -> Shown {
+        if rounds == 0 {
+            let reason = if left_out.derivable > 0 && left_out.too_few == 0 {
                 Reason::Derivable
             } else {
                 Reason::TooFew
@@ -286,12 +372,12 @@ impl Shown {
             return Shown::Suppressed {
                 suppressed: true,
                 reason,
-                left_out: s.left_out,
+                left_out,
             };
         }
-        let mut f = Figures::of(s.totals);
-        f.rounds = s.cells.len() as u32;
-        f.left_out = (!s.left_out.is_empty()).then_some(s.left_out);
+        let mut f = Figures::of(totals);
+        f.rounds = rounds;
+        f.left_out = (!left_out.is_empty()).then_some(left_out);
         Shown::Figures(f)
     }
 

@@ -145,6 +145,26 @@ pub struct PersonDates {
     pub regretted: bool,
 }
 
+/// A person's stint in a group from `start` to `end`: a separation when it ends on their last day.
+fn stint(p: &PersonDates, start: NaiveDate, end: Option<NaiveDate>) -> Stint {
+    let separated = p.left_on.is_some() && end == p.left_on;
+    Stint {
+        start,
+        end,
+        separated,
+        reason: p
+            .leave_reason
+            .as_deref()
+            .and_then(|r| LeaveReason::parse(r).ok())
+            .filter(|_| separated),
+        regretted: p.regretted && separated,
+        hired_on: p.hired_on,
+    }
+}
+
+/// One group's stays per employee, before moves within the group are joined up.
+type Spans = BTreeMap<i32, Vec<(NaiveDate, Option<NaiveDate>)>>;
+
 /// Turnover stints for the company (`teams` None: each person from hire to
 /// departure) or for a set of teams (each person's time in any of them, moves
 /// within the set joined up, a move out of it not a separation).
@@ -153,21 +173,6 @@ pub fn team_stints(
     memberships: &[Membership],
     teams: Option<&BTreeSet<i32>>,
 ) -> Vec<Stint> {
-    let stint = |p: &PersonDates, start: NaiveDate, end: Option<NaiveDate>| {
-        let separated = p.left_on.is_some() && end == p.left_on;
-        Stint {
-            start,
-            end,
-            separated,
-            reason: p
-                .leave_reason
-                .as_deref()
-                .and_then(|r| LeaveReason::parse(r).ok())
-                .filter(|_| separated),
-            regretted: p.regretted && separated,
-            hired_on: p.hired_on,
-        }
-    };
     let Some(teams) = teams else {
         return people
             .iter()
@@ -175,12 +180,44 @@ pub fn team_stints(
             .collect();
     };
     let by_id: BTreeMap<i32, &PersonDates> = people.iter().map(|p| (p.id, p)).collect();
-    let mut spans: BTreeMap<i32, Vec<(NaiveDate, Option<NaiveDate>)>> = BTreeMap::new();
+    let mut spans = Spans::new();
     for &(employee, team, start, end) in memberships {
         if teams.contains(&team) {
             spans.entry(employee).or_default().push((start, end));
         }
     }
+    merged_stints(&by_id, spans)
+}
+
+/// The stints of many groups in one pass over the memberships: `groups_of(team)` names
+/// every group a stay in `team` counts for (the team and those above it). Each group's
+/// stints are those `team_stints` gives for the group's teams.
+pub fn group_stints(
+    people: &[PersonDates],
+    memberships: &[Membership],
+    groups_of: impl Fn(i32) -> Vec<i32>,
+) -> BTreeMap<i32, Vec<Stint>> {
+    let by_id: BTreeMap<i32, &PersonDates> = people.iter().map(|p| (p.id, p)).collect();
+    let mut spans: BTreeMap<i32, Spans> = BTreeMap::new();
+    let mut groups: BTreeMap<i32, Vec<i32>> = BTreeMap::new();
+    for &(employee, team, start, end) in memberships {
+        let gs = groups.entry(team).or_insert_with(|| groups_of(team));
+        for &g in gs.iter() {
+            spans
+                .entry(g)
+                .or_default()
+                .entry(employee)
+                .or_default()
+                .push((start, end));
+        }
+    }
+    spans
+        .into_iter()
+        .map(|(g, s)| (g, merged_stints(&by_id, s)))
+        .collect()
+}
+
+fn merged_stints(by_id: &BTreeMap<i32, &PersonDates>, spans: Spans) -> Vec<Stint> {
     let mut out = Vec::new();
     for (employee, mut list) in spans {
         let Some(p) = by_id.get(&employee) else {
@@ -265,6 +302,60 @@ mod tests {
         assert_eq!(s[1].reason, Some(LeaveReason::Voluntary));
         let company = team_stints(&people, &memberships, None);
         assert_eq!(company.iter().filter(|s| s.separated).count(), 1);
+    }
+
+    #[test]
+    fn group_stints_match_team_stints_for_every_subtree() {
+        use crate::domain::disclosure::Tree;
+        use crate::domain::teams::with_descendants;
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(7);
+        let edges = [
+            (1, None),
+            (2, Some(1)),
+            (3, Some(1)),
+            (4, Some(3)),
+            (5, None),
+            (6, Some(5)),
+        ];
+        let tree = Tree::new(&edges);
+        let mut people = vec![];
+        let mut memberships = vec![];
+        for id in 0..60 {
+            let hired_on = d("2024-01-01") + chrono::Duration::days(rng.gen_range(0..700));
+            let mut start = hired_on;
+            for _ in 0..rng.gen_range(1..4) {
+                let end = start + chrono::Duration::days(rng.gen_range(0..300));
+                memberships.push((id, rng.gen_range(1..=6), start, Some(end)));
+                start = end + chrono::Duration::days(rng.gen_range(1..3));
+            }
+            let last = memberships.last_mut().unwrap();
+            let left_on = rng.gen_bool(0.5).then(|| last.3.unwrap());
+            if left_on.is_none() || rng.gen_bool(0.3) {
+                last.3 = None;
+            }
+            people.push(PersonDates {
+                id,
+                hired_on,
+                left_on,
+                leave_reason: Some("voluntary".into()),
+                regretted: rng.gen_bool(0.5),
+            });
+        }
+        let key = |s: &Stint| (s.start, s.end, s.separated, s.hired_on);
+        let mut all = group_stints(&people, &memberships, |t| tree.ancestry(t));
+        for (team, _) in edges {
+            let mut one = team_stints(
+                &people,
+                &memberships,
+                Some(&with_descendants(&edges, [team])),
+            );
+            let mut many = all.remove(&team).unwrap_or_default();
+            one.sort_by_key(key);
+            many.sort_by_key(key);
+            assert!(!one.is_empty());
+            assert_eq!(one, many, "team {team}");
+        }
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! (flags, reminder links, emails); the second, later, rewrites the responses in random
 //! order. Were they one, PostgreSQL would stamp the invitations and the rewritten
 //! responses with one transaction id. A crash between them leaves the round `closing`,
-//! which the next pass finishes.
+//! which the next pass finishes. The second also stores the round's cells (the
+//! disclosure rule's decision and sums per team), so reports never redo it.
 
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -42,6 +43,8 @@ pub fn close(conn: &mut DbConnection, mail_dir: &Path, round_id: i32) -> anyhow:
             return Ok(false);
         }
         repo::rounds::shuffle_responses(conn, round_id)?;
+        // The round's figures are decided once, here, and every view adds them up.
+        repo::reports::store_cells(conn, round_id)?;
         Ok(true)
     })?;
     if finished {

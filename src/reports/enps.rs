@@ -4,14 +4,13 @@ use super::turnover::PeopleData;
 use super::{check_access, views, Listing};
 use crate::auth::{Caller, Scope};
 use crate::db::DbConnection;
-use crate::domain::disclosure::{disclose_all, RoundCells, Shown, Tree};
+use crate::domain::disclosure::{RoundCells, Shown, StoredCell, Tree};
 use crate::domain::enps::correlation;
 use crate::domain::report::{GroupBy, COMPANY};
-use crate::domain::turnover::{self, Grouping};
 use crate::error::{AppError, AppResult};
-use crate::repo;
+use crate::repo::{self, reports::CellRow};
 use crate::state::AppState;
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,14 +72,30 @@ pub async fn data(
     to: NaiveDate,
     listing: Listing,
 ) -> AppResult<EnpsData> {
-    let p = p.clone();
-    state
-        .db(move |conn| {
-            let scope = Scope::of(conn, &caller)?;
-            load(conn, scope, &p, from, to, listing)
-        })
-        .await
+    with_data(state, caller, p, from, to, listing, Ok).await
 }
+
+/// Loads the data and computes a view of it on the blocking pool, so a large
+/// report never holds up an HTTP worker.
+pub async fn with_data<T: Send + 'static>(
+    state: &AppState,
+    caller: Caller,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    listing: Listing,
+    view: impl FnOnce(EnpsData) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    let p = p.clone();
+    super::run(state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        view(load(conn, scope, &p, from, to, listing)?)
+    })
+    .await
+}
+
+/// A team and its parent.
+type Edge = (i32, Option<i32>);
 
 pub fn load(
     conn: &mut DbConnection,
@@ -91,20 +106,118 @@ pub fn load(
     listing: Listing,
 ) -> AppResult<EnpsData> {
     check_access(&scope, p.team_id, listing)?;
-    if let Some(t) = p.team_id {
-        repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
+    let team = match p.team_id {
+        Some(t) => Some(repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?),
+        None => None,
+    };
+    // A trend reads one group's cells; a listing reads the teams the caller may see.
+    let (edges, names): (Vec<Edge>, BTreeMap<i32, String>) = match listing {
+        Listing::Group => (
+            team.iter().map(|t| (t.id, t.parent_id)).collect(),
+            team.into_iter().map(|t| (t.id, t.name)).collect(),
+        ),
+        Listing::Teams | Listing::GroupAndTeams => {
+            let teams = repo::teams::all(conn)?;
+            let edges: Vec<(i32, Option<i32>)> =
+                teams.iter().map(|t| (t.id, t.parent_id)).collect();
+            (edges, teams.into_iter().map(|t| (t.id, t.name)).collect())
+        }
+    };
+    let wanted = match (listing, &scope) {
+        (Listing::Group, _) => Some(vec![p.team_id.unwrap_or(COMPANY)]),
+        (_, Scope::Everything) => None,
+        (_, _) => Some(
+            scope
+                .report_teams(names.keys().copied())
+                .into_iter()
+                .chain(p.team_id)
+                .collect(),
+        ),
+    };
+    let (rounds, scale) = disclosed(conn, p, from, to, wanted.as_deref())?;
+    Ok(EnpsData {
+        rounds,
+        tree: Tree::new(&edges),
+        edges,
+        names,
+        scope,
+        scale,
+    })
+}
+
+/// The stored cells of the window's closed rounds on one scale, for the given groups
+/// (None: every group; the company always), as each round's disclosed cells.
+fn disclosed(
+    conn: &mut DbConnection,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    groups: Option<&[i32]>,
+) -> AppResult<(Vec<RoundCells>, Option<String>)> {
+    let Window {
+        start,
+        end,
+        company,
+        scale,
+    } = window_rounds(conn, p, from, to)?;
+    let teams: Option<Vec<i32>> =
+        groups.map(|g| g.iter().copied().filter(|&g| g != COMPANY).collect());
+    let mut by_round: BTreeMap<i32, Vec<StoredCell>> = BTreeMap::new();
+    if teams.as_ref().is_none_or(|t| !t.is_empty()) {
+        for row in repo::reports::cells(
+            conn,
+            teams.as_deref(),
+            p.survey_id,
+            scale.as_deref(),
+            start,
+            end,
+        )? {
+            if row.cell.group != COMPANY {
+                by_round.entry(row.round_id).or_default().push(row.cell);
+            }
+        }
     }
+    let mut rounds: Vec<RoundCells> = company
+        .into_iter()
+        .map(|c| {
+            let min = c.min_group_size.max(3) as u32;
+            let cells =
+                std::iter::once(c.cell).chain(by_round.remove(&c.round_id).unwrap_or_default());
+            RoundCells::from_stored(c.round_id, c.day, min, cells)
+        })
+        .collect();
+    rounds.sort_by_key(|r| (r.day, r.round_id));
+    Ok((rounds, scale))
+}
+
+/// A window of closed rounds: its bounds, each round's company cell on one scale, that scale.
+struct Window {
+    start: NaiveDateTime,
+    end: NaiveDateTime,
+    company: Vec<CellRow>,
+    scale: Option<String>,
+}
+
+fn window_rounds(
+    conn: &mut DbConnection,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Window> {
+    repo::reports::ensure_cells(conn)?;
     let start = from.and_hms_opt(0, 0, 0).unwrap_or_default();
     let end = (to + Duration::days(1))
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default();
-    let mut counters = repo::reports::closed_counters(conn, p.survey_id, start, end)?;
-    let scales: BTreeSet<String> = counters.iter().map(|c| c.scale.clone()).collect();
+    // One company cell per closed round; a round nobody was invited to is no part of any view.
+    let mut company = repo::reports::cells(conn, Some(&[COMPANY]), p.survey_id, None, start, end)?;
+    company.retain(|c| c.cell.totals.invited > 0 || c.cell.totals.responses > 0);
+    let scales: BTreeSet<String> = company.iter().map(|c| c.scale.clone()).collect();
     // A 0–10 and a 1–10 survey are never mixed in one figure silently.
     let scale = match (&p.scale, scales.len()) {
         (Some(s), _) => {
             crate::domain::survey::EnpsScale::parse(s).map_err(|e| AppError::field("scale", e))?;
-            counters.retain(|c| &c.scale == s);
+            company.retain(|c| &c.scale == s);
             Some(s.clone())
         }
         (None, 0) => None,
@@ -116,17 +229,35 @@ pub fn load(
             ))
         }
     };
-    let teams = repo::teams::all(conn)?;
-    let edges: Vec<(i32, Option<i32>)> = teams.iter().map(|t| (t.id, t.parent_id)).collect();
-    let tree = Tree::new(&edges);
-    Ok(EnpsData {
-        rounds: disclose_all(&counters, &tree),
-        tree,
-        edges,
-        names: teams.into_iter().map(|t| (t.id, t.name)).collect(),
-        scope,
+    Ok(Window {
+        start,
+        end,
+        company,
         scale,
     })
+}
+
+/// A dashboard's trend: the last twelve months of one group by month, on the 1–10
+/// scale when the year mixes scales.
+pub fn recent_points(
+    conn: &mut DbConnection,
+    scope: Scope,
+    team_id: Option<i32>,
+    today: NaiveDate,
+) -> AppResult<Vec<EnpsPoint>> {
+    let from = today - Duration::days(365);
+    let mut params = EnpsParams {
+        team_id,
+        ..EnpsParams::default()
+    };
+    let d = match load(conn, scope.clone(), &params, from, today, Listing::Group) {
+        Err(AppError::Validation { fields, .. }) if fields.contains_key("scale") => {
+            params.scale = Some("1-10".into());
+            load(conn, scope, &params, from, today, Listing::Group)?
+        }
+        other => other?,
+    };
+    Ok(points(&d, team_id, GroupBy::Month))
 }
 
 pub fn points(d: &EnpsData, team_id: Option<i32>, by: GroupBy) -> Vec<EnpsPoint> {
@@ -162,8 +293,90 @@ pub struct TeamsReport {
 }
 
 pub fn teams(d: &EnpsData, from: NaiveDate, to: NaiveDate) -> TeamsReport {
-    let parents: BTreeMap<i32, Option<i32>> = d.edges.iter().copied().collect();
     let visible = d.scope.report_teams(d.names.keys().copied());
+    let company = matches!(d.scope, Scope::Everything);
+    teams_of(d, from, to, visible, company)
+}
+
+/// The heat map, or one page of its teams (`page`: offset and count), with how many
+/// teams it has in all. Reads only the cells of the teams it shows.
+pub fn heat_map(
+    conn: &mut DbConnection,
+    scope: Scope,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    page: Option<(usize, usize)>,
+) -> AppResult<(TeamsReport, usize)> {
+    check_access(&scope, p.team_id, Listing::Teams)?;
+    if let Some(t) = p.team_id {
+        repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
+    }
+    let teams = repo::teams::all(conn)?;
+    let edges: Vec<Edge> = teams.iter().map(|t| (t.id, t.parent_id)).collect();
+    let names: BTreeMap<i32, String> = teams.into_iter().map(|t| (t.id, t.name)).collect();
+    // A team asked for narrows the listing to its subtree, without the company.
+    let within = match p.team_id {
+        Some(t) => Scope::Teams(crate::domain::teams::with_descendants(&edges, [t])),
+        None => scope.clone(),
+    };
+    let company = matches!(within, Scope::Everything);
+    let visible = within.report_teams(names.keys().copied());
+    let total = visible.len();
+    let shown: Vec<i32> = match page {
+        Some((offset, count)) => visible.into_iter().skip(offset).take(count).collect(),
+        None => visible,
+    };
+    // Added up by the database: a large tree's cells are never all read.
+    let w = window_rounds(conn, p, from, to)?;
+    let groups: Option<Vec<i32>> =
+        (page.is_some() || !company).then(|| shown.iter().copied().chain([COMPANY]).collect());
+    let mut sums = repo::reports::group_sums(
+        conn,
+        groups.as_deref(),
+        p.survey_id,
+        w.scale.as_deref(),
+        w.start,
+        w.end,
+    )?;
+    let mut shown_of = |g: i32| {
+        let s = sums.remove(&g);
+        s.map_or_else(
+            || Shown::counted(Default::default(), 0, Default::default()),
+            |s| Shown::counted(s.totals, s.shown, s.left_out),
+        )
+    };
+    let parents: BTreeMap<i32, Option<i32>> = edges.iter().copied().collect();
+    let teams = shown
+        .into_iter()
+        .map(|id| TeamFigures {
+            team_id: id,
+            name: names[&id].clone(),
+            parent_id: parents.get(&id).copied().flatten(),
+            shown: shown_of(id),
+        })
+        .collect();
+    let company = company.then(|| shown_of(COMPANY));
+    Ok((
+        TeamsReport {
+            scale: w.scale,
+            from,
+            to,
+            company,
+            teams,
+        },
+        total,
+    ))
+}
+
+fn teams_of(
+    d: &EnpsData,
+    from: NaiveDate,
+    to: NaiveDate,
+    visible: Vec<i32>,
+    company: bool,
+) -> TeamsReport {
+    let parents: BTreeMap<i32, Option<i32>> = d.edges.iter().copied().collect();
     let sums = views::group_sums(&d.rounds, visible.iter().copied().chain([COMPANY]));
     let teams = visible
         .into_iter()
@@ -174,7 +387,7 @@ pub fn teams(d: &EnpsData, from: NaiveDate, to: NaiveDate) -> TeamsReport {
             shown: Shown::of(&sums[&id]),
         })
         .collect();
-    let company = matches!(d.scope, Scope::Everything).then(|| Shown::of(&sums[&COMPANY]));
+    let company = company.then(|| Shown::of(&sums[&COMPANY]));
     TeamsReport {
         scale: d.scale.clone(),
         from,
@@ -203,20 +416,58 @@ pub struct EnpsTurnoverReport {
     pub correlation: Option<f64>,
 }
 
+/// eNPS beside turnover as the endpoint and the turnover page show it: both loaded
+/// and computed on the blocking pool; `within` narrows the teams to one subtree.
+pub async fn beside_turnover_report(
+    state: &AppState,
+    caller: Caller,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    within: Option<i32>,
+) -> AppResult<EnpsTurnoverReport> {
+    let p = p.clone();
+    super::run(state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        beside_turnover_of(conn, scope, &p, from, to, within)
+    })
+    .await
+}
+
+/// eNPS beside turnover: the heat map's figures (added up by the database) beside
+/// each listed team's turnover. `p.team_id` is checked for access; `within` narrows
+/// the listing to one subtree.
+pub fn beside_turnover_of(
+    conn: &mut DbConnection,
+    scope: Scope,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    within: Option<i32>,
+) -> AppResult<EnpsTurnoverReport> {
+    let people = super::turnover::load(conn, &scope, p.team_id, Listing::Teams)?;
+    let listing = EnpsParams {
+        team_id: within,
+        ..p.clone()
+    };
+    let (report, _) = heat_map(conn, scope, &listing, from, to, None)?;
+    Ok(beside_turnover(report, &people, from, to))
+}
+
 /// Each team's eNPS beside its turnover over one window, and their correlation.
 pub fn beside_turnover(
-    d: &EnpsData,
+    report: TeamsReport,
     people: &PeopleData,
     from: NaiveDate,
     to: NaiveDate,
 ) -> EnpsTurnoverReport {
-    let report = teams(d, from, to);
+    let ids: Vec<i32> = report.teams.iter().map(|t| t.team_id).collect();
+    let rates = people.yearly_rates(&ids, from, to);
     let teams: Vec<TeamEnpsTurnover> = report
         .teams
         .into_iter()
         .map(|t| {
-            let stints = people.stints(Some(t.team_id));
-            let rate = turnover::figures(&stints, from, to, Grouping::Year).turnover_rate;
+            let rate = rates.get(&t.team_id).copied().flatten();
             let enps = t.shown.figures().and_then(|f| f.enps);
             TeamEnpsTurnover {
                 team_id: t.team_id,

@@ -190,6 +190,31 @@ pub fn load(
     })
 }
 
+/// A round's figures for one group as a dashboard card shows them, read from the
+/// cells stored at close (None while the round is open); no answers are read.
+pub fn group_figures(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    round: &Round,
+    team_id: Option<i32>,
+) -> AppResult<Option<Shown>> {
+    scope.check_report(team_id)?;
+    if round.status == "open" || round.status == "closing" {
+        return Ok(None);
+    }
+    let group = team_id.unwrap_or(COMPANY);
+    // A skipped round has no cells: nothing to show.
+    let cells = if round.status == "closed" {
+        repo::reports::ensure_cells(conn)?;
+        repo::reports::round_cell(conn, round.id, group)?
+    } else {
+        None
+    };
+    let min = round.min_group_size.max(3) as u32;
+    let cells = RoundCells::from_stored(round.id, round.scheduled_for.date(), min, cells);
+    Ok(Some(Shown::of(&sum([&cells], group))))
+}
+
 impl Closed {
     pub fn question_rows(&self) -> &[QuestionRow] {
         &self.question_rows

@@ -2,6 +2,7 @@
 
 mod answering;
 mod auth;
+mod cells;
 mod cli;
 mod concurrency;
 mod errors;

@@ -5,7 +5,7 @@ use crate::surveys::{link_path, read_email};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-fn enps_survey(teams: &[i64], scale: &str) -> Value {
+pub fn enps_survey(teams: &[i64], scale: &str) -> Value {
     json!({
         "title": "Pulse",
         "questions": [{"kind": "enps", "prompt": "How likely are you to recommend working here?"},
@@ -18,7 +18,7 @@ fn enps_survey(teams: &[i64], scale: &str) -> Value {
 }
 
 /// Sends a round of `survey` now and returns each invitee's link token by email address.
-async fn send_now(app: &TestApp, admin: &str, survey: i64) -> HashMap<String, String> {
+pub async fn send_now(app: &TestApp, admin: &str, survey: i64) -> HashMap<String, String> {
     let res = app
         .post(
             &format!("/api/v1/surveys/{survey}/rounds"),
@@ -73,7 +73,7 @@ pub async fn close_open_rounds(app: &TestApp, admin: &str) {
     }
 }
 
-async fn answer(app: &TestApp, token: &str, question: i64, score: i64, comment: &str) {
+pub async fn answer(app: &TestApp, token: &str, question: i64, score: i64, comment: &str) {
     let res = app
         .post("/api/v1/responses", None, json!({"token": token, "answers": [
             {"question_id": question, "score": score}, {"question_id": question + 1, "text": comment}]}))

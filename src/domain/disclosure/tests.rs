@@ -167,3 +167,30 @@ fn disclose_all_uses_each_rounds_own_threshold() {
     assert!(rounds[0].cell(2).is_ok());
     assert_eq!(rounds[1].cell(2), Err(Reason::TooFew));
 }
+
+#[test]
+fn stored_cells_add_up_as_the_disclosed_ones() {
+    // Mobile too few, Web derivable, Eng and Sales shown; a round's cells as stored at
+    // close must give every view exactly what the rule just decided.
+    let cs = [
+        counter(1, 2, 9, 5, 2, 1),
+        counter(1, 3, 5, 2, 1, 1),
+        counter(1, 4, 7, 3, 2, 1),
+        counter(2, 2, 9, 4, 4, 1),
+        counter(2, 4, 3, 1, 0, 0),
+    ];
+    let rounds = [disclose(&cs, 1), disclose(&cs, 2)];
+    let stored: Vec<RoundCells> = rounds
+        .iter()
+        .map(|r| {
+            let cells = r.stored();
+            assert_eq!(cells[0].group, COMPANY, "the company comes first");
+            RoundCells::from_stored(r.round_id, r.day, r.min, cells)
+        })
+        .collect();
+    for g in [COMPANY, 1, 2, 3, 4, 99] {
+        assert_eq!(sum(&rounds, g), sum(&stored, g), "group {g}");
+    }
+    // Only the groups a round concerns are stored (Mobile was not invited to round 2).
+    assert!(!rounds[1].stored().iter().any(|c| c.group == 3));
+}

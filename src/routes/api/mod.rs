@@ -130,20 +130,28 @@ pub fn paged<T: Serialize>(
     let (page, per_page) = paging.check()?;
     let mut res = HttpResponse::Ok();
     res.insert_header(("X-Total-Count", total.to_string()));
-    if page.saturating_mul(per_page) < total {
-        let mut query: Vec<(String, String)> =
-            url::form_urlencoded::parse(req.query_string().as_bytes())
-                .into_owned()
-                .filter(|(k, _)| k != "page" && k != "per_page")
-                .collect();
-        query.push(("page".into(), (page + 1).to_string()));
-        query.push(("per_page".into(), per_page.to_string()));
-        let qs = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(query)
-            .finish();
-        res.insert_header((header::LINK, format!("<{}?{qs}>; rel=\"next\"", req.path())));
+    if let Some(link) = next_page_link(req, page, per_page, total) {
+        res.insert_header((header::LINK, link));
     }
     Ok(res.json(items))
+}
+
+/// `<…?page=N+1&per_page=M>; rel="next"` while more than `page` pages remain.
+pub fn next_page_link(req: &HttpRequest, page: i64, per_page: i64, total: i64) -> Option<String> {
+    if page.saturating_mul(per_page) >= total {
+        return None;
+    }
+    let mut query: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .filter(|(k, _)| k != "page" && k != "per_page")
+            .collect();
+    query.push(("page".into(), (page + 1).to_string()));
+    query.push(("per_page".into(), per_page.to_string()));
+    let qs = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(query)
+        .finish();
+    Some(format!("<{}?{qs}>; rel=\"next\"", req.path()))
 }
 
 /// Pages a list held in memory (small lists such as teams).

@@ -5,14 +5,14 @@ use crate::auth::{Admin, Caller, Scope};
 use crate::domain::disclosure::{Reason, Shown};
 use crate::domain::people::parse_date;
 use crate::domain::report::GroupBy;
-use crate::domain::teams::with_descendants;
 use crate::domain::turnover::{Grouping, PeriodFigures};
 use crate::error::{AppError, AppResult};
 use crate::reports::enps::{self, EnpsParams, EnpsReport, TeamsReport};
 use crate::reports::round::{self as round_report, Live, QuestionResult, Stage};
 use crate::reports::{turnover, Listing};
+use crate::routes::api::{next_page_link, Paging};
 use crate::state::AppState;
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use chrono::{Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -54,30 +54,59 @@ pub async fn enps(
 ) -> AppResult<HttpResponse> {
     let by = group_by(q.group_by.as_deref())?;
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
-    let d = enps::data(&state, caller, &q, from, to, Listing::Group).await?;
-    let points = enps::points(&d, q.team_id, by);
+    let team_id = q.team_id;
+    let (scale, points) = enps::with_data(&state, caller, &q, from, to, Listing::Group, move |d| {
+        Ok((d.scale.clone(), enps::points(&d, team_id, by)))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(EnpsReport {
-        scale: d.scale,
+        scale,
         team_id: q.team_id,
         survey_id: q.survey_id,
         points,
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/reports/enps/teams", tag = "reports", params(EnpsParams),
-    responses((status = 200, description = "each team the caller may see, with figures or suppressed (the heat-map data)", body = TeamsReport),
+#[utoipa::path(get, path = "/api/v1/reports/enps/teams", tag = "reports", params(EnpsParams, Paging),
+    responses((status = 200, description = "each team the caller may see, with figures or suppressed (the heat-map data); with page or per_page, one page of teams, X-Total-Count and a Link rel=next header while more remain", body = TeamsReport),
               (status = 403, body = crate::error::ErrorBody)))]
 pub async fn enps_teams(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Caller,
     q: web::Query<EnpsParams>,
+    paging: web::Query<Paging>,
 ) -> AppResult<HttpResponse> {
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
-    let mut d = enps::data(&state, caller, &q, from, to, Listing::Teams).await?;
-    if let Some(t) = q.team_id {
-        d.scope = Scope::Teams(with_descendants(&d.edges, [t]));
+    // Unpaged unless asked: the whole tree in one answer, as before; with `page` or
+    // `per_page`, one page of teams and a Link to the next.
+    let paging = paging.into_inner();
+    let page = match (paging.page, paging.per_page) {
+        (None, None) => None,
+        _ => Some(paging.offset()?),
+    };
+    let p = q.into_inner();
+    let (report, total) = crate::reports::run(&state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        enps::heat_map(
+            conn,
+            scope,
+            &p,
+            from,
+            to,
+            page.map(|(offset, count)| (offset as usize, count as usize)),
+        )
+    })
+    .await?;
+    let mut res = HttpResponse::Ok();
+    if page.is_some() {
+        let (number, per_page) = paging.check()?;
+        res.insert_header(("X-Total-Count", total.to_string()));
+        if let Some(link) = next_page_link(&req, number, per_page, total as i64) {
+            res.insert_header((header::LINK, link));
+        }
     }
-    Ok(HttpResponse::Ok().json(enps::teams(&d, from, to)))
+    Ok(res.json(report))
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
@@ -121,11 +150,12 @@ pub async fn turnover_report(
 ) -> AppResult<HttpResponse> {
     let g = grouping(q.group_by.as_deref())?;
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
-    let d = turnover::data(&state, caller, q.team_id, Listing::Group).await?;
-    Ok(HttpResponse::Ok().json(TurnoverReport {
-        team_id: q.team_id,
-        periods: turnover::periods(&d, q.team_id, from, to, g),
-    }))
+    let team_id = q.team_id;
+    let periods = turnover::with_data(&state, caller, team_id, Listing::Group, move |d| {
+        Ok(turnover::periods(&d, team_id, from, to, g))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(TurnoverReport { team_id, periods }))
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/enps-turnover", tag = "reports", params(EnpsParams),
@@ -136,9 +166,8 @@ pub async fn enps_turnover(
     q: web::Query<EnpsParams>,
 ) -> AppResult<HttpResponse> {
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
-    let d = enps::data(&state, caller.clone(), &q, from, to, Listing::Teams).await?;
-    let people = turnover::data(&state, caller, q.team_id, Listing::Teams).await?;
-    Ok(HttpResponse::Ok().json(enps::beside_turnover(&d, &people, from, to)))
+    let report = enps::beside_turnover_report(&state, caller, &q, from, to, None).await?;
+    Ok(HttpResponse::Ok().json(report))
 }
 
 /// Spreadsheets run a cell that starts with = + - @ as a formula; a leading
@@ -187,12 +216,16 @@ pub async fn enps_csv(
 ) -> AppResult<HttpResponse> {
     let by = group_by(q.group_by.as_deref())?;
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
-    let d = enps::data(&state, caller, &q, from, to, Listing::Group).await?;
-    let team = q
-        .team_id
-        .and_then(|t| d.names.get(&t))
-        .map(|n| safe_cell(n))
-        .unwrap_or_else(|| "Company".into());
+    let team_id = q.team_id;
+    let (scale, team, points) =
+        enps::with_data(&state, caller, &q, from, to, Listing::Group, move |d| {
+            let team = team_id
+                .and_then(|t| d.names.get(&t))
+                .map(|n| safe_cell(n))
+                .unwrap_or_else(|| "Company".into());
+            Ok((d.scale.clone(), team, enps::points(&d, team_id, by)))
+        })
+        .await?;
     let mut rows = vec![[
         "period_start",
         "period_end",
@@ -214,12 +247,12 @@ pub async fn enps_csv(
     ]
     .map(String::from)
     .to_vec()];
-    for p in enps::points(&d, q.team_id, by) {
+    for p in points {
         let mut row = vec![
             p.period_start.to_string(),
             p.period_end.to_string(),
             team.clone(),
-            opt(d.scale.clone()),
+            opt(scale.clone()),
         ];
         match p.shown {
             Shown::Figures(f) => row.extend([
@@ -267,12 +300,15 @@ pub async fn turnover_csv(
 ) -> AppResult<HttpResponse> {
     let g = grouping(q.group_by.as_deref())?;
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
-    let d = turnover::data(&state, caller, q.team_id, Listing::Group).await?;
-    let team = q
-        .team_id
-        .and_then(|t| d.names.get(&t))
-        .map(|n| safe_cell(n))
-        .unwrap_or_else(|| "Company".into());
+    let team_id = q.team_id;
+    let (team, periods) = turnover::with_data(&state, caller, team_id, Listing::Group, move |d| {
+        let team = team_id
+            .and_then(|t| d.names.get(&t))
+            .map(|n| safe_cell(n))
+            .unwrap_or_else(|| "Company".into());
+        Ok((team, turnover::periods(&d, team_id, from, to, g)))
+    })
+    .await?;
     let mut rows = vec![[
         "period_start",
         "period_end",
@@ -293,7 +329,7 @@ pub async fn turnover_csv(
     ]
     .map(String::from)
     .to_vec()];
-    for p in turnover::periods(&d, q.team_id, from, to, g) {
+    for p in periods {
         rows.push(vec![
             p.period_start.to_string(),
             p.period_end.to_string(),

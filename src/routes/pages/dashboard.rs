@@ -2,12 +2,18 @@
 //! participation, what goes out next, the latest rounds. Lead: each led team's
 //! trend and the latest round. Member: their 1:1s (everyone sees theirs).
 
+use crate::auth::{Caller, Scope};
+use crate::db::DbConnection;
 use crate::domain::disclosure::Shown;
 use crate::domain::people::Role;
+use crate::domain::report::GroupBy;
+use crate::error::AppResult;
 use crate::repo;
-use crate::reports::round::{self as round_report, Stage};
+use crate::repo::{rounds::Round, surveys::Survey};
+use crate::reports::enps::{self as enps_report, EnpsPoint};
+use crate::reports::round as round_report;
 use crate::routes::api::surveys::survey_out;
-use crate::routes::pages::reports::recent_trend;
+use crate::routes::pages::reports::{recent_trend, trend_parts};
 use crate::routes::pages::rounds::enps_text;
 use crate::routes::pages::ui::{local_time, percent, OrPage, PageResult, Session, User};
 use crate::state::AppState;
@@ -70,32 +76,50 @@ fn trend_json(t: Option<(String, String, Vec<Value>)>) -> Value {
     }
 }
 
+/// An upcoming round: when, survey id, title, time zone.
+type Upcoming = (chrono::DateTime<chrono::Utc>, i32, String, String);
+/// A recent round, its survey and its participation as the page shows it.
+type Recent = (Round, Option<Survey>, Value);
+/// Headcount today, upcoming rounds, recent rounds, the company's trend.
+type HrData = (i64, Vec<Upcoming>, Vec<Recent>, Vec<EnpsPoint>);
+
+/// Everything the HR dashboard reads, in one call on the blocking pool: headcount
+/// (counted by the database), what goes out next, the latest rounds and the trend.
+pub fn hr_data(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<HrData> {
+    let headcount = repo::reports::headcount_on(conn, now.date_naive())?;
+    let mut upcoming = vec![];
+    for s in repo::surveys::active(conn)? {
+        let out = survey_out(conn, s)?;
+        if let Some(at) = out.next_round_at {
+            upcoming.push((at, out.id, out.title, out.schedule.timezone));
+        }
+    }
+    upcoming.sort();
+    let mut recent = vec![];
+    let rounds = repo::rounds::recent(conn, 6)?;
+    let live = crate::reports::participation::of_rounds(conn, &rounds)?;
+    for r in rounds {
+        let s = repo::surveys::find(conn, r.survey_id)?;
+        let p = crate::routes::pages::surveys::participation(&r, live.get(&r.id));
+        recent.push((r, s, p));
+    }
+    let scope = Scope::of(conn, caller)?;
+    let trend = enps_report::recent_points(conn, scope, None, now.date_naive())?;
+    Ok((headcount, upcoming, recent, trend))
+}
+
 async fn hr(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
     let now = chrono::Utc::now();
-    let (headcount, upcoming, recent) = state
-        .db(move |conn| {
-            let headcount = repo::employees::employed_on(conn, now.date_naive())?.len();
-            let mut upcoming = vec![];
-            for s in repo::surveys::active(conn)? {
-                let out = survey_out(conn, s)?;
-                if let Some(at) = out.next_round_at {
-                    upcoming.push((at, out.id, out.title, out.schedule.timezone));
-                }
-            }
-            upcoming.sort();
-            let mut recent = vec![];
-            let rounds = repo::rounds::recent(conn, 6)?;
-            let live = crate::reports::participation::of_rounds(conn, &rounds)?;
-            for r in rounds {
-                let s = repo::surveys::find(conn, r.survey_id)?;
-                let p = crate::routes::pages::surveys::participation(&r, live.get(&r.id));
-                recent.push((r, s, p));
-            }
-            Ok((headcount, upcoming, recent))
-        })
-        .await
-        .or_page(req, user)?;
-    let trend = recent_trend(state, user, None).await.or_page(req, user)?;
+    let caller = user.caller.clone();
+    let (headcount, upcoming, recent, trend) =
+        crate::reports::run(state, move |conn| hr_data(conn, &caller, now))
+            .await
+            .or_page(req, user)?;
+    let trend = (!trend.is_empty()).then(|| trend_parts(&trend, GroupBy::Month));
     let upcoming: Vec<Value> = upcoming
         .into_iter()
         .take(5)
@@ -175,30 +199,32 @@ async fn lead(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
             .or_page(req, user)?;
         let last = match &latest {
             Some((r, s)) => {
-                let d = round_report::data(state, user.caller.clone(), r.id, Some(t.id))
+                let (caller, round, team) = (user.caller.clone(), r.clone(), t.id);
+                let shown = state
+                    .db(move |conn| {
+                        let scope = crate::auth::Scope::of(conn, &caller)?;
+                        round_report::group_figures(conn, &scope, &round, Some(team))
+                    })
                     .await
                     .or_page(req, user)?;
                 let zone = s
                     .as_ref()
                     .map(|s| tz(&s.timezone))
                     .unwrap_or(chrono_tz::UTC);
-                let figures = match &d.stage {
-                    Stage::Closed(c) => match &c.shown {
-                        Shown::Figures(f) => json!({
-                            "participation": percent(f.participation),
-                            "responses": f.responses, "invited": f.invited,
-                            "enps": enps_text(f),
-                        }),
-                        Shown::Suppressed { .. } => Value::Null,
-                    },
-                    Stage::Open { .. } => Value::Null,
+                let figures = match &shown {
+                    Some(Shown::Figures(f)) => json!({
+                        "participation": percent(f.participation),
+                        "responses": f.responses, "invited": f.invited,
+                        "enps": enps_text(f),
+                    }),
+                    _ => Value::Null,
                 };
                 json!({
                     "href": format!("/rounds/{}?team_id={}", r.id, t.id),
                     "title": s.as_ref().map(|s| s.title.clone()).unwrap_or_default(),
                     "when": local_time(r.opens_at.and_utc(), zone),
                     "figures": figures,
-                    "open": matches!(d.stage, Stage::Open { .. }),
+                    "open": shown.is_none(),
                     "min": r.min_group_size.max(3),
                 })
             }

@@ -288,6 +288,7 @@ pub async fn enps(
             "Reports show the teams you lead, and you lead none yet.",
         ));
     }
+    let teams = std::sync::Arc::new(teams);
     let team_id = chosen_team(&f, &teams, admin);
     let surveys = if admin {
         state
@@ -317,29 +318,33 @@ pub async fn enps(
     let mut report = Value::Null;
     let mut status = StatusCode::OK;
     if let (Some(by), Some((from, to))) = (by, win) {
-        match enps_report::data(
+        let tree = teams.clone();
+        match enps_report::with_data(
             &state,
             user.caller.clone(),
             &params,
             from,
             to,
-            Listing::Group,
-        )
-        .await
-        {
-            Ok(d) => {
+            Listing::GroupAndTeams,
+            move |d| {
                 let points = enps_report::points(&d, team_id, by);
                 let (trend, participation, rows) = trend_parts(&points, by);
-                report = json!({
+                Ok(json!({
                     "scale": d.scale,
                     "empty": points.is_empty(),
                     "trend": trend,
                     "participation": participation,
                     "rows": rows,
-                    "heat": heat_map(&d, team_id, by, &teams),
+                    "heat": heat_map(&d, team_id, by, &tree),
                     "from": from.to_string(),
                     "to": to.to_string(),
-                });
+                }))
+            },
+        )
+        .await
+        {
+            Ok(r) => {
+                report = r;
             }
             Err(e) => match bad_filter(&e) {
                 Some(b) => errors.extend(b),
@@ -429,10 +434,15 @@ pub async fn turnover(
     let mut report = Value::Null;
     let mut beside = Value::Null;
     if let (Some(g), Some((from, to))) = (g, win) {
-        let people = turnover_report::data(&state, user.caller.clone(), team_id, Listing::Group)
-            .await
-            .or_page(&req, &user)?;
-        let periods = turnover_report::periods(&people, team_id, from, to, g);
+        let periods = turnover_report::with_data(
+            &state,
+            user.caller.clone(),
+            team_id,
+            Listing::Group,
+            move |people| Ok(turnover_report::periods(&people, team_id, from, to, g)),
+        )
+        .await
+        .or_page(&req, &user)?;
         let labels: Vec<String> = periods
             .iter()
             .map(|p| match g {
@@ -507,24 +517,17 @@ pub async fn turnover(
             group_by: None,
             scale: nonempty(&f.scale),
         };
-        match enps_report::data(
+        match enps_report::beside_turnover_report(
             &state,
             user.caller.clone(),
             &params,
             from,
             to,
-            Listing::Teams,
+            team_id,
         )
         .await
         {
-            Ok(mut d) => {
-                if let Some(t) = team_id {
-                    d.scope = Scope::Teams(with_descendants(&d.edges, [t]));
-                }
-                let all = turnover_report::data(&state, user.caller.clone(), None, Listing::Teams)
-                    .await
-                    .or_page(&req, &user)?;
-                let r = enps_report::beside_turnover(&d, &all, from, to);
+            Ok(r) => {
                 let depth: BTreeMap<i32, usize> =
                     teams.rows.iter().map(|(t, d, _)| (t.id, *d)).collect();
                 beside = json!({
@@ -601,41 +604,13 @@ pub(crate) async fn recent_trend(
     user: &User,
     team_id: Option<i32>,
 ) -> Result<Option<(String, String, Vec<Value>)>, AppError> {
-    let to = chrono::Utc::now().date_naive();
-    let from = to - chrono::Duration::days(365);
-    let mut params = EnpsParams {
-        survey_id: None,
-        team_id,
-        from: None,
-        to: None,
-        group_by: None,
-        scale: None,
-    };
-    let d = match enps_report::data(
-        state,
-        user.caller.clone(),
-        &params,
-        from,
-        to,
-        Listing::Group,
-    )
-    .await
-    {
-        Err(AppError::Validation { fields, .. }) if fields.contains_key("scale") => {
-            params.scale = Some("1-10".into());
-            enps_report::data(
-                state,
-                user.caller.clone(),
-                &params,
-                from,
-                to,
-                Listing::Group,
-            )
-            .await?
-        }
-        other => other?,
-    };
-    let points = enps_report::points(&d, team_id, GroupBy::Month);
+    let caller = user.caller.clone();
+    let today = chrono::Utc::now().date_naive();
+    let points = crate::reports::run(state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        enps_report::recent_points(conn, scope, team_id, today)
+    })
+    .await?;
     if points.is_empty() {
         return Ok(None);
     }

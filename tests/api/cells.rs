@@ -1,0 +1,131 @@
+//! Cells stored when a round closes: filled for rounds closed before, kept as decided, read a page at a time.
+
+use crate::helpers::TestApp;
+use crate::reports::{answer, close_open_rounds, enps_survey, hire, send_now};
+use diesel::prelude::*;
+use pulse::db::schema::round_cells;
+use serde_json::{json, Value};
+
+/// Eng with Web (6) and Mobile (6) under it, Sales (6): everyone answers one round, which closes.
+async fn company_with_one_closed_round(app: &TestApp, admin: &str) -> (i64, i64, i64) {
+    let eng = app.team(admin, json!({"name": "Eng"})).await;
+    let web = app
+        .team(admin, json!({"name": "Web", "parent_id": eng}))
+        .await;
+    let mobile = app
+        .team(admin, json!({"name": "Mobile", "parent_id": eng}))
+        .await;
+    let sales = app.team(admin, json!({"name": "Sales"})).await;
+    hire(app, admin, "web", 6, web).await;
+    hire(app, admin, "mob", 6, mobile).await;
+    hire(app, admin, "sal", 6, sales).await;
+    let survey: Value = app
+        .post("/api/v1/surveys", Some(admin), enps_survey(&[], "1-10"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let q = survey["questions"][0]["id"].as_i64().unwrap();
+    let tokens = send_now(app, admin, survey["id"].as_i64().unwrap()).await;
+    // The admin answers too, filed under the company.
+    assert_eq!(tokens.len(), 19);
+    for (i, token) in tokens.values().enumerate() {
+        answer(app, token, q, [10, 9, 7, 3][i % 4], "").await;
+    }
+    close_open_rounds(app, admin).await;
+    (eng, mobile, sales)
+}
+
+async fn heat_map(app: &TestApp, admin: &str, query: &str) -> Value {
+    let res = app
+        .get(&format!("/api/v1/reports/enps/teams{query}"), Some(admin))
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+fn team(map: &Value, id: i64) -> &Value {
+    map["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["team_id"] == id)
+        .unwrap()
+}
+
+async fn a_round_keeps_the_cells_decided_when_it_closed(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (eng, mobile, _) = company_with_one_closed_round(&app, &admin).await;
+    let stored = |app: &TestApp| -> i64 {
+        round_cells::table
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap()
+    };
+    // The company, Eng, Web, Mobile and Sales.
+    assert_eq!(stored(&app), 5);
+    let before = heat_map(&app, &admin, "").await;
+    assert_eq!(team(&before, eng)["responses"], 12, "{before}");
+
+    // A database from before cells were stored: the first report fills them, the same.
+    diesel::delete(round_cells::table)
+        .execute(&mut app.conn())
+        .unwrap();
+    assert_eq!(heat_map(&app, &admin, "").await, before);
+    assert_eq!(stored(&app), 5);
+
+    // Moving Mobile out of Eng later does not redraw the closed round: Eng's cell
+    // is Eng as it was when the round closed.
+    let res = app
+        .patch(
+            &format!("/api/v1/teams/{mobile}"),
+            &admin,
+            json!({"parent_id": null}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let after = heat_map(&app, &admin, "").await;
+    assert_eq!(team(&after, eng)["responses"], 12, "{after}");
+    assert_eq!(after["company"], before["company"]);
+}
+
+async fn the_heat_map_pages_its_teams(app: TestApp) {
+    let admin = app.admin_token().await;
+    company_with_one_closed_round(&app, &admin).await;
+    let all = heat_map(&app, &admin, "").await;
+    assert_eq!(all["teams"].as_array().unwrap().len(), 4);
+
+    let res = app
+        .get("/api/v1/reports/enps/teams?per_page=3", Some(&admin))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-total-count"], "4");
+    let link = res.headers()["link"].to_str().unwrap().to_string();
+    assert!(
+        link.contains("page=2") && link.contains("rel=\"next\""),
+        "{link}"
+    );
+    let first: Value = res.json().await.unwrap();
+    let last = heat_map(&app, &admin, "?page=2&per_page=3").await;
+    let mut paged: Vec<Value> = first["teams"].as_array().unwrap().clone();
+    paged.extend(last["teams"].as_array().unwrap().iter().cloned());
+    // The pages together are the whole heat map, figure for figure.
+    assert_eq!(Value::Array(paged), all["teams"]);
+    assert_eq!(first["company"], all["company"]);
+
+    let res = app
+        .get("/api/v1/reports/enps/teams?page=2&per_page=3", Some(&admin))
+        .await;
+    assert!(res.headers().get("link").is_none());
+    for bad in ["?per_page=0", "?page=0", "?per_page=1001"] {
+        let res = app
+            .get(&format!("/api/v1/reports/enps/teams{bad}"), Some(&admin))
+            .await;
+        assert_eq!(res.status(), 422, "{bad}");
+    }
+}
+
+crate::on_both_engines!(
+    a_round_keeps_the_cells_decided_when_it_closed,
+    the_heat_map_pages_its_teams,
+);
