@@ -252,6 +252,19 @@ diesel::table! {
         text -> Text,
         done -> Bool,
         created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    notes_keys (employee_id) {
+        employee_id -> Integer,
+        salt -> Text,
+        password_wrap -> Text,
+        recovery_wrap -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -263,6 +276,8 @@ diesel::table! {
         body -> Text,
         private -> Bool,
         created_at -> Timestamp,
+        sealed -> Nullable<Text>,
+        edited_at -> Nullable<Timestamp>,
     }
 }
 
@@ -278,6 +293,7 @@ diesel::table! {
         done -> Bool,
         done_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
     }
 }
 

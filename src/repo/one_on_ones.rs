@@ -141,6 +141,17 @@ pub struct Note {
     pub body: String,
     pub private: bool,
     pub created_at: NaiveDateTime,
+    /// A private note's text, sealed under its author's notes key.
+    pub sealed: Option<String>,
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+/// What a note stores: a shared note's text as written, a private one's
+/// only sealed (src/auth/notes_key.rs).
+#[derive(Debug, Clone, Copy)]
+pub enum NoteBody<'a> {
+    Shared(&'a str),
+    Sealed(&'a str),
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -447,16 +458,20 @@ pub fn insert_note(
     conn: &mut DbConnection,
     meeting_id: i32,
     author_id: i32,
-    body: &str,
-    private: bool,
+    body: NoteBody,
     now: NaiveDateTime,
 ) -> QueryResult<Note> {
+    let (text, sealed) = match body {
+        NoteBody::Shared(text) => (text, None),
+        NoteBody::Sealed(sealed) => ("", Some(sealed)),
+    };
     let id: i32 = diesel::insert_into(meeting_notes::table)
         .values((
             meeting_notes::meeting_id.eq(meeting_id),
             meeting_notes::author_id.eq(author_id),
-            meeting_notes::body.eq(body),
-            meeting_notes::private.eq(private),
+            meeting_notes::body.eq(text),
+            meeting_notes::private.eq(sealed.is_some()),
+            meeting_notes::sealed.eq(sealed),
             meeting_notes::created_at.eq(now),
         ))
         .returning(meeting_notes::id)

@@ -11,6 +11,7 @@ mod outbox;
 mod pages;
 mod people;
 mod privacy;
+mod private_notes;
 mod rate_limits;
 mod reports;
 mod scheduling;

@@ -1,5 +1,6 @@
 //! The JSON API under /api/v1, its paging rules and its OpenAPI document.
 
+pub mod account;
 pub mod account_invitations;
 pub mod auth;
 pub mod employees;
@@ -88,6 +89,16 @@ fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
         .route("/meetings/{id}/actions", web::post().to(o::add_action))
         .route("/agenda/{id}", web::patch().to(o::update_agenda_item))
         .route("/actions/{id}", web::patch().to(o::update_action))
+        .route("/account/notes", web::get().to(account::notes))
+        .route(
+            "/account/notes/recovery-code",
+            web::post().to(account::recovery_code),
+        )
+        .route("/account/notes/unlock", web::post().to(account::unlock))
+        .route(
+            "/account/notes/start-afresh",
+            web::post().to(account::start_afresh),
+        )
 }
 
 /// `?page=N&per_page=M`: pages count from 1; 100 a page by default, 1000 at most.

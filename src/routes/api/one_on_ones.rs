@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::jobs::meetings as planner;
 use crate::repo::one_on_ones::{
     self as repo, ActionItem, AgendaItem, Meeting, MeetingChanges, NewAction, NewSeries, Note,
-    Series, SeriesChanges,
+    NoteBody, Series, SeriesChanges,
 };
 use crate::repo::{self as repos};
 use crate::routes::api::{paged, Paging};
@@ -257,6 +257,10 @@ pub struct MeetingOut {
     pub agenda: Vec<AgendaOut>,
     /// Shared notes, and the caller's own private ones.
     pub notes: Vec<NoteOut>,
+    /// How many of the caller's own private notes this session cannot open
+    /// (written before their password was reset): unlock them with the
+    /// recovery code.
+    pub locked_private_notes: usize,
     pub actions: Vec<ActionOut>,
     /// Open action items of the series' earlier meetings.
     pub carried_actions: Vec<ActionOut>,
@@ -289,6 +293,25 @@ fn series_out(conn: &mut DbConnection, s: Series, now: DateTime<Utc>) -> AppResu
     })
 }
 
+/// Stores a note the caller wrote, a private one sealed; returns it as they read it.
+pub fn write_note(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    meeting_id: i32,
+    text: String,
+    private: bool,
+    now: NaiveDateTime,
+) -> AppResult<Note> {
+    let sealed = policy::note_body(caller, meeting_id, &text, private)?;
+    let body = match &sealed {
+        Some(s) => NoteBody::Sealed(s),
+        None => NoteBody::Shared(&text),
+    };
+    let mut note = repo::insert_note(conn, meeting_id, caller.id, body, now)?;
+    note.body = text;
+    Ok(note)
+}
+
 /// The meeting as `caller` may see it: private notes of others left out.
 pub fn meeting_out(
     conn: &mut DbConnection,
@@ -296,7 +319,7 @@ pub fn meeting_out(
     series: &Series,
     m: &Meeting,
 ) -> AppResult<MeetingOut> {
-    let notes = policy::readable_notes(caller, repo::notes_of(conn, m.id)?);
+    let readable = policy::readable_notes(caller, repo::notes_of(conn, m.id)?);
     Ok(MeetingOut {
         id: m.id,
         series_id: m.series_id,
@@ -310,7 +333,8 @@ pub fn meeting_out(
             .into_iter()
             .map(Into::into)
             .collect(),
-        notes: notes.into_iter().map(Into::into).collect(),
+        notes: readable.notes.into_iter().map(Into::into).collect(),
+        locked_private_notes: readable.locked,
         actions: repo::actions_of(conn, m.id)?
             .into_iter()
             .map(Into::into)
@@ -822,14 +846,8 @@ pub async fn add_note(
             policy::meeting_content_for(conn, &caller, id)?;
             let text = check_text(input.body.as_deref().unwrap_or_default(), NOTE_MAX)
                 .map_err(|e| AppError::field("body", e))?;
-            Ok(NoteOut::from(repo::insert_note(
-                conn,
-                id,
-                caller.id,
-                &text,
-                input.private,
-                now.naive_utc(),
-            )?))
+            let note = write_note(conn, &caller, id, text, input.private, now.naive_utc())?;
+            Ok(NoteOut::from(note))
         })
         .await?;
     Ok(HttpResponse::Created().json(out))

@@ -189,11 +189,11 @@ pub async fn act(
                     &text(AGENDA_MAX)?,
                     now,
                 )?),
-                "note" => drop(repo::insert_note(
+                "note" => drop(crate::routes::api::one_on_ones::write_note(
                     conn,
+                    &who,
                     id,
-                    who.id,
-                    &text(NOTE_MAX)?,
+                    text(NOTE_MAX)?,
                     form.private.is_some(),
                     now,
                 )?),
