@@ -130,6 +130,8 @@ pub struct AgendaItem {
     pub text: String,
     pub done: bool,
     pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub position: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -154,6 +156,16 @@ pub enum NoteBody<'a> {
     Sealed(&'a str),
 }
 
+impl<'a> NoteBody<'a> {
+    /// (`body`, `sealed`): a private note leaves `body` empty.
+    fn columns(self) -> (&'a str, Option<&'a str>) {
+        match self {
+            NoteBody::Shared(text) => (text, None),
+            NoteBody::Sealed(sealed) => ("", Some(sealed)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = action_items)]
 pub struct ActionItem {
@@ -167,6 +179,7 @@ pub struct ActionItem {
     pub done: bool,
     pub done_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
 }
 
 // Series.
@@ -416,6 +429,12 @@ pub fn insert_agenda_item(
     text: &str,
     now: NaiveDateTime,
 ) -> QueryResult<AgendaItem> {
+    // Last on the agenda; two adding at once may share a position, and
+    // then the older item comes first.
+    let last: Option<i32> = agenda_items::table
+        .filter(agenda_items::meeting_id.eq(meeting_id))
+        .select(diesel::dsl::max(agenda_items::position))
+        .first(conn)?;
     let id = diesel::insert_into(agenda_items::table)
         .values((
             agenda_items::meeting_id.eq(meeting_id),
@@ -423,6 +442,7 @@ pub fn insert_agenda_item(
             agenda_items::text.eq(text),
             agenda_items::done.eq(false),
             agenda_items::created_at.eq(now),
+            agenda_items::position.eq(last.unwrap_or(0) + 1),
         ))
         .returning(agenda_items::id)
         .get_result(conn)?;
@@ -440,9 +460,48 @@ pub fn find_agenda_item(conn: &mut DbConnection, id: i32) -> QueryResult<Option<
 pub fn agenda_of(conn: &mut DbConnection, meeting_id: i32) -> QueryResult<Vec<AgendaItem>> {
     agenda_items::table
         .filter(agenda_items::meeting_id.eq(meeting_id))
-        .order(agenda_items::id)
+        .order((agenda_items::position, agenda_items::id))
         .select(AgendaItem::as_select())
         .load(conn)
+}
+
+pub fn edit_agenda_item(
+    conn: &mut DbConnection,
+    id: i32,
+    text: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(agenda_items::table.find(id))
+        .set((agenda_items::text.eq(text), agenda_items::edited_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_agenda_item(conn: &mut DbConnection, id: i32) -> QueryResult<()> {
+    diesel::delete(agenda_items::table.find(id))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Puts the item at `index` (from 0, clamped) of its meeting's agenda and
+/// numbers the whole agenda again, so positions stay distinct.
+pub fn move_agenda_item(
+    conn: &mut DbConnection,
+    item: &AgendaItem,
+    index: usize,
+) -> QueryResult<()> {
+    let mut order: Vec<i32> = agenda_of(conn, item.meeting_id)?
+        .into_iter()
+        .map(|a| a.id)
+        .filter(|id| *id != item.id)
+        .collect();
+    order.insert(index.min(order.len()), item.id);
+    for (position, id) in (1..).zip(order) {
+        diesel::update(agenda_items::table.find(id))
+            .set(agenda_items::position.eq(position))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn set_agenda_done(conn: &mut DbConnection, id: i32, done: bool) -> QueryResult<()> {
@@ -461,10 +520,7 @@ pub fn insert_note(
     body: NoteBody,
     now: NaiveDateTime,
 ) -> QueryResult<Note> {
-    let (text, sealed) = match body {
-        NoteBody::Shared(text) => (text, None),
-        NoteBody::Sealed(sealed) => ("", Some(sealed)),
-    };
+    let (text, sealed) = body.columns();
     let id: i32 = diesel::insert_into(meeting_notes::table)
         .values((
             meeting_notes::meeting_id.eq(meeting_id),
@@ -480,6 +536,39 @@ pub fn insert_note(
         .find(id)
         .select(Note::as_select())
         .first(conn)
+}
+
+pub fn find_note(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Note>> {
+    meeting_notes::table
+        .find(id)
+        .select(Note::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// New text for a note, stored as `insert_note` stores it; a note stays
+/// shared or private as it was written.
+pub fn edit_note(
+    conn: &mut DbConnection,
+    id: i32,
+    body: NoteBody,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let (text, sealed) = body.columns();
+    diesel::update(meeting_notes::table.find(id))
+        .set((
+            meeting_notes::body.eq(text),
+            meeting_notes::sealed.eq(sealed),
+            meeting_notes::edited_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_note(conn: &mut DbConnection, id: i32) -> QueryResult<()> {
+    diesel::delete(meeting_notes::table.find(id))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Every note of a meeting, private ones included: filter before showing.
@@ -551,6 +640,29 @@ pub fn carried_actions(conn: &mut DbConnection, meeting: &Meeting) -> QueryResul
         .order(action_items::id)
         .select(ActionItem::as_select())
         .load(conn)
+}
+
+/// What an edit of an action item changes; `None` keeps the field.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = action_items)]
+pub struct ActionChanges {
+    pub text: Option<String>,
+    pub owner_id: Option<i32>,
+    pub due_on: Option<Option<NaiveDate>>,
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+pub fn edit_action(conn: &mut DbConnection, id: i32, c: &ActionChanges) -> QueryResult<()> {
+    diesel::update(action_items::table.find(id))
+        .set(c)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_action(conn: &mut DbConnection, id: i32) -> QueryResult<()> {
+    diesel::delete(action_items::table.find(id))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn set_action_done(

@@ -6,6 +6,7 @@ mod concurrency;
 mod errors;
 mod helpers;
 mod import;
+mod meeting_edits;
 mod one_on_ones;
 mod outbox;
 mod pages;

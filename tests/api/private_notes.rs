@@ -8,7 +8,7 @@ use pulse::db::DbConnection;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-async fn send(
+pub(crate) async fn send(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -24,7 +24,13 @@ async fn send(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
+pub(crate) async fn ok(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Value {
     let (status, body) = send(app, method.clone(), path, token, body).await;
     assert!(
         (200..300).contains(&status),
@@ -42,7 +48,7 @@ struct Text {
 /// Everything the database holds, as someone with the files or a superuser
 /// login would read it: SQLite's main file and log, or every row of every
 /// PostgreSQL table as text.
-fn whole_database(app: &TestApp) -> Vec<u8> {
+pub(crate) fn whole_database(app: &TestApp) -> Vec<u8> {
     let mut conn = app.conn();
     match &mut conn {
         DbConnection::Sqlite(_) => {
@@ -74,22 +80,23 @@ fn whole_database(app: &TestApp) -> Vec<u8> {
     }
 }
 
-fn holds(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn holds(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
 }
 
 /// A lead and their report, both signed in, and the first meeting of their 1:1.
-struct Pair {
-    admin: String,
-    lead_id: i64,
-    lead: String,
-    report: String,
-    meeting: i64,
+pub(crate) struct Pair {
+    pub admin: String,
+    pub lead_id: i64,
+    pub lead: String,
+    pub report: String,
+    pub report_id: i64,
+    pub meeting: i64,
 }
 
-async fn pair(app: &TestApp) -> Pair {
+pub(crate) async fn pair(app: &TestApp) -> Pair {
     let admin = app.admin_token().await;
     let lead_id = app
         .employee(
@@ -132,6 +139,7 @@ async fn pair(app: &TestApp) -> Pair {
         lead_id,
         lead,
         report,
+        report_id,
         meeting: meetings[0]["id"].as_i64().unwrap(),
     }
 }
@@ -143,6 +151,7 @@ async fn private_notes_are_sealed_and_only_their_author_opens_them(app: TestApp)
         lead,
         report,
         meeting: m,
+        ..
     } = pair(&app).await;
     let notes = format!("/api/v1/meetings/{m}/notes");
     let meeting = format!("/api/v1/meetings/{m}");

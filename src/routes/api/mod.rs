@@ -5,6 +5,7 @@ pub mod account_invitations;
 pub mod auth;
 pub mod employees;
 pub mod health;
+pub mod meeting_items;
 pub mod one_on_ones;
 pub mod openapi;
 pub mod reports;
@@ -71,6 +72,7 @@ fn api_routes() -> crate::routes::Router {
 
 /// 1:1s and the account invitations that let people sign in for them.
 fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
+    use meeting_items as items;
     use one_on_ones as o;
     routes
         .route(
@@ -88,7 +90,18 @@ fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
         .route("/meetings/{id}/notes", web::post().to(o::add_note))
         .route("/meetings/{id}/actions", web::post().to(o::add_action))
         .route("/agenda/{id}", web::patch().to(o::update_agenda_item))
-        .route("/actions/{id}", web::patch().to(o::update_action))
+        .route("/actions/{id}", web::patch().to(items::patch_action))
+        .route("/actions/{id}", web::delete().to(items::delete_action))
+        .route(
+            "/agenda-items/{id}",
+            web::patch().to(items::patch_agenda_item),
+        )
+        .route(
+            "/agenda-items/{id}",
+            web::delete().to(items::delete_agenda_item),
+        )
+        .route("/notes/{id}", web::patch().to(items::patch_note))
+        .route("/notes/{id}", web::delete().to(items::delete_note))
         .route("/account/notes", web::get().to(account::notes))
         .route(
             "/account/notes/recovery-code",

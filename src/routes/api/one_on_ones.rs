@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::jobs::meetings as planner;
 use crate::repo::one_on_ones::{
     self as repo, ActionItem, AgendaItem, Meeting, MeetingChanges, NewAction, NewSeries, Note,
-    NoteBody, Series, SeriesChanges,
+    Series, SeriesChanges,
 };
 use crate::repo::{self as repos};
 use crate::routes::api::{paged, Paging};
@@ -177,6 +177,8 @@ pub struct AgendaOut {
     pub author_id: i32,
     pub done: bool,
     pub created_at: DateTime<Utc>,
+    /// When its author last changed the text; null if never.
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 impl From<AgendaItem> for AgendaOut {
@@ -188,6 +190,7 @@ impl From<AgendaItem> for AgendaOut {
             author_id: a.author_id,
             done: a.done,
             created_at: a.created_at.and_utc(),
+            edited_at: a.edited_at.map(|t| t.and_utc()),
         }
     }
 }
@@ -200,6 +203,7 @@ pub struct NoteOut {
     pub private: bool,
     pub author_id: i32,
     pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 impl From<Note> for NoteOut {
@@ -211,6 +215,7 @@ impl From<Note> for NoteOut {
             private: n.private,
             author_id: n.author_id,
             created_at: n.created_at.and_utc(),
+            edited_at: n.edited_at.map(|t| t.and_utc()),
         }
     }
 }
@@ -226,6 +231,7 @@ pub struct ActionOut {
     pub done: bool,
     pub done_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 impl From<ActionItem> for ActionOut {
@@ -240,6 +246,7 @@ impl From<ActionItem> for ActionOut {
             done: a.done,
             done_at: a.done_at.map(|t| t.and_utc()),
             created_at: a.created_at.and_utc(),
+            edited_at: a.edited_at.map(|t| t.and_utc()),
         }
     }
 }
@@ -291,25 +298,6 @@ fn series_out(conn: &mut DbConnection, s: Series, now: DateTime<Utc>) -> AppResu
         status: s.status,
         next_meeting: next.as_ref().map(MeetingSummary::from),
     })
-}
-
-/// Stores a note the caller wrote, a private one sealed; returns it as they read it.
-pub fn write_note(
-    conn: &mut DbConnection,
-    caller: &Caller,
-    meeting_id: i32,
-    text: String,
-    private: bool,
-    now: NaiveDateTime,
-) -> AppResult<Note> {
-    let sealed = policy::note_body(caller, meeting_id, &text, private)?;
-    let body = match &sealed {
-        Some(s) => NoteBody::Sealed(s),
-        None => NoteBody::Shared(&text),
-    };
-    let mut note = repo::insert_note(conn, meeting_id, caller.id, body, now)?;
-    note.body = text;
-    Ok(note)
 }
 
 /// The meeting as `caller` may see it: private notes of others left out.
@@ -846,7 +834,14 @@ pub async fn add_note(
             policy::meeting_content_for(conn, &caller, id)?;
             let text = check_text(input.body.as_deref().unwrap_or_default(), NOTE_MAX)
                 .map_err(|e| AppError::field("body", e))?;
-            let note = write_note(conn, &caller, id, text, input.private, now.naive_utc())?;
+            let note = crate::meeting_items::add_note(
+                conn,
+                &caller,
+                id,
+                text,
+                input.private,
+                now.naive_utc(),
+            )?;
             Ok(NoteOut::from(note))
         })
         .await?;
@@ -911,30 +906,4 @@ pub async fn add_action(
         })
         .await?;
     Ok(HttpResponse::Created().json(out))
-}
-
-#[utoipa::path(patch, path = "/api/v1/actions/{id}", tag = "one-on-ones", request_body = DonePatch,
-    responses((status = 200, body = ActionOut), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn update_action(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i32>,
-    body: web::Json<DonePatch>,
-) -> AppResult<HttpResponse> {
-    let (id, patch) = (id.into_inner(), body.into_inner());
-    let now = now();
-    let out = state
-        .db(move |conn| {
-            policy::action_for(conn, &caller, id)?;
-            let done = patch
-                .done
-                .ok_or_else(|| AppError::field("done", "is required (true or false)"))?;
-            repo::set_action_done(conn, id, done, now.naive_utc())?;
-            let item =
-                repo::find_action(conn, id)?.ok_or_else(|| AppError::not_found("action item"))?;
-            Ok(ActionOut::from(item))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
 }

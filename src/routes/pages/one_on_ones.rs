@@ -189,7 +189,7 @@ pub async fn act(
                     &text(AGENDA_MAX)?,
                     now,
                 )?),
-                "note" => drop(crate::routes::api::one_on_ones::write_note(
+                "note" => drop(crate::meeting_items::add_note(
                     conn,
                     &who,
                     id,
