@@ -146,6 +146,14 @@ pub fn occurrences_to_materialize(
     (due, until)
 }
 
+/// The first `n` meetings a schedule makes after `now`: what the form
+/// shows before a series is saved.
+pub fn next_dates(schedule: &Schedule, now: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+    std::iter::successors(schedule.next_after(now), |t| schedule.next_after(*t))
+        .take(n)
+        .collect()
+}
+
 /// When a meeting's reminder goes out.
 pub fn remind_at(starts_at: NaiveDateTime, reminder_hours_before: i32) -> NaiveDateTime {
     starts_at - Duration::hours(i64::from(reminder_hours_before))
@@ -188,6 +196,30 @@ mod tests {
             send_time: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
             timezone: chrono_tz::Europe::Paris,
         }
+    }
+
+    #[test]
+    fn the_preview_lists_the_next_meetings_in_local_time_across_dst() {
+        let s = Schedule {
+            starts_on: NaiveDate::from_ymd_opt(2036, 3, 18).unwrap(),
+            ..biweekly_paris()
+        };
+        // From before the start: the start date itself comes first.
+        let dates = next_dates(&s, utc(2036, 1, 1, 0), 5);
+        assert_eq!(
+            dates,
+            [
+                utc(2036, 3, 18, 9),
+                // Paris moves to summer time on 30 March: 10:00 local is 08:00 UTC.
+                utc(2036, 4, 1, 8),
+                utc(2036, 4, 15, 8),
+                utc(2036, 4, 29, 8),
+                utc(2036, 5, 13, 8),
+            ]
+        );
+        // From between two meetings, the next one first.
+        assert_eq!(next_dates(&s, utc(2036, 4, 2, 0), 2), dates[2..4]);
+        assert!(next_dates(&s, utc(2036, 4, 2, 0), 0).is_empty());
     }
 
     #[test]

@@ -363,6 +363,104 @@ fn participant(
     }
 }
 
+/// Starts a series as `caller` asks (their own report, or anyone's for HR),
+/// with its first meetings made at once; every bad field named together.
+pub fn start_series(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: &SeriesInput,
+    now: DateTime<Utc>,
+) -> AppResult<SeriesOut> {
+    let manager_id = input.manager_id.unwrap_or(caller.id);
+    if !caller.is_admin() && manager_id != caller.id {
+        return Err(AppError::Forbidden(
+            "you can set up 1:1s with your own reports; HR can set up any".into(),
+        ));
+    }
+    let today = now.date_naive();
+    let mut fields = BTreeMap::new();
+    let manager = participant(conn, Some(manager_id), "manager_id", today, &mut fields)?;
+    let report = participant(conn, input.report_id, "report_id", today, &mut fields)?;
+    if let (Some(m), Some(r)) = (&manager, &report) {
+        if m.id == r.id {
+            fields.insert(
+                "report_id".into(),
+                "must be someone other than the manager".into(),
+            );
+        } else if !caller.is_admin() && r.manager_id != Some(caller.id) {
+            fields.insert(
+                "report_id".into(),
+                format!("employee {} does not report to you", r.id),
+            );
+        }
+    }
+    let schedule = parse_schedule(
+        &ScheduleFields {
+            cadence: input.cadence.as_deref(),
+            starts_on: input.starts_on.as_deref(),
+            time: input.time.as_deref(),
+            timezone: input.timezone.as_deref(),
+        },
+        None,
+        &mut fields,
+    );
+    let duration = check_duration(input.duration_minutes.unwrap_or(30))
+        .map_err(|e| fields.insert("duration_minutes".into(), e))
+        .ok();
+    let reminder = check_reminder_hours(
+        input
+            .reminder_hours_before
+            .unwrap_or(DEFAULT_REMINDER_HOURS),
+    )
+    .map_err(|e| fields.insert("reminder_hours_before".into(), e))
+    .ok();
+    let (Some(manager), Some(report), Some(schedule), Some(duration), Some(reminder), true) = (
+        manager,
+        report,
+        schedule,
+        duration,
+        reminder,
+        fields.is_empty(),
+    ) else {
+        return Err(AppError::fields(fields));
+    };
+    crate::db::write_transaction(conn, |conn| {
+        let (mine, _) = repo::list_series(conn, Some(manager.id), 0, 10_000)?;
+        if mine.iter().any(|s| {
+            s.manager_id == manager.id && s.report_id == report.id && s.status != repo::ENDED
+        }) {
+            return Err(AppError::Conflict {
+                code: "series_exists",
+                message: "these two already have a 1:1 series: change or end that one".into(),
+            });
+        }
+        let id = repo::insert_series(
+            conn,
+            &NewSeries {
+                manager_id: manager.id,
+                report_id: report.id,
+                cadence: schedule.cadence.as_str().into(),
+                starts_on: schedule.starts_on,
+                local_time: schedule.send_time.format("%H:%M").to_string(),
+                timezone: schedule.timezone.name().into(),
+                duration_minutes: duration,
+                reminder_hours_before: reminder,
+                status: repo::ACTIVE.into(),
+                // Occurrences before the series existed are not meetings.
+                materialized_until: now.naive_utc(),
+                created_by: caller.id,
+                created_at: now.naive_utc(),
+                updated_at: now.naive_utc(),
+            },
+        )?;
+        let series =
+            repo::find_series(conn, id)?.ok_or_else(|| AppError::not_found("one-on-one"))?;
+        // The next meetings exist at once, so both can start an agenda.
+        planner::materialize(conn, &series, now)?;
+        series_out(conn, series, now)
+    })
+}
+
 #[utoipa::path(post, path = "/api/v1/one-on-ones", tag = "one-on-ones", request_body = SeriesInput,
     responses((status = 201, body = SeriesOut),
               (status = 403, description = "neither HR nor the report's manager", body = crate::error::ErrorBody),
@@ -375,111 +473,9 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let input = body.into_inner();
     let now = now();
-    let out =
-        state
-            .db(move |conn| {
-                let manager_id = input.manager_id.unwrap_or(caller.id);
-                if !caller.is_admin() && manager_id != caller.id {
-                    return Err(AppError::Forbidden(
-                        "you can set up 1:1s with your own reports; HR can set up any".into(),
-                    ));
-                }
-                let today = now.date_naive();
-                let mut fields = BTreeMap::new();
-                let manager =
-                    participant(conn, Some(manager_id), "manager_id", today, &mut fields)?;
-                let report = participant(conn, input.report_id, "report_id", today, &mut fields)?;
-                if let (Some(m), Some(r)) = (&manager, &report) {
-                    if m.id == r.id {
-                        fields.insert(
-                            "report_id".into(),
-                            "must be someone other than the manager".into(),
-                        );
-                    } else if !caller.is_admin() && r.manager_id != Some(caller.id) {
-                        fields.insert(
-                            "report_id".into(),
-                            format!("employee {} does not report to you", r.id),
-                        );
-                    }
-                }
-                let schedule = parse_schedule(
-                    &ScheduleFields {
-                        cadence: input.cadence.as_deref(),
-                        starts_on: input.starts_on.as_deref(),
-                        time: input.time.as_deref(),
-                        timezone: input.timezone.as_deref(),
-                    },
-                    None,
-                    &mut fields,
-                );
-                let duration = check_duration(input.duration_minutes.unwrap_or(30))
-                    .map_err(|e| fields.insert("duration_minutes".into(), e))
-                    .ok();
-                let reminder = check_reminder_hours(
-                    input
-                        .reminder_hours_before
-                        .unwrap_or(DEFAULT_REMINDER_HOURS),
-                )
-                .map_err(|e| fields.insert("reminder_hours_before".into(), e))
-                .ok();
-                let (
-                    Some(manager),
-                    Some(report),
-                    Some(schedule),
-                    Some(duration),
-                    Some(reminder),
-                    true,
-                ) = (
-                    manager,
-                    report,
-                    schedule,
-                    duration,
-                    reminder,
-                    fields.is_empty(),
-                )
-                else {
-                    return Err(AppError::fields(fields));
-                };
-                crate::db::write_transaction(conn, |conn| {
-                    let (mine, _) = repo::list_series(conn, Some(manager.id), 0, 10_000)?;
-                    if mine.iter().any(|s| {
-                        s.manager_id == manager.id
-                            && s.report_id == report.id
-                            && s.status != repo::ENDED
-                    }) {
-                        return Err(AppError::Conflict {
-                            code: "series_exists",
-                            message: "these two already have a 1:1 series: change or end that one"
-                                .into(),
-                        });
-                    }
-                    let id = repo::insert_series(
-                        conn,
-                        &NewSeries {
-                            manager_id: manager.id,
-                            report_id: report.id,
-                            cadence: schedule.cadence.as_str().into(),
-                            starts_on: schedule.starts_on,
-                            local_time: schedule.send_time.format("%H:%M").to_string(),
-                            timezone: schedule.timezone.name().into(),
-                            duration_minutes: duration,
-                            reminder_hours_before: reminder,
-                            status: repo::ACTIVE.into(),
-                            // Occurrences before the series existed are not meetings.
-                            materialized_until: now.naive_utc(),
-                            created_by: caller.id,
-                            created_at: now.naive_utc(),
-                            updated_at: now.naive_utc(),
-                        },
-                    )?;
-                    let series = repo::find_series(conn, id)?
-                        .ok_or_else(|| AppError::not_found("one-on-one"))?;
-                    // The next meetings exist at once, so both can start an agenda.
-                    planner::materialize(conn, &series, now)?;
-                    series_out(conn, series, now)
-                })
-            })
-            .await?;
+    let out = state
+        .db(move |conn| start_series(conn, &caller, &input, now))
+        .await?;
     Ok(HttpResponse::Created().json(out))
 }
 
