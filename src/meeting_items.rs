@@ -1,4 +1,4 @@
-//! Changing what was written in a 1:1: agenda items, notes and action items edited or deleted by their author (actions also by their owner), and the agenda reordered.
+//! Changing what was written in a 1:1: agenda items, notes and action items edited or deleted by their author (actions also by their owner), the agenda reordered or started from talking points.
 //!
 //! Shared by the API and the meeting page. Outsiders get 404 for every item,
 //! and so does the other person for a private note, whose existence is the
@@ -7,7 +7,9 @@
 use crate::auth::one_on_one as policy;
 use crate::auth::Caller;
 use crate::db::DbConnection;
-use crate::domain::one_on_one::{check_text, ACTION_MAX, AGENDA_MAX, NOTE_MAX};
+use crate::domain::one_on_one::{
+    builtin_talking_points, check_text, TalkingPoints, ACTION_MAX, AGENDA_MAX, NOTE_MAX,
+};
 use crate::error::{AppError, AppResult};
 use crate::repo::one_on_ones::{
     self as repo, ActionChanges, ActionItem, AgendaItem, Note, NoteBody,
@@ -204,4 +206,46 @@ pub fn edit_action(
 pub fn delete_action(conn: &mut DbConnection, caller: &Caller, id: i32) -> AppResult<()> {
     changeable_action(conn, caller, id)?;
     Ok(repo::delete_action(conn, id)?)
+}
+
+/// The templates the caller can start an agenda from: Pulse's, then their own.
+pub fn talking_points(conn: &mut DbConnection, caller: &Caller) -> AppResult<Vec<TalkingPoints>> {
+    let mut all = builtin_talking_points();
+    all.extend(
+        repo::templates_of(conn, caller.id)?
+            .into_iter()
+            .map(|(id, title, items)| TalkingPoints {
+                key: id.to_string(),
+                title,
+                items,
+            }),
+    );
+    Ok(all)
+}
+
+/// Adds a template's items to a meeting's agenda, leaving out those already
+/// on it, as the caller's; returns the items added.
+pub fn add_talking_points(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    meeting_id: i32,
+    key: &str,
+    now: NaiveDateTime,
+) -> AppResult<Vec<AgendaItem>> {
+    policy::meeting_content_for(conn, caller, meeting_id)?;
+    let template = talking_points(conn, caller)?
+        .into_iter()
+        .find(|t| t.key == key)
+        .ok_or_else(|| AppError::field("template", "is not one of your templates"))?;
+    let present: Vec<String> = repo::agenda_of(conn, meeting_id)?
+        .into_iter()
+        .map(|a| a.text)
+        .collect();
+    let mut added = vec![];
+    for item in template.items.iter().filter(|i| !present.contains(i)) {
+        added.push(repo::insert_agenda_item(
+            conn, meeting_id, caller.id, item, now,
+        )?);
+    }
+    Ok(added)
 }

@@ -258,6 +258,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    agenda_templates (id) {
+        id -> Integer,
+        owner_id -> Integer,
+        name -> Text,
+        items -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     notes_keys (employee_id) {
         employee_id -> Integer,
         salt -> Text,

@@ -3,7 +3,9 @@
 //! Reads here return every row; who may see which is decided in
 //! `crate::auth::one_on_one`, never by the callers of this module.
 
-use crate::db::schema::{action_items, agenda_items, meeting_notes, meetings, one_on_ones};
+use crate::db::schema::{
+    action_items, agenda_items, agenda_templates, meeting_notes, meetings, one_on_ones,
+};
 use crate::db::DbConnection;
 use crate::domain::schedule::{parse_send_time, parse_timezone, Cadence, Schedule};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -678,4 +680,55 @@ pub fn set_action_done(
         ))
         .execute(conn)
         .map(drop)
+}
+
+// Talking-points templates of one's own.
+
+pub fn insert_template(
+    conn: &mut DbConnection,
+    owner_id: i32,
+    name: &str,
+    items: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    diesel::insert_into(agenda_templates::table)
+        .values((
+            agenda_templates::owner_id.eq(owner_id),
+            agenda_templates::name.eq(name),
+            agenda_templates::items.eq(items.join("\n")),
+            agenda_templates::created_at.eq(now),
+        ))
+        .returning(agenda_templates::id)
+        .get_result(conn)
+}
+
+/// A person's own templates as (id, name, items), oldest first.
+pub fn templates_of(
+    conn: &mut DbConnection,
+    owner_id: i32,
+) -> QueryResult<Vec<(i32, String, Vec<String>)>> {
+    let rows: Vec<(i32, String, String)> = agenda_templates::table
+        .filter(agenda_templates::owner_id.eq(owner_id))
+        .order(agenda_templates::id)
+        .select((
+            agenda_templates::id,
+            agenda_templates::name,
+            agenda_templates::items,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, items)| (id, name, items.lines().map(String::from).collect()))
+        .collect())
+}
+
+/// Deletes one of the owner's templates; false when they have no such one.
+pub fn delete_template(conn: &mut DbConnection, owner_id: i32, id: i32) -> QueryResult<bool> {
+    diesel::delete(
+        agenda_templates::table
+            .filter(agenda_templates::id.eq(id))
+            .filter(agenda_templates::owner_id.eq(owner_id)),
+    )
+    .execute(conn)
+    .map(|n| n == 1)
 }

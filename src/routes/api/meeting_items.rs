@@ -1,15 +1,17 @@
-//! PATCH and DELETE on /api/v1/agenda-items/{id}, /api/v1/notes/{id} and /api/v1/actions/{id}: the rules are in `crate::meeting_items`.
+//! PATCH and DELETE on /api/v1/agenda-items/{id}, /api/v1/notes/{id} and /api/v1/actions/{id}, and talking-points templates: the rules are in `crate::meeting_items`.
 
 use crate::auth::Caller;
+use crate::domain::one_on_one::{parse_talking_points, TalkingPoints};
 use crate::domain::people::parse_date;
 use crate::error::{AppError, AppResult};
 use crate::meeting_items::{self as items, ActionEdit, AgendaEdit};
+use crate::repo::one_on_ones as repo;
 use crate::routes::api::double_option;
 use crate::routes::api::one_on_ones::{ActionOut, AgendaOut, NoteOut};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AgendaPatch {
@@ -166,4 +168,120 @@ pub async fn delete_action(
         .db(move |conn| items::delete_action(conn, &caller, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TalkingPointsOut {
+    /// `builtin:<name>` for Pulse's own, the id of one's own.
+    pub key: String,
+    pub title: String,
+    pub items: Vec<String>,
+    /// The caller's own (deletable) rather than Pulse's.
+    pub own: bool,
+}
+
+impl From<TalkingPoints> for TalkingPointsOut {
+    fn from(t: TalkingPoints) -> Self {
+        Self {
+            own: !t.key.starts_with("builtin:"),
+            key: t.key,
+            title: t.title,
+            items: t.items,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TemplateInput {
+    pub name: Option<String>,
+    /// 1 to 20 agenda items.
+    #[serde(default)]
+    pub items: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct FromTemplate {
+    /// A `key` from GET /api/v1/agenda-templates.
+    pub template: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/agenda-templates", tag = "one-on-ones",
+    responses((status = 200, description = "Pulse's talking points, then the caller's own", body = [TalkingPointsOut])))]
+pub async fn templates(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+    let all = state
+        .db(move |conn| items::talking_points(conn, &caller))
+        .await?;
+    let out: Vec<TalkingPointsOut> = all.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(out))
+}
+
+#[utoipa::path(post, path = "/api/v1/agenda-templates", tag = "one-on-ones", request_body = TemplateInput,
+    responses((status = 201, body = TalkingPointsOut), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<TemplateInput>,
+) -> AppResult<HttpResponse> {
+    let input = body.into_inner();
+    let (name, lines) =
+        parse_talking_points(input.name.as_deref().unwrap_or_default(), &input.items)
+            .map_err(|errors| AppError::fields(errors))?;
+    let now = Utc::now().naive_utc();
+    let (n, l) = (name.clone(), lines.clone());
+    let id = state
+        .db(move |conn| Ok(repo::insert_template(conn, caller.id, &n, &l, now)?))
+        .await?;
+    Ok(
+        HttpResponse::Created().json(TalkingPointsOut::from(TalkingPoints {
+            key: id.to_string(),
+            title: name,
+            items: lines,
+        })),
+    )
+}
+
+#[utoipa::path(delete, path = "/api/v1/agenda-templates/{id}", tag = "one-on-ones",
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn delete_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let gone = state
+        .db(move |conn| Ok(repo::delete_template(conn, caller.id, id)?))
+        .await?;
+    if !gone {
+        return Err(AppError::not_found("agenda template"));
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, path = "/api/v1/meetings/{id}/agenda/from-template", tag = "one-on-ones", request_body = FromTemplate,
+    responses((status = 201, description = "the items added; those already on the agenda are left out", body = [AgendaOut]),
+              (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody)))]
+pub async fn add_from_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<i32>,
+    body: web::Json<FromTemplate>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let key = body.into_inner().template.ok_or_else(|| {
+        AppError::field(
+            "template",
+            "is required: a key from GET /api/v1/agenda-templates",
+        )
+    })?;
+    let now = Utc::now().naive_utc();
+    let added = state
+        .db(move |conn| {
+            crate::db::write_transaction(conn, |c| {
+                items::add_talking_points(c, &caller, id, &key, now)
+            })
+        })
+        .await?;
+    let out: Vec<AgendaOut> = added.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Created().json(out))
 }

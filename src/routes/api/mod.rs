@@ -102,6 +102,16 @@ fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
         )
         .route("/notes/{id}", web::patch().to(items::patch_note))
         .route("/notes/{id}", web::delete().to(items::delete_note))
+        .route("/agenda-templates", web::get().to(items::templates))
+        .route("/agenda-templates", web::post().to(items::create_template))
+        .route(
+            "/agenda-templates/{id}",
+            web::delete().to(items::delete_template),
+        )
+        .route(
+            "/meetings/{id}/agenda/from-template",
+            web::post().to(items::add_from_template),
+        )
         .route("/account/notes", web::get().to(account::notes))
         .route(
             "/account/notes/recovery-code",

@@ -529,6 +529,86 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(out))
 }
 
+/// Pauses, resumes, ends or reschedules a series (its manager or HR); the
+/// meetings to come follow, and calendars get updates or cancellations.
+pub fn change_series(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i32,
+    patch: &SeriesPatch,
+    now: DateTime<Utc>,
+) -> AppResult<SeriesOut> {
+    let (series, _) = policy::series_for(conn, &caller, id)?;
+    policy::require_series_manager(&caller, &series)?;
+    if series.status == repo::ENDED {
+        return Err(AppError::Conflict {
+            code: "ended",
+            message: "an ended 1:1 series cannot change; set up a new one".into(),
+        });
+    }
+    let mut fields = BTreeMap::new();
+    let mut c = SeriesChanges {
+        updated_at: Some(now.naive_utc()),
+        ..Default::default()
+    };
+    if let Some(status) = &patch.status {
+        match status.as_str() {
+            repo::ACTIVE | repo::PAUSED | repo::ENDED => c.status = Some(status.clone()),
+            other => drop(fields.insert(
+                "status".into(),
+                format!("`{other}` is not a status: use active, paused or ended"),
+            )),
+        }
+    }
+    let schedule_fields = ScheduleFields {
+        cadence: patch.cadence.as_deref(),
+        starts_on: patch.starts_on.as_deref(),
+        time: patch.time.as_deref(),
+        timezone: patch.timezone.as_deref(),
+    };
+    let schedule_changed = patch.cadence.is_some()
+        || patch.starts_on.is_some()
+        || patch.time.is_some()
+        || patch.timezone.is_some()
+        || patch.duration_minutes.is_some();
+    if schedule_changed {
+        let current = series.schedule();
+        if let Some(s) = parse_schedule(&schedule_fields, current.as_ref(), &mut fields) {
+            c.cadence = Some(s.cadence.as_str().into());
+            c.starts_on = Some(s.starts_on);
+            c.local_time = Some(s.send_time.format("%H:%M").to_string());
+            c.timezone = Some(s.timezone.name().into());
+        }
+    }
+    if let Some(d) = patch.duration_minutes {
+        c.duration_minutes = check_duration(d)
+            .map_err(|e| fields.insert("duration_minutes".into(), e))
+            .ok();
+    }
+    if let Some(h) = patch.reminder_hours_before {
+        c.reminder_hours_before = check_reminder_hours(h)
+            .map_err(|e| fields.insert("reminder_hours_before".into(), e))
+            .ok();
+    }
+    if !fields.is_empty() {
+        return Err(AppError::fields(fields));
+    }
+    repo::update_series(conn, id, &c)?;
+    let after = repo::find_series(conn, id)?.ok_or_else(|| AppError::not_found("one-on-one"))?;
+    let was_active = series.status == repo::ACTIVE;
+    let active = after.status == repo::ACTIVE;
+    if was_active && !active {
+        planner::drop_upcoming(conn, &after, now)?;
+    } else if active && (!was_active || schedule_changed) {
+        // Resuming does not bring back what fell due while paused.
+        planner::reschedule(conn, &after, now)?;
+    } else if active && patch.reminder_hours_before.is_some() {
+        planner::refresh_reminders(conn, &after, now)?;
+    }
+    let after = repo::find_series(conn, id)?.ok_or_else(|| AppError::not_found("one-on-one"))?;
+    series_out(conn, after, now)
+}
+
 #[utoipa::path(patch, path = "/api/v1/one-on-ones/{id}", tag = "one-on-ones", request_body = SeriesPatch,
     responses((status = 200, body = SeriesOut),
               (status = 403, description = "the report, who may move or skip single meetings instead", body = crate::error::ErrorBody),
@@ -545,82 +625,7 @@ pub async fn update(
     let now = now();
     let out = state
         .db(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                let (series, _) = policy::series_for(conn, &caller, id)?;
-                policy::require_series_manager(&caller, &series)?;
-                if series.status == repo::ENDED {
-                    return Err(AppError::Conflict {
-                        code: "ended",
-                        message: "an ended 1:1 series cannot change; set up a new one".into(),
-                    });
-                }
-                let mut fields = BTreeMap::new();
-                let mut c = SeriesChanges {
-                    updated_at: Some(now.naive_utc()),
-                    ..Default::default()
-                };
-                if let Some(status) = &patch.status {
-                    match status.as_str() {
-                        repo::ACTIVE | repo::PAUSED | repo::ENDED => {
-                            c.status = Some(status.clone())
-                        }
-                        other => drop(fields.insert(
-                            "status".into(),
-                            format!("`{other}` is not a status: use active, paused or ended"),
-                        )),
-                    }
-                }
-                let schedule_fields = ScheduleFields {
-                    cadence: patch.cadence.as_deref(),
-                    starts_on: patch.starts_on.as_deref(),
-                    time: patch.time.as_deref(),
-                    timezone: patch.timezone.as_deref(),
-                };
-                let schedule_changed = patch.cadence.is_some()
-                    || patch.starts_on.is_some()
-                    || patch.time.is_some()
-                    || patch.timezone.is_some()
-                    || patch.duration_minutes.is_some();
-                if schedule_changed {
-                    let current = series.schedule();
-                    if let Some(s) = parse_schedule(&schedule_fields, current.as_ref(), &mut fields)
-                    {
-                        c.cadence = Some(s.cadence.as_str().into());
-                        c.starts_on = Some(s.starts_on);
-                        c.local_time = Some(s.send_time.format("%H:%M").to_string());
-                        c.timezone = Some(s.timezone.name().into());
-                    }
-                }
-                if let Some(d) = patch.duration_minutes {
-                    c.duration_minutes = check_duration(d)
-                        .map_err(|e| fields.insert("duration_minutes".into(), e))
-                        .ok();
-                }
-                if let Some(h) = patch.reminder_hours_before {
-                    c.reminder_hours_before = check_reminder_hours(h)
-                        .map_err(|e| fields.insert("reminder_hours_before".into(), e))
-                        .ok();
-                }
-                if !fields.is_empty() {
-                    return Err(AppError::fields(fields));
-                }
-                repo::update_series(conn, id, &c)?;
-                let after = repo::find_series(conn, id)?
-                    .ok_or_else(|| AppError::not_found("one-on-one"))?;
-                let was_active = series.status == repo::ACTIVE;
-                let active = after.status == repo::ACTIVE;
-                if was_active && !active {
-                    planner::drop_upcoming(conn, &after, now)?;
-                } else if active && (!was_active || schedule_changed) {
-                    // Resuming does not bring back what fell due while paused.
-                    planner::reschedule(conn, &after, now)?;
-                } else if active && patch.reminder_hours_before.is_some() {
-                    planner::refresh_reminders(conn, &after, now)?;
-                }
-                let after = repo::find_series(conn, id)?
-                    .ok_or_else(|| AppError::not_found("one-on-one"))?;
-                series_out(conn, after, now)
-            })
+            crate::db::write_transaction(conn, |conn| change_series(conn, &caller, id, &patch, now))
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -681,6 +686,75 @@ fn parse_instant(s: &str) -> Result<NaiveDateTime, String> {
         })
 }
 
+/// Moves or skips (or restores) one meeting; a change raises its SEQUENCE
+/// so calendars take the update, and the next pass emails it.
+pub fn change_meeting(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i32,
+    patch: &MeetingPatch,
+    now: DateTime<Utc>,
+) -> AppResult<MeetingSummary> {
+    // Moving or skipping one meeting is scheduling: the two people and HR.
+    let (series, m, _standing): (Series, Meeting, Standing) =
+        policy::meeting_for(conn, &caller, id)?;
+    if m.status == repo::CANCELLED {
+        return Err(AppError::Conflict {
+            code: "cancelled",
+            message: "this meeting was cancelled with its series' schedule".into(),
+        });
+    }
+    let mut fields = BTreeMap::new();
+    let starts_at = match patch.starts_at.as_deref().map(parse_instant) {
+        Some(Ok(t)) if t <= now.naive_utc() => {
+            fields.insert("starts_at".into(), "must be in the future".into());
+            None
+        }
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            fields.insert("starts_at".into(), e);
+            None
+        }
+        None => None,
+    };
+    let status = match patch.status.as_deref() {
+        None => None,
+        Some(s @ (repo::SKIPPED | repo::SCHEDULED)) => Some(s.to_string()),
+        Some(other) => {
+            fields.insert(
+                "status".into(),
+                format!("`{other}` is not a meeting status you can set: use skipped or scheduled"),
+            );
+            None
+        }
+    };
+    if !fields.is_empty() {
+        return Err(AppError::fields(fields));
+    }
+    let mut c = MeetingChanges {
+        updated_at: Some(now.naive_utc()),
+        ..Default::default()
+    };
+    let mut changed = false;
+    if let Some(start) = starts_at.filter(|s| *s != m.starts_at) {
+        c.starts_at = Some(start);
+        c.ends_at = Some(start + (m.ends_at - m.starts_at));
+        c.remind_at = Some(remind_at(start, series.reminder_hours_before));
+        changed = true;
+    }
+    if let Some(s) = status.filter(|s| *s != m.status) {
+        c.status = Some(s);
+        changed = true;
+    }
+    if changed {
+        // Calendars replace the event they hold only for a higher SEQUENCE.
+        c.sequence = Some(m.sequence + 1);
+        repo::update_meeting(conn, id, &c)?;
+    }
+    let m = repo::find_meeting(conn, id)?.ok_or_else(|| AppError::not_found("meeting"))?;
+    Ok(MeetingSummary::from(&m))
+}
+
 #[utoipa::path(patch, path = "/api/v1/meetings/{id}", tag = "one-on-ones", request_body = MeetingPatch,
     responses((status = 200, body = MeetingSummary), (status = 404, body = crate::error::ErrorBody),
               (status = 409, description = "a cancelled meeting cannot change", body = crate::error::ErrorBody),
@@ -696,64 +770,7 @@ pub async fn update_meeting(
     let out = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
-                // Moving or skipping one meeting is scheduling: the two people and HR.
-                let (series, m, _standing): (Series, Meeting, Standing) =
-                    policy::meeting_for(conn, &caller, id)?;
-                if m.status == repo::CANCELLED {
-                    return Err(AppError::Conflict {
-                        code: "cancelled",
-                        message: "this meeting was cancelled with its series' schedule".into(),
-                    });
-                }
-                let mut fields = BTreeMap::new();
-                let starts_at = match patch.starts_at.as_deref().map(parse_instant) {
-                    Some(Ok(t)) if t <= now.naive_utc() => {
-                        fields.insert("starts_at".into(), "must be in the future".into());
-                        None
-                    }
-                    Some(Ok(t)) => Some(t),
-                    Some(Err(e)) => {
-                        fields.insert("starts_at".into(), e);
-                        None
-                    }
-                    None => None,
-                };
-                let status = match patch.status.as_deref() {
-                    None => None,
-                    Some(s @ (repo::SKIPPED | repo::SCHEDULED)) => Some(s.to_string()),
-                    Some(other) => {
-                        fields.insert(
-                            "status".into(),
-                            format!("`{other}` is not a meeting status you can set: use skipped or scheduled"),
-                        );
-                        None
-                    }
-                };
-                if !fields.is_empty() {
-                    return Err(AppError::fields(fields));
-                }
-                let mut c = MeetingChanges {
-                    updated_at: Some(now.naive_utc()),
-                    ..Default::default()
-                };
-                let mut changed = false;
-                if let Some(start) = starts_at.filter(|s| *s != m.starts_at) {
-                    c.starts_at = Some(start);
-                    c.ends_at = Some(start + (m.ends_at - m.starts_at));
-                    c.remind_at = Some(remind_at(start, series.reminder_hours_before));
-                    changed = true;
-                }
-                if let Some(s) = status.filter(|s| *s != m.status) {
-                    c.status = Some(s);
-                    changed = true;
-                }
-                if changed {
-                    // Calendars replace the event they hold only for a higher SEQUENCE.
-                    c.sequence = Some(m.sequence + 1);
-                    repo::update_meeting(conn, id, &c)?;
-                }
-                let m = repo::find_meeting(conn, id)?.ok_or_else(|| AppError::not_found("meeting"))?;
-                Ok(MeetingSummary::from(&m))
+                change_meeting(conn, &caller, id, &patch, now)
             })
         })
         .await?;

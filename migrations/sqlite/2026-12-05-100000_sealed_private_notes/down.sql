@@ -1,3 +1,4 @@
+DROP TABLE agenda_templates;
 ALTER TABLE action_items DROP COLUMN edited_at;
 ALTER TABLE agenda_items DROP COLUMN position;
 ALTER TABLE agenda_items DROP COLUMN edited_at;
