@@ -356,7 +356,133 @@ async fn outsiders_cannot_change_meeting_items(app: TestApp) {
     assert_eq!(texts(&seen["notes"], "body"), ["Shared"]);
 }
 
+/// Talking points start an agenda: Pulse's own and a lead's own, added once.
+async fn an_agenda_starts_from_talking_points(app: TestApp) {
+    let Pair {
+        lead,
+        report,
+        meeting: m,
+        ..
+    } = pair(&app).await;
+    let list = ok(&app, Method::GET, "/api/v1/agenda-templates", &lead, None).await;
+    let keys: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"builtin:weekly"), "{list}");
+    let from = format!("/api/v1/meetings/{m}/agenda/from-template");
+    let added = ok(
+        &app,
+        Method::POST,
+        &from,
+        &lead,
+        Some(json!({"template": "builtin:weekly"})),
+    )
+    .await;
+    assert_eq!(added.as_array().unwrap().len(), 4);
+    let again = ok(
+        &app,
+        Method::POST,
+        &from,
+        &report,
+        Some(json!({"template": "builtin:weekly"})),
+    )
+    .await;
+    assert_eq!(
+        again,
+        json!([]),
+        "items already on the agenda are not added twice"
+    );
+
+    let (status, out) = send(
+        &app,
+        Method::POST,
+        "/api/v1/agenda-templates",
+        &lead,
+        Some(json!({"name": " ", "items": [" "]})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        out["fields"]["name"].is_string() && out["fields"]["items"].is_string(),
+        "{out}"
+    );
+    let mine = ok(
+        &app,
+        Method::POST,
+        "/api/v1/agenda-templates",
+        &lead,
+        Some(json!({"name": "Quarterly check-in", "items": ["Goals", "", "Wellbeing"]})),
+    )
+    .await;
+    assert_eq!(
+        (mine["own"].as_bool(), mine["items"].clone()),
+        (Some(true), json!(["Goals", "Wellbeing"]))
+    );
+    let key = mine["key"].as_str().unwrap().to_string();
+    // Another person's template is not theirs to use or delete.
+    let (status, _) = send(
+        &app,
+        Method::POST,
+        &from,
+        &report,
+        Some(json!({"template": key})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/agenda-templates/{key}"),
+        &report,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    ok(
+        &app,
+        Method::POST,
+        &from,
+        &lead,
+        Some(json!({"template": key})),
+    )
+    .await;
+    let seen = ok(
+        &app,
+        Method::GET,
+        &format!("/api/v1/meetings/{m}"),
+        &report,
+        None,
+    )
+    .await;
+    assert_eq!(
+        texts(&seen["agenda"], "text"),
+        [
+            "Wins since we last met",
+            "Blockers",
+            "Growth and learning",
+            "Feedback, both ways",
+            "Goals",
+            "Wellbeing"
+        ]
+    );
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/agenda-templates/{key}"),
+        &lead,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let list = ok(&app, Method::GET, "/api/v1/agenda-templates", &lead, None).await;
+    assert!(!list.to_string().contains("Quarterly check-in"));
+}
+
 crate::on_both_engines!(
+    an_agenda_starts_from_talking_points,
     authors_edit_and_delete_what_they_wrote,
     outsiders_cannot_change_meeting_items,
 );

@@ -225,7 +225,7 @@ pub async fn create_template(
     let input = body.into_inner();
     let (name, lines) =
         parse_talking_points(input.name.as_deref().unwrap_or_default(), &input.items)
-            .map_err(|errors| AppError::fields(errors))?;
+            .map_err(AppError::fields)?;
     let now = Utc::now().naive_utc();
     let (n, l) = (name.clone(), lines.clone());
     let id = state

@@ -46,6 +46,17 @@ pub struct SeriesInput {
     pub reminder_hours_before: Option<i32>,
 }
 
+impl SeriesInput {
+    pub fn schedule_fields(&self) -> ScheduleFields<'_> {
+        ScheduleFields {
+            cadence: self.cadence.as_deref(),
+            starts_on: self.starts_on.as_deref(),
+            time: self.time.as_deref(),
+            timezone: self.timezone.as_deref(),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesPatch {
@@ -394,16 +405,7 @@ pub fn start_series(
             );
         }
     }
-    let schedule = parse_schedule(
-        &ScheduleFields {
-            cadence: input.cadence.as_deref(),
-            starts_on: input.starts_on.as_deref(),
-            time: input.time.as_deref(),
-            timezone: input.timezone.as_deref(),
-        },
-        None,
-        &mut fields,
-    );
+    let schedule = parse_schedule(&input.schedule_fields(), None, &mut fields);
     let duration = check_duration(input.duration_minutes.unwrap_or(30))
         .map_err(|e| fields.insert("duration_minutes".into(), e))
         .ok();
@@ -538,8 +540,8 @@ pub fn change_series(
     patch: &SeriesPatch,
     now: DateTime<Utc>,
 ) -> AppResult<SeriesOut> {
-    let (series, _) = policy::series_for(conn, &caller, id)?;
-    policy::require_series_manager(&caller, &series)?;
+    let (series, _) = policy::series_for(conn, caller, id)?;
+    policy::require_series_manager(caller, &series)?;
     if series.status == repo::ENDED {
         return Err(AppError::Conflict {
             code: "ended",
@@ -697,7 +699,7 @@ pub fn change_meeting(
 ) -> AppResult<MeetingSummary> {
     // Moving or skipping one meeting is scheduling: the two people and HR.
     let (series, m, _standing): (Series, Meeting, Standing) =
-        policy::meeting_for(conn, &caller, id)?;
+        policy::meeting_for(conn, caller, id)?;
     if m.status == repo::CANCELLED {
         return Err(AppError::Conflict {
             code: "cancelled",
