@@ -525,8 +525,7 @@ fn one_on_ones(
                         conn,
                         m.id,
                         lead,
-                        "Agreed to move one ticket to next sprint.",
-                        false,
+                        one::NoteBody::Shared("Agreed to move one ticket to next sprint."),
                         now,
                     )?;
                     last = Some(m);

@@ -12,6 +12,7 @@ pub mod emails;
 pub mod error;
 pub mod jobs;
 pub mod mail;
+pub mod meeting_items;
 pub mod repo;
 pub mod reports;
 pub mod routes;

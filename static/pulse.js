@@ -11,4 +11,9 @@
     syncOptions(select);
     select.addEventListener("change", function () { syncOptions(select); });
   });
+  // A new 1:1 series: an empty time zone starts as the browser's own.
+  var zone = document.querySelector("form[action='/one-on-ones/new'] input[name='timezone']");
+  if (zone && !zone.value && window.Intl) {
+    zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  }
 })();

@@ -1,6 +1,7 @@
 //! The signed-in caller, taken from a Bearer token or the session cookie.
 
 use crate::auth::jwt::SESSION_COOKIE;
+use crate::auth::notes_key::NotesKey;
 use crate::domain::people::Role;
 use crate::error::AppError;
 use crate::repo;
@@ -17,6 +18,8 @@ pub struct Caller {
     pub name: String,
     pub role: Role,
     pub team_id: Option<i32>,
+    /// The key of the caller's private notes, when their sign-in unlocked it.
+    pub notes_key: Option<NotesKey>,
 }
 
 impl Caller {
@@ -93,11 +96,12 @@ impl FromRequest for Caller {
                     "sign in first: send a Bearer token or the session cookie".into(),
                 )
             })?;
-            let (id, issued_at) = state.jwt.verify(&token).ok_or_else(|| {
+            let session = state.jwt.verify(&token).ok_or_else(|| {
                 AppError::Unauthorized(
                     "the session is invalid or has expired: sign in again".into(),
                 )
             })?;
+            let (id, issued_at) = (session.employee_id, session.issued_at);
             let employee = state
                 .db(move |conn| Ok(repo::employees::find(conn, id)?))
                 .await?;
@@ -117,6 +121,7 @@ impl FromRequest for Caller {
                         name: e.name,
                         role: Role::parse(&e.role).unwrap_or(Role::Member),
                         team_id: e.team_id,
+                        notes_key: session.notes_key,
                     })
                 }
                 _ => Err(AppError::Unauthorized(

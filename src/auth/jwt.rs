@@ -1,5 +1,6 @@
 //! Session tokens: HS256 JWTs with the algorithm pinned and an 8-hour life.
 
+use crate::auth::notes_key::{NotesKey, SessionSealer};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,18 @@ pub struct Claims {
     pub sub: String,
     pub iat: i64,
     pub exp: i64,
+    /// The person's notes key, sealed under a key of the server's
+    /// (src/auth/notes_key.rs); absent when the sign-in could not unlock it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nk: Option<String>,
+}
+
+/// What a valid token says.
+pub struct Verified {
+    pub employee_id: i32,
+    /// Unix seconds.
+    pub issued_at: i64,
+    pub notes_key: Option<NotesKey>,
 }
 
 #[derive(Clone)]
@@ -21,6 +34,7 @@ pub struct JwtKeys {
     decoding: DecodingKey,
     /// Derived from the secret, so page tags can never pass for a JWT signature.
     tags: ring::hmac::Key,
+    notes: SessionSealer,
 }
 
 impl JwtKeys {
@@ -33,6 +47,7 @@ impl JwtKeys {
                 let derived = ring::hmac::sign(&root, b"pulse page tags v1");
                 ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref())
             },
+            notes: SessionSealer::new(secret),
         }
     }
 
@@ -48,12 +63,20 @@ impl JwtKeys {
             .is_ok_and(|t| ring::hmac::verify(&self.tags, &tag_input(purpose, data), &t).is_ok())
     }
 
-    pub fn issue(&self, employee_id: i32, now: DateTime<Utc>) -> (String, DateTime<Utc>) {
+    /// A session for `employee_id`, carrying their notes key when the sign-in unlocked it.
+    pub fn issue(
+        &self,
+        employee_id: i32,
+        now: DateTime<Utc>,
+        notes_key: Option<&NotesKey>,
+    ) -> (String, DateTime<Utc>) {
         let expires_at = now + Duration::hours(SESSION_HOURS);
+        let iat = now.timestamp();
         let claims = Claims {
             sub: employee_id.to_string(),
-            iat: now.timestamp(),
+            iat,
             exp: expires_at.timestamp(),
+            nk: notes_key.map(|k| self.notes.seal(k, employee_id, iat)),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 encoding cannot fail");
@@ -63,7 +86,7 @@ impl JwtKeys {
     /// The employee id of a valid token and when it was issued (Unix
     /// seconds). Only HS256 is accepted, so a token claiming `alg: none` or an
     /// asymmetric algorithm is refused.
-    pub fn verify(&self, token: &str) -> Option<(i32, i64)> {
+    pub fn verify(&self, token: &str) -> Option<Verified> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -72,7 +95,15 @@ impl JwtKeys {
         if data.claims.exp - data.claims.iat > SESSION_HOURS * 3600 {
             return None;
         }
-        data.claims.sub.parse().ok().map(|id| (id, data.claims.iat))
+        let employee_id = data.claims.sub.parse().ok()?;
+        let issued_at = data.claims.iat;
+        let notes_key =
+            (data.claims.nk.as_deref()).and_then(|nk| self.notes.open(nk, employee_id, issued_at));
+        Some(Verified {
+            employee_id,
+            issued_at,
+            notes_key,
+        })
     }
 }
 
@@ -88,12 +119,24 @@ mod tests {
     #[test]
     fn round_trips_and_refuses_tampering() {
         let keys = JwtKeys::new(b"secret one");
-        let (token, exp) = keys.issue(42, Utc::now());
-        assert_eq!(keys.verify(&token).map(|(id, _)| id), Some(42));
+        let (token, exp) = keys.issue(42, Utc::now(), None);
+        let verified = keys.verify(&token).expect("valid");
+        assert_eq!(verified.employee_id, 42);
+        assert_eq!(verified.notes_key, None);
         assert!(exp <= Utc::now() + Duration::hours(8));
-        assert_eq!(JwtKeys::new(b"secret two").verify(&token), None);
-        let (old, _) = keys.issue(42, Utc::now() - Duration::hours(9));
-        assert_eq!(keys.verify(&old), None);
+        assert!(JwtKeys::new(b"secret two").verify(&token).is_none());
+        let (old, _) = keys.issue(42, Utc::now() - Duration::hours(9), None);
+        assert!(keys.verify(&old).is_none());
+    }
+
+    #[test]
+    fn a_session_carries_its_notes_key_sealed() {
+        let keys = JwtKeys::new(b"secret one");
+        let key = NotesKey::generate();
+        let (token, _) = keys.issue(42, Utc::now(), Some(&key));
+        assert_eq!(keys.verify(&token).and_then(|v| v.notes_key), Some(key));
+        // Another server secret verifies nothing, so opens nothing.
+        assert!(JwtKeys::new(b"secret two").verify(&token).is_none());
     }
 
     #[test]
@@ -117,6 +160,6 @@ mod tests {
             b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
             b64.encode(format!(r#"{{"sub":"1","iat":0,"exp":{exp}}}"#))
         );
-        assert_eq!(keys.verify(&forged), None);
+        assert!(keys.verify(&forged).is_none());
     }
 }

@@ -2,8 +2,10 @@
 
 pub mod caller;
 pub mod jwt;
+pub mod notes_key;
 pub mod one_on_one;
 pub mod password;
+pub mod private_notes;
 pub mod scope;
 pub mod session;
 

@@ -78,12 +78,62 @@ pub fn may_read_note(caller: &Caller, note: &Note) -> bool {
     !note.private || note.author_id == caller.id
 }
 
-/// The notes of a meeting the caller may read, in order.
-pub fn readable_notes(caller: &Caller, notes: Vec<Note>) -> Vec<Note> {
-    notes
-        .into_iter()
-        .filter(|n| may_read_note(caller, n))
-        .collect()
+/// A meeting's notes as the caller reads them.
+#[derive(Debug)]
+pub struct ReadableNotes {
+    /// Shared notes, and the caller's own private ones opened, in order.
+    pub notes: Vec<Note>,
+    /// The caller's own private notes that this session's key does not open:
+    /// written before their password was reset, until they recover the key.
+    pub locked: usize,
+}
+
+/// The notes of a meeting the caller may read, private ones opened with the
+/// caller's notes key.
+pub fn readable_notes(caller: &Caller, notes: Vec<Note>) -> ReadableNotes {
+    let mut readable = ReadableNotes {
+        notes: Vec::new(),
+        locked: 0,
+    };
+    for mut n in notes.into_iter().filter(|n| may_read_note(caller, n)) {
+        if let Some(sealed) = &n.sealed {
+            let opened = (caller.notes_key.as_ref())
+                .and_then(|k| k.open_note(n.author_id, n.meeting_id, sealed));
+            match opened {
+                Some(text) => n.body = text,
+                None => {
+                    readable.locked += 1;
+                    continue;
+                }
+            }
+        }
+        readable.notes.push(n);
+    }
+    readable
+}
+
+/// What to store for a note the caller writes: a private one sealed under
+/// their notes key, which only a session their own sign-in made carries.
+pub fn note_body(
+    caller: &Caller,
+    meeting_id: i32,
+    text: &str,
+    private: bool,
+) -> AppResult<Option<String>> {
+    if !private {
+        return Ok(None);
+    }
+    let key = caller.notes_key.as_ref().ok_or_else(notes_locked)?;
+    Ok(Some(key.seal_note(caller.id, meeting_id, text)))
+}
+
+pub fn notes_locked() -> AppError {
+    AppError::Conflict {
+        code: "notes_locked",
+        message: "your private notes are locked: sign in again, or, if your password was reset, \
+                  unlock them with your recovery code on your account page"
+            .into(),
+    }
 }
 
 /// A series and the caller's standing in it (404 for outsiders).
@@ -171,6 +221,7 @@ mod tests {
             name: format!("E{id}"),
             role,
             team_id: None,
+            notes_key: None,
         }
     }
 
@@ -202,6 +253,8 @@ mod tests {
             body: "b".into(),
             private,
             created_at: NaiveDateTime::default(),
+            sealed: None,
+            edited_at: None,
         }
     }
 
@@ -243,12 +296,51 @@ mod tests {
         let report = caller(20, Role::Member);
         let hr = caller(30, Role::Admin);
         let notes = vec![note(10, true), note(10, false), note(20, true)];
-        assert_eq!(readable_notes(&manager, notes.clone()).len(), 2);
+        assert_eq!(readable_notes(&manager, notes.clone()).notes.len(), 2);
         let seen: Vec<(i32, bool)> = readable_notes(&report, notes.clone())
+            .notes
             .iter()
             .map(|n| (n.author_id, n.private))
             .collect();
         assert_eq!(seen, [(10, false), (20, true)]);
         assert!(!may_read_note(&hr, &note(10, true)));
+    }
+
+    #[test]
+    fn sealed_notes_open_with_their_authors_key_only() {
+        let key = crate::auth::notes_key::NotesKey::generate();
+        let author = Caller {
+            notes_key: Some(key.clone()),
+            ..caller(10, Role::Member)
+        };
+        let sealed = note_body(&author, 1, "plan to ask for a raise", true)
+            .unwrap()
+            .expect("a private note is sealed");
+        assert_eq!(note_body(&author, 1, "shared", false).unwrap(), None);
+        let stored = Note {
+            body: String::new(),
+            sealed: Some(sealed),
+            ..note(10, true)
+        };
+        let read = readable_notes(&author, vec![stored.clone(), note(10, false)]);
+        assert_eq!(read.notes[0].body, "plan to ask for a raise");
+        assert_eq!((read.notes.len(), read.locked), (2, 0));
+        // The same person after a password reset: their session has another key or none.
+        for other in [Some(crate::auth::notes_key::NotesKey::generate()), None] {
+            let reset = Caller {
+                notes_key: other,
+                ..caller(10, Role::Member)
+            };
+            let read = readable_notes(&reset, vec![stored.clone()]);
+            assert_eq!((read.notes.len(), read.locked), (0, 1));
+        }
+        // Without a key nothing private can be written.
+        assert!(matches!(
+            note_body(&caller(10, Role::Member), 1, "x", true),
+            Err(AppError::Conflict {
+                code: "notes_locked",
+                ..
+            })
+        ));
     }
 }

@@ -1,7 +1,7 @@
 //! Signing in: rate limits, password check and the session cookie, shared by the API and the login page.
 
 use crate::auth::jwt::SESSION_COOKIE;
-use crate::auth::password;
+use crate::auth::{password, private_notes};
 use crate::domain::client_address::TrustedProxies;
 use crate::error::{AppError, AppResult};
 use crate::repo::{self, employees::Employee, login_attempts as la};
@@ -50,6 +50,7 @@ pub async fn sign_in(
         .map(|e| e.to_string())
         .unwrap_or_else(|_| email.trim().to_lowercase());
     let password = password.to_string();
+    let typed = password.clone();
     let account_key = la::account_key(&email);
     let address_key = la::address_key(ip);
     let now = Utc::now();
@@ -91,16 +92,17 @@ pub async fn sign_in(
         // The attempt is already counted as a failure.
         _ => return Err(AppError::InvalidCredentials),
     };
-    state
+    let id = employee.id;
+    let notes_key = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |c| {
                 la::clear(c, &account_key)?;
                 la::give_back(c, &address_key)
-            })
-            .map_err(AppError::from)
+            })?;
+            Ok(private_notes::unlock(conn, id, &typed, now.naive_utc())?)
         })
         .await?;
-    let (token, expires_at) = state.jwt.issue(employee.id, now);
+    let (token, expires_at) = state.jwt.issue(employee.id, now, notes_key.as_ref());
     Ok(SignedIn {
         token,
         expires_at,

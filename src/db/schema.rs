@@ -271,6 +271,29 @@ diesel::table! {
         text -> Text,
         done -> Bool,
         created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    agenda_templates (id) {
+        id -> Integer,
+        owner_id -> Integer,
+        name -> Text,
+        items -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notes_keys (employee_id) {
+        employee_id -> Integer,
+        salt -> Text,
+        password_wrap -> Text,
+        recovery_wrap -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -282,6 +305,8 @@ diesel::table! {
         body -> Text,
         private -> Bool,
         created_at -> Timestamp,
+        sealed -> Nullable<Text>,
+        edited_at -> Nullable<Timestamp>,
     }
 }
 
@@ -297,6 +322,7 @@ diesel::table! {
         done -> Bool,
         done_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        edited_at -> Nullable<Timestamp>,
     }
 }
 

@@ -146,6 +146,94 @@ pub fn occurrences_to_materialize(
     (due, until)
 }
 
+/// A talking-points template: agenda items a meeting can start from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TalkingPoints {
+    /// `builtin:<name>` for Pulse's own, the row id for a person's own.
+    pub key: String,
+    pub title: String,
+    pub items: Vec<String>,
+}
+
+/// Pulse's own templates, in the wording of the product.
+pub fn builtin_talking_points() -> Vec<TalkingPoints> {
+    let t = |key: &str, title: &str, items: &[&str]| TalkingPoints {
+        key: format!("builtin:{key}"),
+        title: title.into(),
+        items: items.iter().map(|i| i.to_string()).collect(),
+    };
+    vec![
+        t(
+            "weekly",
+            "Wins, blockers, growth, feedback",
+            &[
+                "Wins since we last met",
+                "Blockers",
+                "Growth and learning",
+                "Feedback, both ways",
+            ],
+        ),
+        t(
+            "first",
+            "A first 1:1",
+            &[
+                "How you like to work and to be given feedback",
+                "What you want from these 1:1s",
+                "Goals for the next three months",
+            ],
+        ),
+        t(
+            "career",
+            "Career conversation",
+            &[
+                "Where you want to be in two years",
+                "Skills to build next",
+                "Projects that would stretch you",
+                "How I can help",
+            ],
+        ),
+    ]
+}
+
+/// A person's own template from what they typed: a name and one item a
+/// line, blank lines dropped; every problem named.
+pub fn parse_talking_points(
+    name: &str,
+    lines: &[String],
+) -> Result<(String, Vec<String>), BTreeMap<String, String>> {
+    let mut errors = BTreeMap::new();
+    let name = check_text(name, 100).map_err(|e| errors.insert("name".into(), e));
+    let items: Vec<String> = lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    if items.is_empty() || items.len() > 20 {
+        errors.insert("items".into(), "list 1 to 20 agenda items".into());
+    } else if let Some(long) = items.iter().find(|i| i.chars().count() > AGENDA_MAX) {
+        errors.insert(
+            "items".into(),
+            format!(
+                "“{}…” is longer than {AGENDA_MAX} characters",
+                long.chars().take(30).collect::<String>()
+            ),
+        );
+    }
+    match name {
+        Ok(name) if errors.is_empty() => Ok((name, items)),
+        _ => Err(errors),
+    }
+}
+
+/// The first `n` meetings a schedule makes after `now`: what the form
+/// shows before a series is saved.
+pub fn next_dates(schedule: &Schedule, now: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+    std::iter::successors(schedule.next_after(now), |t| schedule.next_after(*t))
+        .take(n)
+        .collect()
+}
+
 /// When a meeting's reminder goes out.
 pub fn remind_at(starts_at: NaiveDateTime, reminder_hours_before: i32) -> NaiveDateTime {
     starts_at - Duration::hours(i64::from(reminder_hours_before))
@@ -188,6 +276,48 @@ mod tests {
             send_time: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
             timezone: chrono_tz::Europe::Paris,
         }
+    }
+
+    #[test]
+    fn the_preview_lists_the_next_meetings_in_local_time_across_dst() {
+        let s = Schedule {
+            starts_on: NaiveDate::from_ymd_opt(2036, 3, 18).unwrap(),
+            ..biweekly_paris()
+        };
+        // From before the start: the start date itself comes first.
+        let dates = next_dates(&s, utc(2036, 1, 1, 0), 5);
+        assert_eq!(
+            dates,
+            [
+                utc(2036, 3, 18, 9),
+                // Paris moves to summer time on 30 March: 10:00 local is 08:00 UTC.
+                utc(2036, 4, 1, 8),
+                utc(2036, 4, 15, 8),
+                utc(2036, 4, 29, 8),
+                utc(2036, 5, 13, 8),
+            ]
+        );
+        // From between two meetings, the next one first.
+        assert_eq!(next_dates(&s, utc(2036, 4, 2, 0), 2), dates[2..4]);
+        assert!(next_dates(&s, utc(2036, 4, 2, 0), 0).is_empty());
+    }
+
+    #[test]
+    fn talking_points_take_one_item_a_line() {
+        let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            parse_talking_points(" Retro ", &lines(&["Went well", "  ", " To change "])),
+            Ok(("Retro".into(), vec!["Went well".into(), "To change".into()]))
+        );
+        let bad = parse_talking_points("", &lines(&["", " "])).unwrap_err();
+        assert!(bad.contains_key("name") && bad.contains_key("items"));
+        let long = "x".repeat(AGENDA_MAX + 1);
+        assert!(parse_talking_points("n", &lines(&[&long]))
+            .unwrap_err()
+            .contains_key("items"));
+        assert!(builtin_talking_points()
+            .iter()
+            .all(|t| t.key.starts_with("builtin:") && !t.items.is_empty()));
     }
 
     #[test]

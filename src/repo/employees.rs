@@ -239,6 +239,21 @@ pub fn managers(
     Ok(rows.into_iter().collect())
 }
 
+/// The people who report to `manager_id` and are employed on `day`, by name.
+pub fn reports_of(
+    conn: &mut DbConnection,
+    manager_id: i32,
+    day: NaiveDate,
+) -> QueryResult<Vec<Employee>> {
+    employees::table
+        .filter(employees::manager_id.eq(manager_id))
+        .filter(employees::hired_on.le(day))
+        .filter(employees::left_on.is_null().or(employees::left_on.ge(day)))
+        .order(employees::name)
+        .select(Employee::as_select())
+        .load(conn)
+}
+
 /// Ends every session the person has: tokens issued until now stop working.
 pub fn end_sessions(conn: &mut DbConnection, id: i32, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(employees::table.find(id))

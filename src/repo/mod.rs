@@ -4,6 +4,7 @@ pub mod account_invitations;
 pub mod employees;
 pub mod import;
 pub mod login_attempts;
+pub mod notes_keys;
 pub mod one_on_ones;
 pub mod outbox;
 pub mod reports;

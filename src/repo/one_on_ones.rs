@@ -3,7 +3,9 @@
 //! Reads here return every row; who may see which is decided in
 //! `crate::auth::one_on_one`, never by the callers of this module.
 
-use crate::db::schema::{action_items, agenda_items, meeting_notes, meetings, one_on_ones};
+use crate::db::schema::{
+    action_items, agenda_items, agenda_templates, meeting_notes, meetings, one_on_ones,
+};
 use crate::db::DbConnection;
 use crate::domain::schedule::{parse_send_time, parse_timezone, Cadence, Schedule};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -130,6 +132,8 @@ pub struct AgendaItem {
     pub text: String,
     pub done: bool,
     pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
+    pub position: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -141,6 +145,27 @@ pub struct Note {
     pub body: String,
     pub private: bool,
     pub created_at: NaiveDateTime,
+    /// A private note's text, sealed under its author's notes key.
+    pub sealed: Option<String>,
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+/// What a note stores: a shared note's text as written, a private one's
+/// only sealed (src/auth/notes_key.rs).
+#[derive(Debug, Clone, Copy)]
+pub enum NoteBody<'a> {
+    Shared(&'a str),
+    Sealed(&'a str),
+}
+
+impl<'a> NoteBody<'a> {
+    /// (`body`, `sealed`): a private note leaves `body` empty.
+    fn columns(self) -> (&'a str, Option<&'a str>) {
+        match self {
+            NoteBody::Shared(text) => (text, None),
+            NoteBody::Sealed(sealed) => ("", Some(sealed)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -156,6 +181,7 @@ pub struct ActionItem {
     pub done: bool,
     pub done_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub edited_at: Option<NaiveDateTime>,
 }
 
 // Series.
@@ -405,6 +431,12 @@ pub fn insert_agenda_item(
     text: &str,
     now: NaiveDateTime,
 ) -> QueryResult<AgendaItem> {
+    // Last on the agenda; two adding at once may share a position, and
+    // then the older item comes first.
+    let last: Option<i32> = agenda_items::table
+        .filter(agenda_items::meeting_id.eq(meeting_id))
+        .select(diesel::dsl::max(agenda_items::position))
+        .first(conn)?;
     let id = diesel::insert_into(agenda_items::table)
         .values((
             agenda_items::meeting_id.eq(meeting_id),
@@ -412,6 +444,7 @@ pub fn insert_agenda_item(
             agenda_items::text.eq(text),
             agenda_items::done.eq(false),
             agenda_items::created_at.eq(now),
+            agenda_items::position.eq(last.unwrap_or(0) + 1),
         ))
         .returning(agenda_items::id)
         .get_result(conn)?;
@@ -429,9 +462,48 @@ pub fn find_agenda_item(conn: &mut DbConnection, id: i32) -> QueryResult<Option<
 pub fn agenda_of(conn: &mut DbConnection, meeting_id: i32) -> QueryResult<Vec<AgendaItem>> {
     agenda_items::table
         .filter(agenda_items::meeting_id.eq(meeting_id))
-        .order(agenda_items::id)
+        .order((agenda_items::position, agenda_items::id))
         .select(AgendaItem::as_select())
         .load(conn)
+}
+
+pub fn edit_agenda_item(
+    conn: &mut DbConnection,
+    id: i32,
+    text: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(agenda_items::table.find(id))
+        .set((agenda_items::text.eq(text), agenda_items::edited_at.eq(now)))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_agenda_item(conn: &mut DbConnection, id: i32) -> QueryResult<()> {
+    diesel::delete(agenda_items::table.find(id))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Puts the item at `index` (from 0, clamped) of its meeting's agenda and
+/// numbers the whole agenda again, so positions stay distinct.
+pub fn move_agenda_item(
+    conn: &mut DbConnection,
+    item: &AgendaItem,
+    index: usize,
+) -> QueryResult<()> {
+    let mut order: Vec<i32> = agenda_of(conn, item.meeting_id)?
+        .into_iter()
+        .map(|a| a.id)
+        .filter(|id| *id != item.id)
+        .collect();
+    order.insert(index.min(order.len()), item.id);
+    for (position, id) in (1..).zip(order) {
+        diesel::update(agenda_items::table.find(id))
+            .set(agenda_items::position.eq(position))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn set_agenda_done(conn: &mut DbConnection, id: i32, done: bool) -> QueryResult<()> {
@@ -447,16 +519,17 @@ pub fn insert_note(
     conn: &mut DbConnection,
     meeting_id: i32,
     author_id: i32,
-    body: &str,
-    private: bool,
+    body: NoteBody,
     now: NaiveDateTime,
 ) -> QueryResult<Note> {
+    let (text, sealed) = body.columns();
     let id: i32 = diesel::insert_into(meeting_notes::table)
         .values((
             meeting_notes::meeting_id.eq(meeting_id),
             meeting_notes::author_id.eq(author_id),
-            meeting_notes::body.eq(body),
-            meeting_notes::private.eq(private),
+            meeting_notes::body.eq(text),
+            meeting_notes::private.eq(sealed.is_some()),
+            meeting_notes::sealed.eq(sealed),
             meeting_notes::created_at.eq(now),
         ))
         .returning(meeting_notes::id)
@@ -465,6 +538,39 @@ pub fn insert_note(
         .find(id)
         .select(Note::as_select())
         .first(conn)
+}
+
+pub fn find_note(conn: &mut DbConnection, id: i32) -> QueryResult<Option<Note>> {
+    meeting_notes::table
+        .find(id)
+        .select(Note::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// New text for a note, stored as `insert_note` stores it; a note stays
+/// shared or private as it was written.
+pub fn edit_note(
+    conn: &mut DbConnection,
+    id: i32,
+    body: NoteBody,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let (text, sealed) = body.columns();
+    diesel::update(meeting_notes::table.find(id))
+        .set((
+            meeting_notes::body.eq(text),
+            meeting_notes::sealed.eq(sealed),
+            meeting_notes::edited_at.eq(now),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_note(conn: &mut DbConnection, id: i32) -> QueryResult<()> {
+    diesel::delete(meeting_notes::table.find(id))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Every note of a meeting, private ones included: filter before showing.
@@ -538,6 +644,29 @@ pub fn carried_actions(conn: &mut DbConnection, meeting: &Meeting) -> QueryResul
         .load(conn)
 }
 
+/// What an edit of an action item changes; `None` keeps the field.
+#[derive(Debug, Default, Clone, AsChangeset)]
+#[diesel(table_name = action_items)]
+pub struct ActionChanges {
+    pub text: Option<String>,
+    pub owner_id: Option<i32>,
+    pub due_on: Option<Option<NaiveDate>>,
+    pub edited_at: Option<NaiveDateTime>,
+}
+
+pub fn edit_action(conn: &mut DbConnection, id: i32, c: &ActionChanges) -> QueryResult<()> {
+    diesel::update(action_items::table.find(id))
+        .set(c)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn delete_action(conn: &mut DbConnection, id: i32) -> QueryResult<()> {
+    diesel::delete(action_items::table.find(id))
+        .execute(conn)
+        .map(drop)
+}
+
 pub fn set_action_done(
     conn: &mut DbConnection,
     id: i32,
@@ -551,4 +680,55 @@ pub fn set_action_done(
         ))
         .execute(conn)
         .map(drop)
+}
+
+// Talking-points templates of one's own.
+
+pub fn insert_template(
+    conn: &mut DbConnection,
+    owner_id: i32,
+    name: &str,
+    items: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    diesel::insert_into(agenda_templates::table)
+        .values((
+            agenda_templates::owner_id.eq(owner_id),
+            agenda_templates::name.eq(name),
+            agenda_templates::items.eq(items.join("\n")),
+            agenda_templates::created_at.eq(now),
+        ))
+        .returning(agenda_templates::id)
+        .get_result(conn)
+}
+
+/// A person's own templates as (id, name, items), oldest first.
+pub fn templates_of(
+    conn: &mut DbConnection,
+    owner_id: i32,
+) -> QueryResult<Vec<(i32, String, Vec<String>)>> {
+    let rows: Vec<(i32, String, String)> = agenda_templates::table
+        .filter(agenda_templates::owner_id.eq(owner_id))
+        .order(agenda_templates::id)
+        .select((
+            agenda_templates::id,
+            agenda_templates::name,
+            agenda_templates::items,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, items)| (id, name, items.lines().map(String::from).collect()))
+        .collect())
+}
+
+/// Deletes one of the owner's templates; false when they have no such one.
+pub fn delete_template(conn: &mut DbConnection, owner_id: i32, id: i32) -> QueryResult<bool> {
+    diesel::delete(
+        agenda_templates::table
+            .filter(agenda_templates::id.eq(id))
+            .filter(agenda_templates::owner_id.eq(owner_id)),
+    )
+    .execute(conn)
+    .map(|n| n == 1)
 }

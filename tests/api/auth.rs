@@ -79,10 +79,12 @@ async fn bad_tokens_are_refused(app: TestApp) {
     let (expired, _) = keys.issue(
         claims["sub"].as_str().unwrap().parse().unwrap(),
         chrono::Utc::now() - chrono::Duration::hours(9),
+        None,
     );
     let (fresh, _) = keys.issue(
         claims["sub"].as_str().unwrap().parse().unwrap(),
         chrono::Utc::now(),
+        None,
     );
     for bad in [tampered, none, expired, "garbage".to_string()] {
         let res = app.get("/api/v1/teams", Some(&bad)).await;

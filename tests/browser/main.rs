@@ -565,3 +565,261 @@ async fn main_pages_look_finished_for_every_role() {
     accessible(&c, axe.as_deref(), "/login").await;
     c.close().await.unwrap();
 }
+
+/// The calendar parts of the emails to `to`: (METHOD, UID, SEQUENCE).
+fn invites_to(app: &TestApp, to: &str) -> Vec<(String, String, u32)> {
+    fn find(part: &mailparse::ParsedMail) -> Option<String> {
+        if part.ctype.mimetype == "text/calendar" {
+            return part.get_body().ok();
+        }
+        part.subparts.iter().find_map(find)
+    }
+    app.emails()
+        .iter()
+        .filter_map(|raw| {
+            let mail = mailparse::parse_mail(raw.as_bytes()).unwrap();
+            let to_header = mail
+                .headers
+                .iter()
+                .find(|h| h.get_key().eq_ignore_ascii_case("To"))?
+                .get_value();
+            if !to_header.contains(to) {
+                return None;
+            }
+            let ics = find(&mail)?;
+            let field = |name: &str| {
+                ics.lines()
+                    .find_map(|l| l.strip_prefix(&format!("{name}:")))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            Some((
+                field("METHOD"),
+                field("UID"),
+                field("SEQUENCE").parse().unwrap_or(0),
+            ))
+        })
+        .collect()
+}
+
+/// A lead runs a 1:1 from the browser alone: starts a biweekly series after
+/// previewing its dates, builds the agenda from talking points, writes a
+/// shared and a private note, corrects and removes items, records an action
+/// and skips a meeting (the report's calendar gets a CANCEL); the report sees
+/// the agenda and the shared note, never the private one.
+async fn a_lead_runs_a_one_on_one_from_the_browser(engine: Engine) {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let lead_id = app.employee(&admin, json!({"email": "lea@example.com", "name": "Lea Lead", "role": "lead", "hired_on": "2024-01-01", "password": PASSWORD})).await;
+    let report_id = app.employee(&admin, json!({"email": "rob@example.com", "name": "Rob Report", "manager_id": lead_id, "hired_on": "2024-01-01", "password": PASSWORD})).await;
+    let first_day = (chrono::Utc::now() + chrono::Duration::days(2)).date_naive();
+
+    sign_in(&c, &app, "lea@example.com", PASSWORD).await;
+    c.goto(&app.url("/one-on-ones")).await.unwrap();
+    submit(&c, "a[href='/one-on-ones/new']").await;
+    c.execute(
+        "document.querySelector('#report_id').value = arguments[0]; document.querySelector('#cadence').value = 'biweekly'; return true;",
+        vec![json!(report_id.to_string())],
+    )
+    .await
+    .unwrap();
+    set_date(&c, "#starts_on", &first_day.to_string()).await;
+    set_date(&c, "#time", "10:00").await;
+    fill(&c, "#timezone", "Europe/Paris").await;
+    submit(&c, "button.secondary[value=preview]").await;
+    let dates = c.find_all(Locator::Css("ol.dates li")).await.unwrap();
+    assert_eq!(dates.len(), 5, "five dates previewed");
+    let first = dates[0].text().await.unwrap();
+    assert!(first.contains("10:00"), "{first}");
+    let second = (first_day + chrono::Duration::days(14))
+        .format("%-d %b %Y")
+        .to_string();
+    assert!(
+        dates[1].text().await.unwrap().contains(&second),
+        "biweekly: {second}"
+    );
+    screenshot(&c, "one-on-one-new-desktop", DESKTOP).await;
+    accessible(&c, axe_source().as_deref(), "the new 1:1 page").await;
+    submit(&c, "#start-series").await;
+
+    // The first meeting's page: talking points, notes, edits, an action.
+    let meeting_url = c.current_url().await.unwrap();
+    assert!(
+        meeting_url.path().starts_with("/meetings/"),
+        "{meeting_url}"
+    );
+    let m1: i64 = meeting_url
+        .path()
+        .trim_start_matches("/meetings/")
+        .parse()
+        .unwrap();
+    c.execute(
+        "document.querySelector('#agenda-template').value = 'builtin:weekly'; return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    submit(&c, "form:has(#agenda-template) button[type=submit]").await;
+    let text = body_text(&c).await;
+    for item in [
+        "Wins since we last met",
+        "Blockers",
+        "Growth and learning",
+        "Feedback, both ways",
+    ] {
+        assert!(text.contains(item), "{item} is on the agenda: {text}");
+    }
+    fill(&c, "#note-text", "We agreed on the release plan").await;
+    submit(&c, "form:has(#note-text) button[type=submit]").await;
+    fill(&c, "#note-text", "Rob might leave for Quokka Labs").await;
+    click(&c, "form:has(#note-text) input[name=private]").await;
+    submit(&c, "form:has(#note-text) button[type=submit]").await;
+    fill(&c, "#action-text", "Book the Rust course").await;
+    c.execute(
+        "document.querySelector('#action-owner').value = arguments[0]; return true;",
+        vec![json!(report_id.to_string())],
+    )
+    .await
+    .unwrap();
+    submit(&c, "form:has(#action-text) button[type=submit]").await;
+
+    let lead_token = app.login("lea@example.com", PASSWORD).await;
+    let meeting: Value = app
+        .get(&format!("/api/v1/meetings/{m1}"), Some(&lead_token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let item_id = |text: &str| {
+        meeting["agenda"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["text"] == text)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (blockers, growth) = (item_id("Blockers"), item_id("Growth and learning"));
+    click(&c, &format!("details:has(#agenda-{blockers}) > summary")).await;
+    fill(
+        &c,
+        &format!("#agenda-{blockers}"),
+        "Blockers on the release",
+    )
+    .await;
+    submit(
+        &c,
+        &format!("form:has(#agenda-{blockers}) button[type=submit]"),
+    )
+    .await;
+    click(&c, &format!("details:has(#agenda-{growth}) > summary")).await;
+    submit(
+        &c,
+        &format!(
+            "form:has(input[value=agenda_delete]):has(input[name=item][value='{growth}']) button"
+        ),
+    )
+    .await;
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Blockers on the release") && text.contains("edited"),
+        "{text}"
+    );
+    assert!(!text.contains("Growth and learning"), "{text}");
+    assert!(
+        text.contains("Rob might leave for Quokka Labs") && text.contains("Book the Rust course")
+    );
+    screenshot(&c, "meeting-lead-phone", PHONE).await;
+    accessible(&c, axe_source().as_deref(), "the meeting page").await;
+    set_size(&c, PHONE).await;
+    fits_the_width(&c, "the meeting page").await;
+    set_size(&c, DESKTOP).await;
+
+    // The second meeting is announced, then skipped: both calendars get a CANCEL.
+    let meetings: Value = app
+        .get(
+            &format!("/api/v1/one-on-ones/{}/meetings", meeting["series_id"]),
+            Some(&lead_token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let m2 = &meetings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"].as_i64() != Some(m1))
+        .expect("a second meeting")["id"];
+    let m2_start: chrono::DateTime<chrono::Utc> = meetings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| &m["id"] == m2)
+        .unwrap()["starts_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let before = (m2_start - chrono::Duration::hours(1)).to_rfc3339();
+    app.tick(&before).await;
+    let invites = invites_to(&app, "rob@example.com");
+    let request = invites
+        .iter()
+        .find(|(method, _, _)| method == "REQUEST")
+        .expect("an invite to the report")
+        .clone();
+    c.goto(&app.url(&format!("/meetings/{m2}"))).await.unwrap();
+    click(&c, "details.reschedule > summary").await;
+    submit(&c, "#skip-meeting").await;
+    assert!(body_text(&c).await.contains("skipped"));
+    app.tick(&before).await;
+    let cancels: Vec<_> = invites_to(&app, "rob@example.com")
+        .into_iter()
+        .filter(|(m, _, _)| m == "CANCEL")
+        .collect();
+    assert_eq!(cancels.len(), 1, "{cancels:?}");
+    let invites_of_m2: Vec<_> = invites
+        .iter()
+        .filter(|(_, uid, _)| *uid == cancels[0].1)
+        .collect();
+    assert!(
+        !invites_of_m2.is_empty(),
+        "the CANCEL carries the invite's UID"
+    );
+    assert!(
+        cancels[0].2 > request.2.min(invites_of_m2[0].2),
+        "a higher SEQUENCE"
+    );
+
+    // The report sees the agenda and the shared note, not the private one.
+    c.delete_all_cookies().await.unwrap();
+    sign_in(&c, &app, "rob@example.com", PASSWORD).await;
+    c.goto(&app.url(&format!("/meetings/{m1}"))).await.unwrap();
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Blockers on the release") && text.contains("We agreed on the release plan"),
+        "{text}"
+    );
+    assert!(text.contains("Book the Rust course"));
+    assert!(
+        !text.contains("Quokka"),
+        "the report reads the lead's private note: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_runs_a_one_on_one_from_the_browser_sqlite() {
+    a_lead_runs_a_one_on_one_from_the_browser(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_runs_a_one_on_one_from_the_browser_postgres() {
+    a_lead_runs_a_one_on_one_from_the_browser(Engine::Postgres).await;
+}

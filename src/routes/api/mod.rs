@@ -1,9 +1,11 @@
 //! The JSON API under /api/v1, its paging rules and its OpenAPI document.
 
+pub mod account;
 pub mod account_invitations;
 pub mod auth;
 pub mod employees;
 pub mod health;
+pub mod meeting_items;
 pub mod one_on_ones;
 pub mod openapi;
 pub mod reports;
@@ -70,6 +72,7 @@ fn api_routes() -> crate::routes::Router {
 
 /// 1:1s and the account invitations that let people sign in for them.
 fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
+    use meeting_items as items;
     use one_on_ones as o;
     routes
         .route(
@@ -87,7 +90,38 @@ fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
         .route("/meetings/{id}/notes", web::post().to(o::add_note))
         .route("/meetings/{id}/actions", web::post().to(o::add_action))
         .route("/agenda/{id}", web::patch().to(o::update_agenda_item))
-        .route("/actions/{id}", web::patch().to(o::update_action))
+        .route("/actions/{id}", web::patch().to(items::patch_action))
+        .route("/actions/{id}", web::delete().to(items::delete_action))
+        .route(
+            "/agenda-items/{id}",
+            web::patch().to(items::patch_agenda_item),
+        )
+        .route(
+            "/agenda-items/{id}",
+            web::delete().to(items::delete_agenda_item),
+        )
+        .route("/notes/{id}", web::patch().to(items::patch_note))
+        .route("/notes/{id}", web::delete().to(items::delete_note))
+        .route("/agenda-templates", web::get().to(items::templates))
+        .route("/agenda-templates", web::post().to(items::create_template))
+        .route(
+            "/agenda-templates/{id}",
+            web::delete().to(items::delete_template),
+        )
+        .route(
+            "/meetings/{id}/agenda/from-template",
+            web::post().to(items::add_from_template),
+        )
+        .route("/account/notes", web::get().to(account::notes))
+        .route(
+            "/account/notes/recovery-code",
+            web::post().to(account::recovery_code),
+        )
+        .route("/account/notes/unlock", web::post().to(account::unlock))
+        .route(
+            "/account/notes/start-afresh",
+            web::post().to(account::start_afresh),
+        )
 }
 
 /// `?page=N&per_page=M`: pages count from 1; 100 a page by default, 1000 at most.

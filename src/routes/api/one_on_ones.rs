@@ -46,6 +46,17 @@ pub struct SeriesInput {
     pub reminder_hours_before: Option<i32>,
 }
 
+impl SeriesInput {
+    pub fn schedule_fields(&self) -> ScheduleFields<'_> {
+        ScheduleFields {
+            cadence: self.cadence.as_deref(),
+            starts_on: self.starts_on.as_deref(),
+            time: self.time.as_deref(),
+            timezone: self.timezone.as_deref(),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesPatch {
@@ -177,6 +188,8 @@ pub struct AgendaOut {
     pub author_id: i32,
     pub done: bool,
     pub created_at: DateTime<Utc>,
+    /// When its author last changed the text; null if never.
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 impl From<AgendaItem> for AgendaOut {
@@ -188,6 +201,7 @@ impl From<AgendaItem> for AgendaOut {
             author_id: a.author_id,
             done: a.done,
             created_at: a.created_at.and_utc(),
+            edited_at: a.edited_at.map(|t| t.and_utc()),
         }
     }
 }
@@ -200,6 +214,7 @@ pub struct NoteOut {
     pub private: bool,
     pub author_id: i32,
     pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 impl From<Note> for NoteOut {
@@ -211,6 +226,7 @@ impl From<Note> for NoteOut {
             private: n.private,
             author_id: n.author_id,
             created_at: n.created_at.and_utc(),
+            edited_at: n.edited_at.map(|t| t.and_utc()),
         }
     }
 }
@@ -226,6 +242,7 @@ pub struct ActionOut {
     pub done: bool,
     pub done_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 impl From<ActionItem> for ActionOut {
@@ -240,6 +257,7 @@ impl From<ActionItem> for ActionOut {
             done: a.done,
             done_at: a.done_at.map(|t| t.and_utc()),
             created_at: a.created_at.and_utc(),
+            edited_at: a.edited_at.map(|t| t.and_utc()),
         }
     }
 }
@@ -257,6 +275,10 @@ pub struct MeetingOut {
     pub agenda: Vec<AgendaOut>,
     /// Shared notes, and the caller's own private ones.
     pub notes: Vec<NoteOut>,
+    /// How many of the caller's own private notes this session cannot open
+    /// (written before their password was reset): unlock them with the
+    /// recovery code.
+    pub locked_private_notes: usize,
     pub actions: Vec<ActionOut>,
     /// Open action items of the series' earlier meetings.
     pub carried_actions: Vec<ActionOut>,
@@ -296,7 +318,7 @@ pub fn meeting_out(
     series: &Series,
     m: &Meeting,
 ) -> AppResult<MeetingOut> {
-    let notes = policy::readable_notes(caller, repo::notes_of(conn, m.id)?);
+    let readable = policy::readable_notes(caller, repo::notes_of(conn, m.id)?);
     Ok(MeetingOut {
         id: m.id,
         series_id: m.series_id,
@@ -310,7 +332,8 @@ pub fn meeting_out(
             .into_iter()
             .map(Into::into)
             .collect(),
-        notes: notes.into_iter().map(Into::into).collect(),
+        notes: readable.notes.into_iter().map(Into::into).collect(),
+        locked_private_notes: readable.locked,
         actions: repo::actions_of(conn, m.id)?
             .into_iter()
             .map(Into::into)
@@ -351,6 +374,95 @@ fn participant(
     }
 }
 
+/// Starts a series as `caller` asks (their own report, or anyone's for HR),
+/// with its first meetings made at once; every bad field named together.
+pub fn start_series(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    input: &SeriesInput,
+    now: DateTime<Utc>,
+) -> AppResult<SeriesOut> {
+    let manager_id = input.manager_id.unwrap_or(caller.id);
+    if !caller.is_admin() && manager_id != caller.id {
+        return Err(AppError::Forbidden(
+            "you can set up 1:1s with your own reports; HR can set up any".into(),
+        ));
+    }
+    let today = now.date_naive();
+    let mut fields = BTreeMap::new();
+    let manager = participant(conn, Some(manager_id), "manager_id", today, &mut fields)?;
+    let report = participant(conn, input.report_id, "report_id", today, &mut fields)?;
+    if let (Some(m), Some(r)) = (&manager, &report) {
+        if m.id == r.id {
+            fields.insert(
+                "report_id".into(),
+                "must be someone other than the manager".into(),
+            );
+        } else if !caller.is_admin() && r.manager_id != Some(caller.id) {
+            fields.insert(
+                "report_id".into(),
+                format!("employee {} does not report to you", r.id),
+            );
+        }
+    }
+    let schedule = parse_schedule(&input.schedule_fields(), None, &mut fields);
+    let duration = check_duration(input.duration_minutes.unwrap_or(30))
+        .map_err(|e| fields.insert("duration_minutes".into(), e))
+        .ok();
+    let reminder = check_reminder_hours(
+        input
+            .reminder_hours_before
+            .unwrap_or(DEFAULT_REMINDER_HOURS),
+    )
+    .map_err(|e| fields.insert("reminder_hours_before".into(), e))
+    .ok();
+    let (Some(manager), Some(report), Some(schedule), Some(duration), Some(reminder), true) = (
+        manager,
+        report,
+        schedule,
+        duration,
+        reminder,
+        fields.is_empty(),
+    ) else {
+        return Err(AppError::fields(fields));
+    };
+    crate::db::write_transaction(conn, |conn| {
+        let (mine, _) = repo::list_series(conn, Some(manager.id), 0, 10_000)?;
+        if mine.iter().any(|s| {
+            s.manager_id == manager.id && s.report_id == report.id && s.status != repo::ENDED
+        }) {
+            return Err(AppError::Conflict {
+                code: "series_exists",
+                message: "these two already have a 1:1 series: change or end that one".into(),
+            });
+        }
+        let id = repo::insert_series(
+            conn,
+            &NewSeries {
+                manager_id: manager.id,
+                report_id: report.id,
+                cadence: schedule.cadence.as_str().into(),
+                starts_on: schedule.starts_on,
+                local_time: schedule.send_time.format("%H:%M").to_string(),
+                timezone: schedule.timezone.name().into(),
+                duration_minutes: duration,
+                reminder_hours_before: reminder,
+                status: repo::ACTIVE.into(),
+                // Occurrences before the series existed are not meetings.
+                materialized_until: now.naive_utc(),
+                created_by: caller.id,
+                created_at: now.naive_utc(),
+                updated_at: now.naive_utc(),
+            },
+        )?;
+        let series =
+            repo::find_series(conn, id)?.ok_or_else(|| AppError::not_found("one-on-one"))?;
+        // The next meetings exist at once, so both can start an agenda.
+        planner::materialize(conn, &series, now)?;
+        series_out(conn, series, now)
+    })
+}
+
 #[utoipa::path(post, path = "/api/v1/one-on-ones", tag = "one-on-ones", request_body = SeriesInput,
     responses((status = 201, body = SeriesOut),
               (status = 403, description = "neither HR nor the report's manager", body = crate::error::ErrorBody),
@@ -363,111 +475,9 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let input = body.into_inner();
     let now = now();
-    let out =
-        state
-            .db(move |conn| {
-                let manager_id = input.manager_id.unwrap_or(caller.id);
-                if !caller.is_admin() && manager_id != caller.id {
-                    return Err(AppError::Forbidden(
-                        "you can set up 1:1s with your own reports; HR can set up any".into(),
-                    ));
-                }
-                let today = now.date_naive();
-                let mut fields = BTreeMap::new();
-                let manager =
-                    participant(conn, Some(manager_id), "manager_id", today, &mut fields)?;
-                let report = participant(conn, input.report_id, "report_id", today, &mut fields)?;
-                if let (Some(m), Some(r)) = (&manager, &report) {
-                    if m.id == r.id {
-                        fields.insert(
-                            "report_id".into(),
-                            "must be someone other than the manager".into(),
-                        );
-                    } else if !caller.is_admin() && r.manager_id != Some(caller.id) {
-                        fields.insert(
-                            "report_id".into(),
-                            format!("employee {} does not report to you", r.id),
-                        );
-                    }
-                }
-                let schedule = parse_schedule(
-                    &ScheduleFields {
-                        cadence: input.cadence.as_deref(),
-                        starts_on: input.starts_on.as_deref(),
-                        time: input.time.as_deref(),
-                        timezone: input.timezone.as_deref(),
-                    },
-                    None,
-                    &mut fields,
-                );
-                let duration = check_duration(input.duration_minutes.unwrap_or(30))
-                    .map_err(|e| fields.insert("duration_minutes".into(), e))
-                    .ok();
-                let reminder = check_reminder_hours(
-                    input
-                        .reminder_hours_before
-                        .unwrap_or(DEFAULT_REMINDER_HOURS),
-                )
-                .map_err(|e| fields.insert("reminder_hours_before".into(), e))
-                .ok();
-                let (
-                    Some(manager),
-                    Some(report),
-                    Some(schedule),
-                    Some(duration),
-                    Some(reminder),
-                    true,
-                ) = (
-                    manager,
-                    report,
-                    schedule,
-                    duration,
-                    reminder,
-                    fields.is_empty(),
-                )
-                else {
-                    return Err(AppError::fields(fields));
-                };
-                crate::db::write_transaction(conn, |conn| {
-                    let (mine, _) = repo::list_series(conn, Some(manager.id), 0, 10_000)?;
-                    if mine.iter().any(|s| {
-                        s.manager_id == manager.id
-                            && s.report_id == report.id
-                            && s.status != repo::ENDED
-                    }) {
-                        return Err(AppError::Conflict {
-                            code: "series_exists",
-                            message: "these two already have a 1:1 series: change or end that one"
-                                .into(),
-                        });
-                    }
-                    let id = repo::insert_series(
-                        conn,
-                        &NewSeries {
-                            manager_id: manager.id,
-                            report_id: report.id,
-                            cadence: schedule.cadence.as_str().into(),
-                            starts_on: schedule.starts_on,
-                            local_time: schedule.send_time.format("%H:%M").to_string(),
-                            timezone: schedule.timezone.name().into(),
-                            duration_minutes: duration,
-                            reminder_hours_before: reminder,
-                            status: repo::ACTIVE.into(),
-                            // Occurrences before the series existed are not meetings.
-                            materialized_until: now.naive_utc(),
-                            created_by: caller.id,
-                            created_at: now.naive_utc(),
-                            updated_at: now.naive_utc(),
-                        },
-                    )?;
-                    let series = repo::find_series(conn, id)?
-                        .ok_or_else(|| AppError::not_found("one-on-one"))?;
-                    // The next meetings exist at once, so both can start an agenda.
-                    planner::materialize(conn, &series, now)?;
-                    series_out(conn, series, now)
-                })
-            })
-            .await?;
+    let out = state
+        .db(move |conn| start_series(conn, &caller, &input, now))
+        .await?;
     Ok(HttpResponse::Created().json(out))
 }
 
@@ -521,6 +531,86 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(out))
 }
 
+/// Pauses, resumes, ends or reschedules a series (its manager or HR); the
+/// meetings to come follow, and calendars get updates or cancellations.
+pub fn change_series(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i32,
+    patch: &SeriesPatch,
+    now: DateTime<Utc>,
+) -> AppResult<SeriesOut> {
+    let (series, _) = policy::series_for(conn, caller, id)?;
+    policy::require_series_manager(caller, &series)?;
+    if series.status == repo::ENDED {
+        return Err(AppError::Conflict {
+            code: "ended",
+            message: "an ended 1:1 series cannot change; set up a new one".into(),
+        });
+    }
+    let mut fields = BTreeMap::new();
+    let mut c = SeriesChanges {
+        updated_at: Some(now.naive_utc()),
+        ..Default::default()
+    };
+    if let Some(status) = &patch.status {
+        match status.as_str() {
+            repo::ACTIVE | repo::PAUSED | repo::ENDED => c.status = Some(status.clone()),
+            other => drop(fields.insert(
+                "status".into(),
+                format!("`{other}` is not a status: use active, paused or ended"),
+            )),
+        }
+    }
+    let schedule_fields = ScheduleFields {
+        cadence: patch.cadence.as_deref(),
+        starts_on: patch.starts_on.as_deref(),
+        time: patch.time.as_deref(),
+        timezone: patch.timezone.as_deref(),
+    };
+    let schedule_changed = patch.cadence.is_some()
+        || patch.starts_on.is_some()
+        || patch.time.is_some()
+        || patch.timezone.is_some()
+        || patch.duration_minutes.is_some();
+    if schedule_changed {
+        let current = series.schedule();
+        if let Some(s) = parse_schedule(&schedule_fields, current.as_ref(), &mut fields) {
+            c.cadence = Some(s.cadence.as_str().into());
+            c.starts_on = Some(s.starts_on);
+            c.local_time = Some(s.send_time.format("%H:%M").to_string());
+            c.timezone = Some(s.timezone.name().into());
+        }
+    }
+    if let Some(d) = patch.duration_minutes {
+        c.duration_minutes = check_duration(d)
+            .map_err(|e| fields.insert("duration_minutes".into(), e))
+            .ok();
+    }
+    if let Some(h) = patch.reminder_hours_before {
+        c.reminder_hours_before = check_reminder_hours(h)
+            .map_err(|e| fields.insert("reminder_hours_before".into(), e))
+            .ok();
+    }
+    if !fields.is_empty() {
+        return Err(AppError::fields(fields));
+    }
+    repo::update_series(conn, id, &c)?;
+    let after = repo::find_series(conn, id)?.ok_or_else(|| AppError::not_found("one-on-one"))?;
+    let was_active = series.status == repo::ACTIVE;
+    let active = after.status == repo::ACTIVE;
+    if was_active && !active {
+        planner::drop_upcoming(conn, &after, now)?;
+    } else if active && (!was_active || schedule_changed) {
+        // Resuming does not bring back what fell due while paused.
+        planner::reschedule(conn, &after, now)?;
+    } else if active && patch.reminder_hours_before.is_some() {
+        planner::refresh_reminders(conn, &after, now)?;
+    }
+    let after = repo::find_series(conn, id)?.ok_or_else(|| AppError::not_found("one-on-one"))?;
+    series_out(conn, after, now)
+}
+
 #[utoipa::path(patch, path = "/api/v1/one-on-ones/{id}", tag = "one-on-ones", request_body = SeriesPatch,
     responses((status = 200, body = SeriesOut),
               (status = 403, description = "the report, who may move or skip single meetings instead", body = crate::error::ErrorBody),
@@ -537,82 +627,7 @@ pub async fn update(
     let now = now();
     let out = state
         .db(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                let (series, _) = policy::series_for(conn, &caller, id)?;
-                policy::require_series_manager(&caller, &series)?;
-                if series.status == repo::ENDED {
-                    return Err(AppError::Conflict {
-                        code: "ended",
-                        message: "an ended 1:1 series cannot change; set up a new one".into(),
-                    });
-                }
-                let mut fields = BTreeMap::new();
-                let mut c = SeriesChanges {
-                    updated_at: Some(now.naive_utc()),
-                    ..Default::default()
-                };
-                if let Some(status) = &patch.status {
-                    match status.as_str() {
-                        repo::ACTIVE | repo::PAUSED | repo::ENDED => {
-                            c.status = Some(status.clone())
-                        }
-                        other => drop(fields.insert(
-                            "status".into(),
-                            format!("`{other}` is not a status: use active, paused or ended"),
-                        )),
-                    }
-                }
-                let schedule_fields = ScheduleFields {
-                    cadence: patch.cadence.as_deref(),
-                    starts_on: patch.starts_on.as_deref(),
-                    time: patch.time.as_deref(),
-                    timezone: patch.timezone.as_deref(),
-                };
-                let schedule_changed = patch.cadence.is_some()
-                    || patch.starts_on.is_some()
-                    || patch.time.is_some()
-                    || patch.timezone.is_some()
-                    || patch.duration_minutes.is_some();
-                if schedule_changed {
-                    let current = series.schedule();
-                    if let Some(s) = parse_schedule(&schedule_fields, current.as_ref(), &mut fields)
-                    {
-                        c.cadence = Some(s.cadence.as_str().into());
-                        c.starts_on = Some(s.starts_on);
-                        c.local_time = Some(s.send_time.format("%H:%M").to_string());
-                        c.timezone = Some(s.timezone.name().into());
-                    }
-                }
-                if let Some(d) = patch.duration_minutes {
-                    c.duration_minutes = check_duration(d)
-                        .map_err(|e| fields.insert("duration_minutes".into(), e))
-                        .ok();
-                }
-                if let Some(h) = patch.reminder_hours_before {
-                    c.reminder_hours_before = check_reminder_hours(h)
-                        .map_err(|e| fields.insert("reminder_hours_before".into(), e))
-                        .ok();
-                }
-                if !fields.is_empty() {
-                    return Err(AppError::fields(fields));
-                }
-                repo::update_series(conn, id, &c)?;
-                let after = repo::find_series(conn, id)?
-                    .ok_or_else(|| AppError::not_found("one-on-one"))?;
-                let was_active = series.status == repo::ACTIVE;
-                let active = after.status == repo::ACTIVE;
-                if was_active && !active {
-                    planner::drop_upcoming(conn, &after, now)?;
-                } else if active && (!was_active || schedule_changed) {
-                    // Resuming does not bring back what fell due while paused.
-                    planner::reschedule(conn, &after, now)?;
-                } else if active && patch.reminder_hours_before.is_some() {
-                    planner::refresh_reminders(conn, &after, now)?;
-                }
-                let after = repo::find_series(conn, id)?
-                    .ok_or_else(|| AppError::not_found("one-on-one"))?;
-                series_out(conn, after, now)
-            })
+            crate::db::write_transaction(conn, |conn| change_series(conn, &caller, id, &patch, now))
         })
         .await?;
     Ok(HttpResponse::Ok().json(out))
@@ -673,6 +688,75 @@ fn parse_instant(s: &str) -> Result<NaiveDateTime, String> {
         })
 }
 
+/// Moves or skips (or restores) one meeting; a change raises its SEQUENCE
+/// so calendars take the update, and the next pass emails it.
+pub fn change_meeting(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: i32,
+    patch: &MeetingPatch,
+    now: DateTime<Utc>,
+) -> AppResult<MeetingSummary> {
+    // Moving or skipping one meeting is scheduling: the two people and HR.
+    let (series, m, _standing): (Series, Meeting, Standing) =
+        policy::meeting_for(conn, caller, id)?;
+    if m.status == repo::CANCELLED {
+        return Err(AppError::Conflict {
+            code: "cancelled",
+            message: "this meeting was cancelled with its series' schedule".into(),
+        });
+    }
+    let mut fields = BTreeMap::new();
+    let starts_at = match patch.starts_at.as_deref().map(parse_instant) {
+        Some(Ok(t)) if t <= now.naive_utc() => {
+            fields.insert("starts_at".into(), "must be in the future".into());
+            None
+        }
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            fields.insert("starts_at".into(), e);
+            None
+        }
+        None => None,
+    };
+    let status = match patch.status.as_deref() {
+        None => None,
+        Some(s @ (repo::SKIPPED | repo::SCHEDULED)) => Some(s.to_string()),
+        Some(other) => {
+            fields.insert(
+                "status".into(),
+                format!("`{other}` is not a meeting status you can set: use skipped or scheduled"),
+            );
+            None
+        }
+    };
+    if !fields.is_empty() {
+        return Err(AppError::fields(fields));
+    }
+    let mut c = MeetingChanges {
+        updated_at: Some(now.naive_utc()),
+        ..Default::default()
+    };
+    let mut changed = false;
+    if let Some(start) = starts_at.filter(|s| *s != m.starts_at) {
+        c.starts_at = Some(start);
+        c.ends_at = Some(start + (m.ends_at - m.starts_at));
+        c.remind_at = Some(remind_at(start, series.reminder_hours_before));
+        changed = true;
+    }
+    if let Some(s) = status.filter(|s| *s != m.status) {
+        c.status = Some(s);
+        changed = true;
+    }
+    if changed {
+        // Calendars replace the event they hold only for a higher SEQUENCE.
+        c.sequence = Some(m.sequence + 1);
+        repo::update_meeting(conn, id, &c)?;
+    }
+    let m = repo::find_meeting(conn, id)?.ok_or_else(|| AppError::not_found("meeting"))?;
+    Ok(MeetingSummary::from(&m))
+}
+
 #[utoipa::path(patch, path = "/api/v1/meetings/{id}", tag = "one-on-ones", request_body = MeetingPatch,
     responses((status = 200, body = MeetingSummary), (status = 404, body = crate::error::ErrorBody),
               (status = 409, description = "a cancelled meeting cannot change", body = crate::error::ErrorBody),
@@ -688,64 +772,7 @@ pub async fn update_meeting(
     let out = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
-                // Moving or skipping one meeting is scheduling: the two people and HR.
-                let (series, m, _standing): (Series, Meeting, Standing) =
-                    policy::meeting_for(conn, &caller, id)?;
-                if m.status == repo::CANCELLED {
-                    return Err(AppError::Conflict {
-                        code: "cancelled",
-                        message: "this meeting was cancelled with its series' schedule".into(),
-                    });
-                }
-                let mut fields = BTreeMap::new();
-                let starts_at = match patch.starts_at.as_deref().map(parse_instant) {
-                    Some(Ok(t)) if t <= now.naive_utc() => {
-                        fields.insert("starts_at".into(), "must be in the future".into());
-                        None
-                    }
-                    Some(Ok(t)) => Some(t),
-                    Some(Err(e)) => {
-                        fields.insert("starts_at".into(), e);
-                        None
-                    }
-                    None => None,
-                };
-                let status = match patch.status.as_deref() {
-                    None => None,
-                    Some(s @ (repo::SKIPPED | repo::SCHEDULED)) => Some(s.to_string()),
-                    Some(other) => {
-                        fields.insert(
-                            "status".into(),
-                            format!("`{other}` is not a meeting status you can set: use skipped or scheduled"),
-                        );
-                        None
-                    }
-                };
-                if !fields.is_empty() {
-                    return Err(AppError::fields(fields));
-                }
-                let mut c = MeetingChanges {
-                    updated_at: Some(now.naive_utc()),
-                    ..Default::default()
-                };
-                let mut changed = false;
-                if let Some(start) = starts_at.filter(|s| *s != m.starts_at) {
-                    c.starts_at = Some(start);
-                    c.ends_at = Some(start + (m.ends_at - m.starts_at));
-                    c.remind_at = Some(remind_at(start, series.reminder_hours_before));
-                    changed = true;
-                }
-                if let Some(s) = status.filter(|s| *s != m.status) {
-                    c.status = Some(s);
-                    changed = true;
-                }
-                if changed {
-                    // Calendars replace the event they hold only for a higher SEQUENCE.
-                    c.sequence = Some(m.sequence + 1);
-                    repo::update_meeting(conn, id, &c)?;
-                }
-                let m = repo::find_meeting(conn, id)?.ok_or_else(|| AppError::not_found("meeting"))?;
-                Ok(MeetingSummary::from(&m))
+                change_meeting(conn, &caller, id, &patch, now)
             })
         })
         .await?;
@@ -822,14 +849,15 @@ pub async fn add_note(
             policy::meeting_content_for(conn, &caller, id)?;
             let text = check_text(input.body.as_deref().unwrap_or_default(), NOTE_MAX)
                 .map_err(|e| AppError::field("body", e))?;
-            Ok(NoteOut::from(repo::insert_note(
+            let note = crate::meeting_items::add_note(
                 conn,
+                &caller,
                 id,
-                caller.id,
-                &text,
+                text,
                 input.private,
                 now.naive_utc(),
-            )?))
+            )?;
+            Ok(NoteOut::from(note))
         })
         .await?;
     Ok(HttpResponse::Created().json(out))
@@ -893,30 +921,4 @@ pub async fn add_action(
         })
         .await?;
     Ok(HttpResponse::Created().json(out))
-}
-
-#[utoipa::path(patch, path = "/api/v1/actions/{id}", tag = "one-on-ones", request_body = DonePatch,
-    responses((status = 200, body = ActionOut), (status = 403, body = crate::error::ErrorBody),
-              (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn update_action(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<i32>,
-    body: web::Json<DonePatch>,
-) -> AppResult<HttpResponse> {
-    let (id, patch) = (id.into_inner(), body.into_inner());
-    let now = now();
-    let out = state
-        .db(move |conn| {
-            policy::action_for(conn, &caller, id)?;
-            let done = patch
-                .done
-                .ok_or_else(|| AppError::field("done", "is required (true or false)"))?;
-            repo::set_action_done(conn, id, done, now.naive_utc())?;
-            let item =
-                repo::find_action(conn, id)?.ok_or_else(|| AppError::not_found("action item"))?;
-            Ok(ActionOut::from(item))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(out))
 }

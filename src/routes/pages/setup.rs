@@ -108,7 +108,9 @@ pub async fn submit(
     };
     let pw = form.password.clone();
     let hash = web::block(move || password::hash(&pw)).await?;
-    let id = state
+    let typed = form.password.clone();
+    let now = chrono::Utc::now();
+    let (id, notes_key) = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
                 // Re-checked inside the transaction: two tabs cannot both create one.
@@ -122,9 +124,13 @@ pub async fn submit(
                 repo::settings::delete(conn, SETUP_TOKEN_KEY)?;
                 Ok(id)
             })
+            .and_then(|id| {
+                let key = crate::auth::private_notes::unlock(conn, id, &typed, now.naive_utc())?;
+                Ok((id, key))
+            })
         })
         .await?;
-    let (token, _) = state.jwt.issue(id, chrono::Utc::now());
+    let (token, _) = state.jwt.issue(id, now, notes_key.as_ref());
     let mut res = redirect("/");
     let _ = res.add_cookie(&session::session_cookie(&state, &token));
     Ok(res)
