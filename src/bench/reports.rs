@@ -47,6 +47,7 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
         name: "bench".into(),
         role: crate::domain::people::Role::Admin,
         team_id: None,
+        notes_key: None,
     };
     let month = crate::domain::report::GroupBy::Month;
     let by_month = crate::domain::turnover::Grouping::Month;
