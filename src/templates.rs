@@ -64,6 +64,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/one_on_ones.hbs"),
     ),
     ("meeting", include_str!("../templates/pages/meeting.hbs")),
+    (
+        "one_on_one_overview",
+        include_str!("../templates/pages/one_on_one_overview.hbs"),
+    ),
 ];
 
 pub fn registry() -> anyhow::Result<Handlebars<'static>> {

@@ -4,6 +4,7 @@ pub mod account;
 pub mod answer;
 pub mod charts;
 pub mod dashboard;
+pub mod one_on_one_overview;
 pub mod one_on_ones;
 pub mod people;
 pub mod privacy;
@@ -35,6 +36,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/account/setup", web::get().to(account::setup_form))
         .route("/account/setup", web::post().to(account::setup))
         .route("/one-on-ones", web::get().to(one_on_ones::list))
+        .route(
+            "/one-on-ones/overview",
+            web::get().to(one_on_one_overview::page),
+        )
         .route("/meetings/{id}", web::get().to(one_on_ones::show))
         .route("/meetings/{id}", web::post().to(one_on_ones::act))
         .route("/static/pulse.css", web::get().to(ui::stylesheet))
