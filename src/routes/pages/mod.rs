@@ -1,6 +1,7 @@
 //! Server-rendered pages: sign-in, first-run setup and the dashboard.
 
 pub mod account;
+pub mod account_notes;
 pub mod answer;
 pub mod charts;
 pub mod dashboard;
@@ -50,7 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(surveys::configure)
         .configure(rounds::configure)
         .configure(reports::configure)
-        .configure(privacy::configure);
+        .configure(privacy::configure)
+        .configure(account_notes::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and
