@@ -51,6 +51,9 @@ const CONTENT: [&str; 4] = [
 ];
 
 async fn hr_sees_that_one_on_ones_happened_and_nothing_of_them(app: TestApp) {
+    let hr = app.admin_token().await;
+    let none = ok(&app, Method::GET, "/api/v1/one-on-ones/overview", &hr, None).await;
+    assert_eq!(none, json!([]));
     let Pair {
         admin,
         lead_id,
