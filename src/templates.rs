@@ -68,6 +68,14 @@ const PAGES: &[(&str, &str)] = &[
         "one_on_one_new",
         include_str!("../templates/pages/one_on_one_new.hbs"),
     ),
+    (
+        "one_on_one_overview",
+        include_str!("../templates/pages/one_on_one_overview.hbs"),
+    ),
+    (
+        "account_notes",
+        include_str!("../templates/pages/account_notes.hbs"),
+    ),
 ];
 
 pub fn registry() -> anyhow::Result<Handlebars<'static>> {

@@ -9,6 +9,7 @@ pub mod enps;
 #[cfg(test)]
 pub mod exact;
 pub mod one_on_one;
+pub mod one_on_one_overview;
 pub mod people;
 pub mod people_csv;
 pub mod report;

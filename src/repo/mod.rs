@@ -5,6 +5,7 @@ pub mod employees;
 pub mod import;
 pub mod login_attempts;
 pub mod notes_keys;
+pub mod one_on_one_overview;
 pub mod one_on_ones;
 pub mod outbox;
 pub mod reports;

@@ -9,6 +9,8 @@ mod errors;
 mod helpers;
 mod import;
 mod meeting_edits;
+mod notes_page;
+mod one_on_one_overview;
 mod one_on_ones;
 mod outbox;
 mod pages;

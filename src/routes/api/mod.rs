@@ -6,6 +6,7 @@ pub mod auth;
 pub mod employees;
 pub mod health;
 pub mod meeting_items;
+pub mod one_on_one_overview;
 pub mod one_on_ones;
 pub mod openapi;
 pub mod reports;
@@ -81,6 +82,10 @@ fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
         )
         .route("/one-on-ones", web::post().to(o::create))
         .route("/one-on-ones", web::get().to(o::list))
+        .route(
+            "/one-on-ones/overview",
+            web::get().to(one_on_one_overview::overview),
+        )
         .route("/one-on-ones/{id}", web::get().to(o::get))
         .route("/one-on-ones/{id}", web::patch().to(o::update))
         .route("/one-on-ones/{id}/meetings", web::get().to(o::meetings))

@@ -1,8 +1,8 @@
 //! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
 
 use crate::routes::api::{
-    account, account_invitations, auth, employees, health, meeting_items, one_on_ones, reports,
-    responses, surveys, teams,
+    account, account_invitations, auth, employees, health, meeting_items, one_on_one_overview,
+    one_on_ones, reports, responses, surveys, teams,
 };
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         account_invitations::invite,
         one_on_ones::create, one_on_ones::list, one_on_ones::get, one_on_ones::update, one_on_ones::meetings,
         one_on_ones::meeting, one_on_ones::update_meeting, one_on_ones::add_agenda_item, one_on_ones::update_agenda_item,
-        one_on_ones::add_note, one_on_ones::add_action,
+        one_on_ones::add_note, one_on_ones::add_action, one_on_one_overview::overview,
         meeting_items::patch_agenda_item, meeting_items::delete_agenda_item, meeting_items::patch_note,
         meeting_items::delete_note, meeting_items::patch_action, meeting_items::delete_action,
         meeting_items::templates, meeting_items::create_template, meeting_items::delete_template, meeting_items::add_from_template,

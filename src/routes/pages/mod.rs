@@ -1,10 +1,12 @@
 //! Server-rendered pages: sign-in, first-run setup and the dashboard.
 
 pub mod account;
+pub mod account_notes;
 pub mod answer;
 pub mod charts;
 pub mod dashboard;
 pub mod one_on_one_new;
+pub mod one_on_one_overview;
 pub mod one_on_ones;
 pub mod people;
 pub mod privacy;
@@ -36,9 +38,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/account/setup", web::get().to(account::setup_form))
         .route("/account/setup", web::post().to(account::setup))
         .route("/one-on-ones", web::get().to(one_on_ones::list))
+        .route(
+            "/one-on-ones/overview",
+            web::get().to(one_on_one_overview::page),
+        )
         .route("/one-on-ones/new", web::get().to(one_on_one_new::form))
         .route("/one-on-ones/new", web::post().to(one_on_one_new::submit))
-        .route("/one-on-ones/{id}", web::post().to(one_on_ones::series_act))
+        .route(
+            "/one-on-ones/{id:\\d+}",
+            web::post().to(one_on_ones::series_act),
+        )
         .route("/meetings/{id}", web::get().to(one_on_ones::show))
         .route("/meetings/{id}", web::post().to(one_on_ones::act))
         .route("/static/pulse.css", web::get().to(ui::stylesheet))
@@ -49,7 +58,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(surveys::configure)
         .configure(rounds::configure)
         .configure(reports::configure)
-        .configure(privacy::configure);
+        .configure(privacy::configure)
+        .configure(account_notes::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and

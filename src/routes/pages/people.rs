@@ -6,7 +6,8 @@ use crate::error::AppError;
 use crate::repo::{self, employees::Employee};
 use crate::routes::api::employees::{create_employee, import_csv, update_employee, EmployeeInput};
 use crate::routes::pages::ui::{
-    field, field_errors, redirect_with, FormData, OrPage, PageResult, Session, TeamTree, User,
+    field, field_errors, page_number, pager, redirect_with, FormData, OrPage, PageResult, Session,
+    TeamTree, User,
 };
 use crate::state::AppState;
 use actix_multipart::Multipart;
@@ -85,12 +86,7 @@ pub async fn list(
     user.require_admin(&req)?;
     let search = q.q.clone().unwrap_or_default();
     let team: Option<i32> = q.team.as_deref().and_then(|t| t.parse().ok());
-    let page: i64 = q
-        .page
-        .as_deref()
-        .and_then(|p| p.parse().ok())
-        .filter(|p| *p >= 1)
-        .unwrap_or(1);
+    let page = page_number(q.page.as_deref());
     let (rows, total, teams) = {
         let search = search.clone();
         state
@@ -122,7 +118,6 @@ pub async fn list(
             })
         })
         .collect();
-    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let link = |p: i64| {
         let mut qs = url::form_urlencoded::Serializer::new(String::new());
         if !search.is_empty() {
@@ -137,21 +132,13 @@ pub async fn list(
     let mut team_options =
         vec![json!({"value": "", "label": "All teams", "selected": team.is_none()})];
     team_options.extend(teams.options(&team.into_iter().collect::<Vec<_>>()));
-    Ok(user.page(
-        &req,
-        "people",
-        json!({
-            "title": "People",
-            "q": search,
-            "team_options": team_options,
-            "people": people,
-            "total": total,
-            "page": page,
-            "pages": pages,
-            "prev": (page > 1).then(|| link(page - 1)),
-            "next": (page < pages).then(|| link(page + 1)),
-        }),
-    ))
+    let mut data = pager(page, total, PER_PAGE, link);
+    data["title"] = json!("People");
+    data["q"] = json!(search);
+    data["team_options"] = json!(team_options);
+    data["people"] = json!(people);
+    data["total"] = json!(total);
+    Ok(user.page(&req, "people", data))
 }
 
 /// What the person form shows: stored values, or what was just sent.

@@ -392,6 +392,27 @@ impl<T> OrPage<T> for Result<T, AppError> {
     }
 }
 
+/// The page number a list was asked for (`?page=`): 1 when absent or not a
+/// number from 1 up.
+pub fn page_number(asked: Option<&str>) -> i64 {
+    asked
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
+}
+
+/// The pager of a list page: `page`, `pages`, and the `prev` and `next` links
+/// that `link` makes for a page number.
+pub fn pager(page: i64, total: i64, per_page: i64, link: impl Fn(i64) -> String) -> Value {
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    json!({
+        "page": page,
+        "pages": pages,
+        "prev": (page > 1).then(|| link(page - 1)),
+        "next": (page < pages).then(|| link(page + 1)),
+    })
+}
+
 /// The fields of an urlencoded form, in order, repeated names kept.
 pub struct FormData(pub Vec<(String, String)>);
 
@@ -480,6 +501,7 @@ fn nav(role: Role, path: &str) -> Vec<NavItem> {
             ("/teams", "Teams", &["/teams"]),
             ("/surveys", "Surveys", &["/surveys", "/rounds"]),
             ("/reports/enps", "Reports", &["/reports"]),
+            ("/one-on-ones/overview", "1:1 overview", &[]),
         ],
         Role::Lead => &[
             ("/", "Dashboard", &["/rounds"]),
@@ -637,7 +659,14 @@ mod tests {
         let labels = |r| nav(r, "/").iter().map(|i| i.label).collect::<Vec<_>>();
         assert_eq!(
             labels(Role::Admin),
-            ["Dashboard", "People", "Teams", "Surveys", "Reports"]
+            [
+                "Dashboard",
+                "People",
+                "Teams",
+                "Surveys",
+                "Reports",
+                "1:1 overview"
+            ]
         );
         assert_eq!(labels(Role::Lead), ["Dashboard", "Reports"]);
         assert_eq!(labels(Role::Member), ["Dashboard"]);
