@@ -154,6 +154,20 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         claim_token -> Nullable<Text>,
+        template -> Nullable<Text>,
+        round_id -> Nullable<Integer>,
+        token -> Nullable<Text>,
+        to_name -> Nullable<Text>,
+        locale -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    round_openings (round_id) {
+        round_id -> Integer,
+        to_invite -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 
@@ -189,6 +203,7 @@ diesel::joinable!(responses -> rounds (round_id));
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(answers -> questions (question_id));
 diesel::joinable!(round_team_stats -> rounds (round_id));
+diesel::joinable!(round_openings -> rounds (round_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -203,6 +218,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     responses,
     answers,
     outbox,
+    round_openings,
     round_team_stats,
     team_memberships,
 );
