@@ -1,3 +1,4 @@
 //! `pulse bench`: measurements of Pulse against the engines and tools it runs on, side by side.
 
+pub mod delivery;
 pub mod reports;

@@ -1,10 +1,16 @@
-//! Rendering a templated email for one employee and writing it to the outbox.
+//! Rendering templated emails: meeting emails as they are written to the
+//! outbox, round emails (invitations, reminders) as they are sent.
 
 use crate::db::DbConnection;
+use crate::domain::survey::QuestionKind;
 use crate::jobs::Mailing;
+use crate::mail::dispatcher::Render;
+use crate::repo::outbox::OutboxMessage;
 use crate::repo::{self, employees::Employee};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use diesel::QueryResult;
+use serde_json::{json, Value};
+use std::collections::HashMap;
 
 impl Mailing {
     /// Renders `template` in the employee's language with `data`, composes the
@@ -52,4 +58,137 @@ impl Mailing {
             .and_then(|u| u.host_str().map(str::to_string))
             .unwrap_or_else(|| "pulse".into())
     }
+}
+
+/// Renders round emails (invitations, reminders) as the dispatcher sends
+/// them, reading each round's survey and questions once per pass.
+pub struct RoundEmails {
+    mailing: std::sync::Arc<Mailing>,
+    rounds: std::sync::Mutex<HashMap<i32, Option<std::sync::Arc<RoundFacts>>>>,
+}
+
+/// What every email of one round shares.
+struct RoundFacts {
+    survey: repo::surveys::Survey,
+    questions: Vec<repo::surveys::QuestionRow>,
+    at: DateTime<Utc>,
+}
+
+impl RoundEmails {
+    pub fn new(mailing: std::sync::Arc<Mailing>) -> Self {
+        Self {
+            mailing,
+            rounds: Default::default(),
+        }
+    }
+
+    fn facts(
+        &self,
+        conn: &mut DbConnection,
+        round_id: i32,
+    ) -> QueryResult<Option<std::sync::Arc<RoundFacts>>> {
+        if let Some(known) = self.rounds.lock().expect("not poisoned").get(&round_id) {
+            return Ok(known.clone());
+        }
+        let facts = match repo::rounds::find(conn, round_id)? {
+            None => None,
+            Some(round) => repo::surveys::find(conn, round.survey_id)?
+                .map(|survey| -> QueryResult<_> {
+                    let questions =
+                        repo::surveys::questions(conn, survey.id, round.question_version)?;
+                    Ok(std::sync::Arc::new(RoundFacts {
+                        survey,
+                        questions,
+                        at: round.scheduled_for.and_utc(),
+                    }))
+                })
+                .transpose()?,
+        };
+        self.rounds
+            .lock()
+            .expect("not poisoned")
+            .insert(round_id, facts.clone());
+        Ok(facts)
+    }
+}
+
+impl Render for RoundEmails {
+    fn render(
+        &self,
+        conn: &mut DbConnection,
+        message: &OutboxMessage,
+    ) -> QueryResult<Result<String, String>> {
+        let (Some(template), Some(round_id), Some(token)) =
+            (&message.template, message.round_id, &message.token)
+        else {
+            return Ok(Err("the email lacks its round or link".into()));
+        };
+        let Some(facts) = self.facts(conn, round_id)? else {
+            return Ok(Err(format!("round {round_id} or its survey is gone")));
+        };
+        let name = message.to_name.clone().unwrap_or_default();
+        let locale = message.locale.as_deref().unwrap_or("en");
+        let data = round_email_data(
+            &self.mailing,
+            &facts.survey,
+            &facts.questions,
+            &name,
+            token,
+            facts.at,
+        );
+        let rendered = match self.mailing.templates.render(template, locale, &data) {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(format!("cannot render `{template}`: {e:#}"))),
+        };
+        let email = crate::mail::Email {
+            to: message.recipient.clone(),
+            to_name: Some(name),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            calendar: None,
+        };
+        Ok(crate::mail::compose(
+            &self.mailing.from,
+            &email,
+            &message.message_id,
+        ))
+    }
+}
+
+/// What the invitation and reminder templates show: the survey, when it
+/// closes, the person's link, and the eNPS scores as links when the survey
+/// opens with that question.
+fn round_email_data(
+    mailing: &Mailing,
+    survey: &repo::surveys::Survey,
+    questions: &[repo::surveys::QuestionRow],
+    name: &str,
+    token: &str,
+    at: DateTime<Utc>,
+) -> Value {
+    let tz = survey.tz();
+    let closes = survey.closes_at(at).with_timezone(&tz);
+    let link = format!("{}/s/{token}", mailing.base_url);
+    // A survey that opens with the eNPS question lets people answer it from
+    // the email: each score opens the form with that score chosen.
+    let enps = questions
+        .first()
+        .filter(|q| q.kind == QuestionKind::Enps.as_str())
+        .map(|q| {
+            let scores: Vec<_> = survey
+                .scale()
+                .range()
+                .map(|n| json!({"n": n, "link": format!("{link}?score={n}")}))
+                .collect();
+            json!({"prompt": q.prompt, "scores": scores})
+        });
+    json!({
+        "name": name,
+        "survey": {"title": survey.title, "intro": survey.intro},
+        "closes": format!("{} ({})", closes.format("%Y-%m-%d %H:%M"), survey.timezone),
+        "min_group": survey.min_group_size,
+        "link": link,
+        "enps": enps,
+    })
 }

@@ -45,7 +45,11 @@ const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 pub trait Render: Send + Sync {
     /// The composed RFC 5322 message; an error is permanent (the round or
     /// its survey is gone, the address does not parse).
-    fn render(&self, conn: &mut DbConnection, message: &OutboxMessage) -> Result<String, String>;
+    fn render(
+        &self,
+        conn: &mut DbConnection,
+        message: &OutboxMessage,
+    ) -> diesel::QueryResult<Result<String, String>>;
 }
 
 /// What one pass did: `retried` messages wait for a later attempt, `failed`
@@ -114,6 +118,7 @@ pub async fn dispatch_rendering(
         now: now.naive_utc(),
         started: Instant::now(),
         relay_down: AtomicBool::new(false),
+        deferred: Default::default(),
     };
     let sessions = match transport {
         Transport::Smtp(_) => SMTP_SESSIONS,
@@ -129,6 +134,7 @@ pub async fn dispatch_rendering(
             }
         }
     }
+    report.deferred = pass.deferred.lock().expect("not poisoned").len();
     match first_error {
         Some(e) => Err(e),
         None => Ok(report),
@@ -145,11 +151,21 @@ struct Pass<'a> {
     started: Instant,
     /// Set by the session that found the relay down: the others stop too.
     relay_down: AtomicBool,
+    /// Messages let go because the relay is down: a set, since a message one
+    /// session let go may be claimed and let go again by another meanwhile.
+    deferred: std::sync::Mutex<std::collections::HashSet<i32>>,
 }
 
 impl Pass<'_> {
     fn clock(&self) -> NaiveDateTime {
         self.now + Duration::from_std(self.started.elapsed()).unwrap_or_default()
+    }
+
+    fn defer(&self, ids: &[i32]) {
+        self.deferred
+            .lock()
+            .expect("not poisoned")
+            .extend(ids.iter().copied());
     }
 
     /// One session: claims a batch, sends it over its connection, until none is due.
@@ -175,8 +191,8 @@ impl Pass<'_> {
             let batch = {
                 let (token, render) = (token.clone(), self.render.clone());
                 with_conn(self.pool, move |conn| {
-                    let mut batch = outbox::claim_as(conn, now, BATCH, lease_from_start, &token)?;
-                    Ok(render_all(conn, render.as_deref(), &mut batch))
+                    let batch = outbox::claim_as(conn, now, BATCH, lease_from_start, &token)?;
+                    render_all(conn, render.as_deref(), batch)
                 })
                 .await
                 .context("cannot claim outbox messages")?
@@ -201,11 +217,10 @@ impl Pass<'_> {
                     // Another session found the relay down: let the rest go.
                     unsettled.settle(self).await?;
                     let token = token.clone();
-                    let n = rest.len();
+                    self.defer(&rest);
                     with_conn(self.pool, move |conn| outbox::release(conn, &rest, &token))
                         .await
                         .context("cannot release outbox messages while the relay is down")?;
-                    report.deferred += n;
                     return Ok(report);
                 }
                 if lease.renewed.elapsed() >= RENEW_EVERY {
@@ -252,13 +267,13 @@ impl Pass<'_> {
                                 "the mail relay does not answer: emails wait for the next pass"
                             );
                             let token = token.clone();
+                            self.defer(&rest);
                             with_conn(self.pool, move |conn| {
                                 outbox::defer(conn, id, &error)?;
                                 outbox::release(conn, &rest, &token)
                             })
                             .await
                             .context("cannot release outbox messages while the relay is down")?;
-                            report.deferred += batch.len() - i;
                             return Ok(report);
                         }
                         failed(self.pool, self.clock(), message, e, &mut report).await?;
@@ -292,20 +307,22 @@ impl Unsettled {
 
 /// Each claimed message with what to send: the stored message, or the round
 /// email rendered now (an error when it cannot be).
+type Rendered = Vec<(OutboxMessage, Result<String, String>)>;
+
 fn render_all(
     conn: &mut DbConnection,
     render: Option<&dyn Render>,
-    batch: &mut Vec<OutboxMessage>,
-) -> Vec<(OutboxMessage, Result<String, String>)> {
-    std::mem::take(batch)
+    batch: Vec<OutboxMessage>,
+) -> diesel::QueryResult<Rendered> {
+    batch
         .into_iter()
         .map(|mut m| {
             let raw = match (&m.template, render) {
                 (None, _) => Ok(std::mem::take(&mut m.message)),
-                (Some(_), Some(render)) => render.render(conn, &m),
+                (Some(_), Some(render)) => render.render(conn, &m)?,
                 (Some(t), None) => Err(format!("no renderer for `{t}` emails in this process")),
             };
-            (m, raw)
+            Ok((m, raw))
         })
         .collect()
 }

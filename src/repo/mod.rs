@@ -5,6 +5,7 @@ pub mod employees;
 pub mod import;
 pub mod login_attempts;
 pub mod one_on_ones;
+pub mod openings;
 pub mod outbox;
 pub mod reports;
 pub mod rounds;

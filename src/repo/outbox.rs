@@ -157,9 +157,13 @@ pub fn claim(
     claim_as(conn, now, batch, lease, &token)
 }
 
-/// Claims up to `batch` due messages (status pending, next_attempt_at <= now, locked_until null or < now) with a conditional UPDATE per candidate (`… WHERE id = ? AND (locked_until IS NULL OR locked_until < now)`, counting affected rows), setting locked_until = now + lease and `claim_token`, which `renew` and `release` then require. Safe with several processes on one PostgreSQL database and on SQLite.
+/// Claims up to `batch` due messages (status pending, next_attempt_at <= now, locked_until null or < now) with one conditional UPDATE over the candidates (`… WHERE id IN (…) AND (locked_until IS NULL OR locked_until < now)`), setting locked_until = now + lease and `claim_token`, which `renew` and `release` then require, then reading back the rows that carry the token. Safe with several processes on one PostgreSQL database and on SQLite.
 ///
-/// Each UPDATE re-checks every condition, and both engines evaluate it against
+/// On PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED` in the
+/// same transaction, so concurrent dispatchers take different rows instead
+/// of queueing on (or deadlocking over) the same ones.
+///
+/// The UPDATE re-checks every condition, and both engines evaluate it against
 /// the latest committed row (PostgreSQL re-reads a row another transaction
 /// just changed), so of two processes racing for a row exactly one sees it
 /// change. Candidates lost to another process are skipped and, when the whole
@@ -174,7 +178,27 @@ pub fn claim_as(
 ) -> QueryResult<Vec<OutboxMessage>> {
     let locked_until = now + lease;
     loop {
-        let candidates: Vec<i32> = outbox::table
+        let claimed = crate::db::write_transaction(conn, |conn| {
+            claim_candidates(conn, now, batch, locked_until, claim_token)
+        })?;
+        match claimed {
+            None => return Ok(Vec::new()),
+            Some(claimed) if !claimed.is_empty() => return Ok(claimed),
+            Some(_) => {}
+        }
+    }
+}
+
+/// One attempt of `claim_as`: None when nothing is due, else what it got.
+fn claim_candidates(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    batch: i64,
+    locked_until: NaiveDateTime,
+    claim_token: &str,
+) -> QueryResult<Option<Vec<OutboxMessage>>> {
+    {
+        let due = outbox::table
             .filter(outbox::status.eq(PENDING))
             .filter(outbox::next_attempt_at.le(now))
             .filter(
@@ -184,10 +208,13 @@ pub fn claim_as(
             )
             .order((outbox::next_attempt_at, outbox::id))
             .select(outbox::id)
-            .limit(batch)
-            .load(conn)?;
+            .limit(batch);
+        let candidates: Vec<i32> = match conn {
+            DbConnection::Postgresql(c) => due.for_update().skip_locked().load(c)?,
+            DbConnection::Sqlite(c) => due.load(c)?,
+        };
         if candidates.is_empty() {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         // One statement for the whole batch; it re-checks every condition
         // row by row, so a row another process claimed meanwhile is skipped.
@@ -215,9 +242,7 @@ pub fn claim_as(
             .order(outbox::id)
             .select(OutboxMessage::as_select())
             .load(conn)?;
-        if !claimed.is_empty() {
-            return Ok(claimed);
-        }
+        Ok(Some(claimed))
     }
 }
 
