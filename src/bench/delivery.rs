@@ -64,6 +64,7 @@ pub async fn run(settings: &Settings, pool: Pool, people: usize) -> anyhow::Resu
         parsed.as_secs_f64(),
         summary.created
     );
+    println!("  memory: {}", memory());
     match raw_insert_time(&settings.database_url, people) {
         Ok(Some(raw)) => println!(
             "  raw engine, the same rows inserted in one transaction by its command-line client: {:.2} s (Pulse {:.1}x that)",
@@ -105,6 +106,7 @@ pub async fn run(settings: &Settings, pool: Pool, people: usize) -> anyhow::Resu
         opened.as_secs_f64(),
         scheduler::OPENING_CHUNK
     );
+    println!("  memory: {}", memory());
 
     // Delivery.
     let sink = Sink::start().await?;
@@ -123,6 +125,7 @@ pub async fn run(settings: &Settings, pool: Pool, people: usize) -> anyhow::Resu
         "delivery into {}: {} sent, {} retried, {} failed in {:.2} s: {:.0} messages/s",
         sink.kind, report.sent, report.retried, report.failed, took, rate
     );
+    println!("  memory: {}", memory());
     if let Some(counted) = sink.counted() {
         println!("  the sink counted {counted} messages");
     }
@@ -446,11 +449,24 @@ async fn serve_smtp(stream: tokio::net::TcpStream, count: &AtomicUsize) -> std::
     }
 }
 
-/// VmHWM from /proc/self/status: the most memory this process has held.
-fn peak_rss() -> Option<String> {
+/// A line of /proc/self/status, e.g. VmHWM: the most memory this process has held.
+fn status_line(name: &str) -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
         .map(|v| v.trim().to_string())
+}
+
+fn peak_rss() -> Option<String> {
+    status_line("VmHWM")
+}
+
+/// Resident memory now and at its peak so far.
+fn memory() -> String {
+    format!(
+        "RSS {}, peak {}",
+        status_line("VmRSS").unwrap_or_default(),
+        status_line("VmHWM").unwrap_or_default()
+    )
 }

@@ -3,6 +3,7 @@
 
 use crate::db::DbConnection;
 use crate::domain::survey::QuestionKind;
+use crate::emails::RenderedEmail;
 use crate::jobs::Mailing;
 use crate::mail::dispatcher::Render;
 use crate::repo::outbox::OutboxMessage;
@@ -62,9 +63,37 @@ impl Mailing {
 
 /// Renders round emails (invitations, reminders) as the dispatcher sends
 /// them, reading each round's survey and questions once per pass.
+///
+/// All emails of one round, template and language differ only by the
+/// person's name and link: the templates are rendered once with markers in
+/// their place, and each email fills them in (HTML-escaped in the HTML part,
+/// as the template would), which costs a few string copies instead of a
+/// template run per email.
 pub struct RoundEmails {
     mailing: std::sync::Arc<Mailing>,
     rounds: std::sync::Mutex<HashMap<i32, Option<std::sync::Arc<RoundFacts>>>>,
+    marked: std::sync::Mutex<HashMap<(i32, String, String), std::sync::Arc<RenderedEmail>>>,
+}
+
+/// Stand-ins for the name and the token while rendering: letters and digits
+/// only, so no escaping changes them.
+const NAME_MARK: &str = "PulseNameMark7f3a9c";
+const TOKEN_MARK: &str = "PulseTokenMark7f3a9c";
+
+/// An email rendered with the markers, made one person's.
+fn fill(marked: &RenderedEmail, name: &str, token: &str) -> RenderedEmail {
+    let plain = |s: &str| s.replace(NAME_MARK, name).replace(TOKEN_MARK, token);
+    RenderedEmail {
+        subject: marked
+            .subject
+            .replace(NAME_MARK, &name.replace(['\r', '\n'], " "))
+            .replace(TOKEN_MARK, token),
+        text: plain(&marked.text),
+        html: marked
+            .html
+            .replace(NAME_MARK, &handlebars::html_escape(name))
+            .replace(TOKEN_MARK, token),
+    }
 }
 
 /// What every email of one round shares.
@@ -79,6 +108,7 @@ impl RoundEmails {
         Self {
             mailing,
             rounds: Default::default(),
+            marked: Default::default(),
         }
     }
 
@@ -127,19 +157,32 @@ impl Render for RoundEmails {
             return Ok(Err(format!("round {round_id} or its survey is gone")));
         };
         let name = message.to_name.clone().unwrap_or_default();
-        let locale = message.locale.as_deref().unwrap_or("en");
-        let data = round_email_data(
-            &self.mailing,
-            &facts.survey,
-            &facts.questions,
-            &name,
-            token,
-            facts.at,
-        );
-        let rendered = match self.mailing.templates.render(template, locale, &data) {
-            Ok(r) => r,
-            Err(e) => return Ok(Err(format!("cannot render `{template}`: {e:#}"))),
+        let locale = message.locale.clone().unwrap_or_else(|| "en".into());
+        let key = (round_id, template.clone(), locale);
+        let known = self.marked.lock().expect("not poisoned").get(&key).cloned();
+        let marked = match known {
+            Some(m) => m,
+            None => {
+                let data = round_email_data(
+                    &self.mailing,
+                    &facts.survey,
+                    &facts.questions,
+                    NAME_MARK,
+                    TOKEN_MARK,
+                    facts.at,
+                );
+                let marked = match self.mailing.templates.render(template, &key.2, &data) {
+                    Ok(r) => std::sync::Arc::new(r),
+                    Err(e) => return Ok(Err(format!("cannot render `{template}`: {e:#}"))),
+                };
+                self.marked
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(key, marked.clone());
+                marked
+            }
         };
+        let rendered = fill(&marked, &name, token);
         let email = crate::mail::Email {
             to: message.recipient.clone(),
             to_name: Some(name),
@@ -191,4 +234,47 @@ fn round_email_data(
         "link": link,
         "enps": enps,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Filling in the markers gives exactly what rendering with the real
+    /// name and token gives, whatever characters the name holds.
+    #[test]
+    fn filled_emails_equal_emails_rendered_for_the_person() {
+        let templates = crate::emails::EmailTemplates::new().unwrap();
+        let data = |name: &str, token: &str| {
+            let link = format!("https://pulse.example.com/s/{token}");
+            json!({
+                "name": name,
+                "survey": {"title": "Weekly <pulse> & co", "intro": "Two \"minutes\""},
+                "closes": "2026-12-12 09:00 (Europe/Paris)",
+                "min_group": 5,
+                "link": link,
+                "enps": {"prompt": "How likely…", "scores": [
+                    {"n": 1, "link": format!("{link}?score=1")},
+                    {"n": 10, "link": format!("{link}?score=10")}
+                ]},
+            })
+        };
+        let token = "0123abcd".repeat(8);
+        for template in ["invitation", "reminder"] {
+            for locale in ["en", "fr", "xx"] {
+                let marked = templates
+                    .render(template, locale, &data(NAME_MARK, TOKEN_MARK))
+                    .unwrap();
+                for name in ["Zoë Ångström", "O'Brien & <Sons> \"=`", ""] {
+                    let direct = templates
+                        .render(template, locale, &data(name, &token))
+                        .unwrap();
+                    let filled = fill(&marked, name, &token);
+                    assert_eq!(filled.subject, direct.subject, "{template} {locale} {name}");
+                    assert_eq!(filled.text, direct.text, "{template} {locale} {name}");
+                    assert_eq!(filled.html, direct.html, "{template} {locale} {name}");
+                }
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@ mod errors;
 mod helpers;
 mod import;
 mod one_on_ones;
+mod openings;
 mod outbox;
 mod pages;
 mod people;
