@@ -45,6 +45,7 @@ pub async fn run(settings: &Settings, pool: Pool, people: usize) -> anyhow::Resu
     let started = Instant::now();
     let rows = crate::domain::people_csv::parse(csv.as_bytes())
         .map_err(|e| anyhow::anyhow!("the generated CSV does not parse: {e:?}"))?;
+    drop(csv);
     let parsed = started.elapsed();
     let summary = {
         let pool = pool.clone();

@@ -95,11 +95,11 @@ pub fn apply(
             .collect();
         // Managers must be known before anything is written, so the whole
         // file can be refused with every unknown one listed.
-        let in_file: HashMap<_, _> = rows.iter().map(|r| (r.email.clone(), r.line)).collect();
+        let in_file: std::collections::HashSet<_> = rows.iter().map(|r| &r.email).collect();
         let outside: Vec<&str> = rows
             .iter()
             .filter_map(|r| r.manager_email.as_ref())
-            .filter(|m| !in_file.contains_key(*m))
+            .filter(|m| !in_file.contains(*m))
             .map(|m| m.as_str())
             .collect();
         let known = repo::employees::find_by_emails(conn, &outside)?;
@@ -108,7 +108,7 @@ pub fn apply(
             let Some(m) = &row.manager_email else {
                 continue;
             };
-            if in_file.contains_key(m) {
+            if in_file.contains(m) {
                 continue;
             }
             match known.get(m.as_str()) {
@@ -186,24 +186,7 @@ pub fn apply(
                     ids.insert(row.email.clone(), old.id);
                 }
                 None => {
-                    new_rows.push((
-                        row,
-                        NewEmployee {
-                            email: row.email.to_string(),
-                            name: row.name.clone(),
-                            team_id,
-                            manager_id: None,
-                            role: row.role.map_or("member", |r| r.as_str()).to_string(),
-                            hired_on: row.hired_on.unwrap_or(today),
-                            left_on: row.left_on,
-                            leave_reason: row.leave_reason.map(|r| r.as_str().to_string()),
-                            regretted: row.regretted.unwrap_or(false),
-                            locale: "en".into(),
-                            password_hash: None,
-                            created_at: now,
-                            updated_at: now,
-                        },
-                    ));
+                    new_rows.push((row, team_id));
                     summary.created += 1;
                 }
             }
@@ -211,7 +194,7 @@ pub fn apply(
                 progress(done, rows.len());
             }
         }
-        let managed_at_insert = insert_new(conn, new_rows, &mut ids, &manager_ids, &existing)?;
+        let managed_at_insert = insert_new(conn, new_rows, today, now, &mut ids, &manager_ids)?;
         for row in rows {
             let id = ids[&row.email];
             let Some(m) = &row.manager_email else {
@@ -248,48 +231,64 @@ pub fn apply(
     })
 }
 
-/// Inserts the new people in multi-row statements, managers first: each wave
-/// holds those whose manager (if any) already has an id, so most people get
-/// their manager with the insert rather than by a later update. Those left
-/// in a loop of new managers are inserted last without one (the caller sets
-/// it, and the loop check refuses the file). Returns the manager each
-/// person was inserted with.
+/// Inserts the new people (each row with its team) in multi-row
+/// statements, managers first: each wave holds those whose manager (if any)
+/// already has an id, so most people get their manager with the insert
+/// rather than by a later update. Those left in a loop of new managers are
+/// inserted last without one (the caller sets it, and the loop check refuses
+/// the file). Rows become `NewEmployee`s 500 at a time, to keep memory low.
+/// Returns the manager each person was inserted with.
 fn insert_new(
     conn: &mut DbConnection,
-    mut pending: Vec<(&ImportRow, NewEmployee)>,
+    mut pending: Vec<(&ImportRow, Option<i32>)>,
+    today: NaiveDate,
+    now: chrono::NaiveDateTime,
     ids: &mut HashMap<crate::domain::email::Email, i32>,
     manager_ids: &HashMap<crate::domain::email::Email, i32>,
-    existing: &HashMap<crate::domain::email::Email, repo::employees::Employee>,
 ) -> QueryResult<HashMap<i32, i32>> {
     let mut managed = HashMap::new();
     while !pending.is_empty() {
         let manager_of = |row: &ImportRow, ids: &HashMap<_, i32>| {
-            row.manager_email.as_ref().map(|m| {
-                ids.get(m)
-                    .or(manager_ids.get(m))
-                    .or(existing.get(m).map(|e| &e.id))
-                    .copied()
-            })
+            row.manager_email
+                .as_ref()
+                .map(|m| ids.get(m).or(manager_ids.get(m)).copied())
         };
-        let (mut ready, waiting): (Vec<_>, Vec<_>) = pending
+        let (ready, waiting): (Vec<_>, Vec<_>) = pending
             .into_iter()
             .partition(|(row, _)| !matches!(manager_of(row, ids), Some(None)));
-        if ready.is_empty() {
+        let ready = if ready.is_empty() {
             // A loop among new people: no wave can start it.
-            ready = waiting;
             pending = Vec::new();
+            waiting
         } else {
             pending = waiting;
-        }
-        for (row, new) in &mut ready {
-            new.manager_id = manager_of(row, ids).flatten();
-        }
-        let news: Vec<NewEmployee> = ready.iter().map(|(_, n)| n.clone()).collect();
-        let new_ids = repo::employees::insert_many(conn, &news)?;
-        for ((row, new), id) in ready.iter().zip(new_ids) {
-            ids.insert(row.email.clone(), id);
-            if let Some(m) = new.manager_id {
-                managed.insert(id, m);
+            ready
+        };
+        for chunk in ready.chunks(500) {
+            let news: Vec<NewEmployee> = chunk
+                .iter()
+                .map(|(row, team_id)| NewEmployee {
+                    email: row.email.to_string(),
+                    name: row.name.clone(),
+                    team_id: *team_id,
+                    manager_id: manager_of(row, ids).flatten(),
+                    role: row.role.map_or("member", |r| r.as_str()).to_string(),
+                    hired_on: row.hired_on.unwrap_or(today),
+                    left_on: row.left_on,
+                    leave_reason: row.leave_reason.map(|r| r.as_str().to_string()),
+                    regretted: row.regretted.unwrap_or(false),
+                    locale: "en".into(),
+                    password_hash: None,
+                    created_at: now,
+                    updated_at: now,
+                })
+                .collect();
+            let new_ids = repo::employees::insert_many(conn, &news)?;
+            for (((row, _), new), id) in chunk.iter().zip(&news).zip(new_ids) {
+                ids.insert(row.email.clone(), id);
+                if let Some(m) = new.manager_id {
+                    managed.insert(id, m);
+                }
             }
         }
     }

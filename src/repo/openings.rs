@@ -17,13 +17,29 @@ pub struct Invitee {
 }
 
 /// Everyone employed on `day`, by id: the people a round may invite.
+///
+/// Read 10,000 at a time: the PostgreSQL client holds a whole result in
+/// memory besides the rows made of it, which at 100,000 people pushed the
+/// opening past 100 MB.
 pub fn employed_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<Invitee>> {
-    employees::table
-        .filter(employees::hired_on.le(day))
-        .filter(employees::left_on.is_null().or(employees::left_on.ge(day)))
-        .order(employees::id)
-        .select(Invitee::as_select())
-        .load(conn)
+    const PAGE: i64 = 10_000;
+    let mut all: Vec<Invitee> = Vec::new();
+    loop {
+        let after = all.last().map_or(i32::MIN, |e| e.id);
+        let page: Vec<Invitee> = employees::table
+            .filter(employees::id.gt(after))
+            .filter(employees::hired_on.le(day))
+            .filter(employees::left_on.is_null().or(employees::left_on.ge(day)))
+            .order(employees::id)
+            .limit(PAGE)
+            .select(Invitee::as_select())
+            .load(conn)?;
+        let full = page.len() as i64 == PAGE;
+        all.extend(page);
+        if !full {
+            return Ok(all);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Insertable)]
