@@ -21,11 +21,6 @@ const SMTP_SESSIONS: usize = 10;
 /// Writers of `.eml` files at once: each write waits for its fsync.
 const FILE_WRITERS: usize = 4;
 
-/// Sent messages are recorded at least this often (and at the end of each
-/// batch), in one statement for all of them: a crash resends at most what
-/// was sent since, with the same Message-ID.
-const SETTLE_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
-
 /// How long a claim holds a message. Short, so that the messages of a
 /// dispatcher that died go out again within seconds rather than minutes: the
 /// lease tracks the work, renewed every `RENEW_EVERY` while its batch is
@@ -126,7 +121,14 @@ pub async fn dispatch_rendering(
     };
     let mut report = DispatchReport::default();
     let mut first_error = None;
-    for lane in futures_util::future::join_all((0..sessions).map(|_| pass.lane())).await {
+    let (record, recorded) = tokio::sync::mpsc::unbounded_channel();
+    let lanes = futures_util::future::join_all((0..sessions).map(|_| pass.lane(record.clone())));
+    drop(record);
+    let (lanes, recorder) = tokio::join!(lanes, pass.recorder(recorded));
+    if let Err(e) = recorder {
+        first_error = Some(e);
+    }
+    for lane in lanes {
         match lane {
             Ok(r) => report.add(r),
             Err(e) => {
@@ -169,14 +171,32 @@ impl Pass<'_> {
     }
 
     /// One session: claims a batch, sends it over its connection, until none is due.
-    async fn lane(&self) -> anyhow::Result<DispatchReport> {
+    async fn lane(&self, record: Record) -> anyhow::Result<DispatchReport> {
         let mut session = self.transport.session();
-        let result = self.lane_on(&mut session).await;
+        let result = self.lane_on(&mut session, &record).await;
         session.close().await;
         result
     }
 
-    async fn lane_on(&self, session: &mut Session) -> anyhow::Result<DispatchReport> {
+    async fn lane_on(
+        &self,
+        session: &mut Session,
+        record: &Record,
+    ) -> anyhow::Result<DispatchReport> {
+        let mut recording = None;
+        let result = self.sessions_work(session, record, &mut recording).await;
+        if let Some(last) = recording {
+            recorded(last).await?;
+        }
+        result
+    }
+
+    async fn sessions_work(
+        &self,
+        session: &mut Session,
+        record: &Record,
+        recording: &mut Option<Recorded>,
+    ) -> anyhow::Result<DispatchReport> {
         let now = self.now;
         // Marks this session's claims, so it renews and releases only its own.
         let token = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
@@ -207,15 +227,10 @@ impl Pass<'_> {
                 renewed: Instant::now(),
                 held: batch.iter().map(|(m, _)| m.id).collect(),
             };
-            let mut unsettled = Unsettled {
-                ids: Vec::new(),
-                since: Instant::now(),
-            };
             for (i, (message, raw)) in batch.iter().enumerate() {
                 let rest: Vec<i32> = batch[i..].iter().map(|(m, _)| m.id).collect();
                 if self.relay_down.load(Ordering::Relaxed) {
                     // Another session found the relay down: let the rest go.
-                    unsettled.settle(self).await?;
                     let token = token.clone();
                     self.defer(&rest);
                     with_conn(self.pool, move |conn| outbox::release(conn, &rest, &token))
@@ -250,16 +265,24 @@ impl Pass<'_> {
                         // Should the record fail, the lease runs out and the message
                         // goes again with the same Message-ID: a duplicate the
                         // recipient's client can recognise, never a loss.
-                        unsettled.ids.push(message.id);
-                        report.sent += 1;
-                        if unsettled.since.elapsed() >= SETTLE_EVERY {
-                            unsettled.settle(self).await?;
+                        // Recorded while this session sends the next message, and
+                        // before it sends the one after: a crash resends at most the
+                        // messages in flight, two per session. Should the record
+                        // fail, the lease runs out and the message goes again with
+                        // the same Message-ID: a duplicate the recipient's client
+                        // can recognise, never a loss.
+                        let (done, wait) = tokio::sync::oneshot::channel();
+                        record.send((message.id, done)).map_err(|_| {
+                            anyhow::anyhow!("the recorder of sent messages stopped")
+                        })?;
+                        if let Some(previous) = recording.replace(wait) {
+                            recorded(previous).await?;
                         }
+                        report.sent += 1;
                     }
                     Err(e) => {
                         if e.unreachable && !relay_answers(self.transport).await {
                             self.relay_down.store(true, Ordering::Relaxed);
-                            unsettled.settle(self).await?;
                             let (id, error) = (message.id, e.to_string());
                             tracing::warn!(
                                 error = %error,
@@ -280,33 +303,52 @@ impl Pass<'_> {
                     }
                 }
             }
-            unsettled.settle(self).await?;
         }
     }
 }
 
-/// Messages sent but not yet recorded as sent.
-struct Unsettled {
-    ids: Vec<i32>,
-    since: Instant,
+/// Heard once a sent message is recorded.
+type Recorded = tokio::sync::oneshot::Receiver<Result<(), String>>;
+
+async fn recorded(wait: Recorded) -> anyhow::Result<()> {
+    wait.await
+        .map_err(|_| anyhow::anyhow!("the recorder of sent messages stopped"))?
+        .map_err(anyhow::Error::msg)
+        .context("outbox messages were sent but not marked sent")
 }
 
-impl Unsettled {
-    async fn settle(&mut self, pass: &Pass<'_>) -> anyhow::Result<()> {
-        if !self.ids.is_empty() {
-            let (ids, at) = (std::mem::take(&mut self.ids), pass.clock());
-            let n = ids.len();
-            with_conn(pass.pool, move |conn| outbox::mark_all_sent(conn, &ids, at))
+/// How a session hands a sent message to the recorder, and hears it is recorded.
+type Record =
+    tokio::sync::mpsc::UnboundedSender<(i32, tokio::sync::oneshot::Sender<Result<(), String>>)>;
+
+impl Pass<'_> {
+    /// Records sent messages as they come, all those waiting in one
+    /// statement (group commit): the sessions do not queue one write each.
+    async fn recorder(
+        &self,
+        mut sent: tokio::sync::mpsc::UnboundedReceiver<(
+            i32,
+            tokio::sync::oneshot::Sender<Result<(), String>>,
+        )>,
+    ) -> anyhow::Result<()> {
+        while let Some(first) = sent.recv().await {
+            let mut waiting = vec![first];
+            while let Ok(more) = sent.try_recv() {
+                waiting.push(more);
+            }
+            let ids: Vec<i32> = waiting.iter().map(|(id, _)| *id).collect();
+            let at = self.clock();
+            let result = with_conn(self.pool, move |conn| outbox::mark_all_sent(conn, &ids, at))
                 .await
-                .with_context(|| format!("{n} outbox messages were sent but not marked sent"))?;
+                .map_err(|e| format!("{e:#}"));
+            for (_, done) in waiting {
+                let _ = done.send(result.clone());
+            }
         }
-        self.since = Instant::now();
         Ok(())
     }
 }
 
-/// Each claimed message with what to send: the stored message, or the round
-/// email rendered now (an error when it cannot be).
 type Rendered = Vec<(OutboxMessage, Result<String, String>)>;
 
 fn render_all(
