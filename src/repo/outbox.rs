@@ -313,17 +313,34 @@ pub fn mark_all_sent(conn: &mut DbConnection, ids: &[i32], now: NaiveDateTime) -
     if ids.is_empty() {
         return Ok(());
     }
-    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-        .set((
-            outbox::status.eq(SENT),
-            outbox::message.eq(""),
-            outbox::token.eq(None::<String>),
-            outbox::sent_at.eq(now),
-            outbox::locked_until.eq(None::<NaiveDateTime>),
-            outbox::claim_token.eq(None::<String>),
-        ))
-        .execute(conn)
-        .map(drop)
+    let mark = |conn: &mut DbConnection| {
+        diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+            .set((
+                outbox::status.eq(SENT),
+                outbox::message.eq(""),
+                outbox::token.eq(None::<String>),
+                outbox::sent_at.eq(now),
+                outbox::locked_until.eq(None::<NaiveDateTime>),
+                outbox::claim_token.eq(None::<String>),
+            ))
+            .execute(conn)
+            .map(drop)
+    };
+    match conn {
+        // Not waiting for the WAL flush: should the server crash, a record
+        // lost sends the message again under its Message-ID, never loses it,
+        // and the dispatcher stops queueing on one flush per record.
+        DbConnection::Postgresql(_) => conn.transaction(|conn| {
+            if let DbConnection::Postgresql(c) = conn {
+                diesel::connection::SimpleConnection::batch_execute(
+                    c,
+                    "SET LOCAL synchronous_commit TO OFF",
+                )?;
+            }
+            mark(conn)
+        }),
+        DbConnection::Sqlite(_) => mark(conn),
+    }
 }
 
 /// Records a failed attempt: attempts+1, last_error, locked_until = NULL; next_attempt_at = now + backoff; status 'failed' when permanent or attempts reach MAX_ATTEMPTS (8).
