@@ -84,6 +84,13 @@ pub enum BenchPart {
         #[arg(long, default_value_t = 200_000)]
         people: usize,
     },
+    /// Imports N people, opens one round for all of them and hands every
+    /// email to an SMTP sink it starts, beside sqlite3/psql and postfix's
+    /// smtp-source doing the same. DATABASE_URL must be a scratch database.
+    Delivery {
+        #[arg(long, default_value_t = 100_000)]
+        people: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -134,6 +141,10 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                     people,
                 };
                 crate::bench::answers::run(&settings, options).await
+            }
+            Some(BenchPart::Delivery { people }) => {
+                let pool = prepare_database(&settings).map_err(anyhow::Error::msg)?;
+                crate::bench::delivery::run(&settings, pool, people).await
             }
         },
     }

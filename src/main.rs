@@ -4,8 +4,38 @@ use clap::Parser;
 use pulse::{cli, config::Settings};
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    cap_malloc_arenas();
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("pulse: cannot start the async runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// glibc gives threads that allocate at the same time arenas of their own
+/// (up to 8 per core) and seldom returns what is freed in them: with the
+/// dispatcher's sessions and the blocking pool, the resident memory of a
+/// 100,000-person round grew by ~50 MB that way. Two arenas keep it near
+/// what is in use, at no measurable cost in speed (`pulse bench delivery`).
+/// MALLOC_ARENA_MAX in the environment still decides when set.
+fn cap_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: called first thing in main, before any other thread exists;
+        // mallopt only changes the allocator's tuning.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
+async fn run() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),

@@ -154,6 +154,20 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         claim_token -> Nullable<Text>,
+        template -> Nullable<Text>,
+        round_id -> Nullable<Integer>,
+        token -> Nullable<Text>,
+        to_name -> Nullable<Text>,
+        locale -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    round_openings (round_id) {
+        round_id -> Integer,
+        to_invite -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 
@@ -207,6 +221,7 @@ diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(answers -> questions (question_id));
 diesel::joinable!(round_team_stats -> rounds (round_id));
 diesel::joinable!(round_cells -> rounds (round_id));
+diesel::joinable!(round_openings -> rounds (round_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -221,6 +236,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     responses,
     answers,
     outbox,
+    round_openings,
     round_team_stats,
     round_cells,
     team_memberships,

@@ -1,10 +1,17 @@
-//! Rendering a templated email for one employee and writing it to the outbox.
+//! Rendering templated emails: meeting emails as they are written to the
+//! outbox, round emails (invitations, reminders) as they are sent.
 
 use crate::db::DbConnection;
+use crate::domain::survey::QuestionKind;
+use crate::emails::RenderedEmail;
 use crate::jobs::Mailing;
+use crate::mail::dispatcher::Render;
+use crate::repo::outbox::OutboxMessage;
 use crate::repo::{self, employees::Employee};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use diesel::QueryResult;
+use serde_json::{json, Value};
+use std::collections::HashMap;
 
 impl Mailing {
     /// Renders `template` in the employee's language with `data`, composes the
@@ -51,5 +58,223 @@ impl Mailing {
             .ok()
             .and_then(|u| u.host_str().map(str::to_string))
             .unwrap_or_else(|| "pulse".into())
+    }
+}
+
+/// Renders round emails (invitations, reminders) as the dispatcher sends
+/// them, reading each round's survey and questions once per pass.
+///
+/// All emails of one round, template and language differ only by the
+/// person's name and link: the templates are rendered once with markers in
+/// their place, and each email fills them in (HTML-escaped in the HTML part,
+/// as the template would), which costs a few string copies instead of a
+/// template run per email.
+pub struct RoundEmails {
+    mailing: std::sync::Arc<Mailing>,
+    rounds: std::sync::Mutex<HashMap<i32, Option<std::sync::Arc<RoundFacts>>>>,
+    marked: std::sync::Mutex<HashMap<(i32, String, String), std::sync::Arc<RenderedEmail>>>,
+}
+
+/// Stand-ins for the name and the token while rendering: letters and digits
+/// only, so no escaping changes them.
+const NAME_MARK: &str = "PulseNameMark7f3a9c";
+const TOKEN_MARK: &str = "PulseTokenMark7f3a9c";
+
+/// An email rendered with the markers, made one person's.
+fn fill(marked: &RenderedEmail, name: &str, token: &str) -> RenderedEmail {
+    let plain = |s: &str| s.replace(NAME_MARK, name).replace(TOKEN_MARK, token);
+    RenderedEmail {
+        subject: marked
+            .subject
+            .replace(NAME_MARK, &name.replace(['\r', '\n'], " "))
+            .replace(TOKEN_MARK, token),
+        text: plain(&marked.text),
+        html: marked
+            .html
+            .replace(NAME_MARK, &handlebars::html_escape(name))
+            .replace(TOKEN_MARK, token),
+    }
+}
+
+/// What every email of one round shares.
+struct RoundFacts {
+    survey: repo::surveys::Survey,
+    questions: Vec<repo::surveys::QuestionRow>,
+    at: DateTime<Utc>,
+}
+
+impl RoundEmails {
+    pub fn new(mailing: std::sync::Arc<Mailing>) -> Self {
+        Self {
+            mailing,
+            rounds: Default::default(),
+            marked: Default::default(),
+        }
+    }
+
+    fn facts(
+        &self,
+        conn: &mut DbConnection,
+        round_id: i32,
+    ) -> QueryResult<Option<std::sync::Arc<RoundFacts>>> {
+        if let Some(known) = self.rounds.lock().expect("not poisoned").get(&round_id) {
+            return Ok(known.clone());
+        }
+        let facts = match repo::rounds::find(conn, round_id)? {
+            None => None,
+            Some(round) => repo::surveys::find(conn, round.survey_id)?
+                .map(|survey| -> QueryResult<_> {
+                    let questions =
+                        repo::surveys::questions(conn, survey.id, round.question_version)?;
+                    Ok(std::sync::Arc::new(RoundFacts {
+                        survey,
+                        questions,
+                        at: round.scheduled_for.and_utc(),
+                    }))
+                })
+                .transpose()?,
+        };
+        self.rounds
+            .lock()
+            .expect("not poisoned")
+            .insert(round_id, facts.clone());
+        Ok(facts)
+    }
+}
+
+impl Render for RoundEmails {
+    fn render(
+        &self,
+        conn: &mut DbConnection,
+        message: &OutboxMessage,
+    ) -> QueryResult<Result<String, String>> {
+        let (Some(template), Some(round_id), Some(token)) =
+            (&message.template, message.round_id, &message.token)
+        else {
+            return Ok(Err("the email lacks its round or link".into()));
+        };
+        let Some(facts) = self.facts(conn, round_id)? else {
+            return Ok(Err(format!("round {round_id} or its survey is gone")));
+        };
+        let name = message.to_name.clone().unwrap_or_default();
+        let locale = message.locale.clone().unwrap_or_else(|| "en".into());
+        let key = (round_id, template.clone(), locale);
+        let known = self.marked.lock().expect("not poisoned").get(&key).cloned();
+        let marked = match known {
+            Some(m) => m,
+            None => {
+                let data = round_email_data(
+                    &self.mailing,
+                    &facts.survey,
+                    &facts.questions,
+                    NAME_MARK,
+                    TOKEN_MARK,
+                    facts.at,
+                );
+                let marked = match self.mailing.templates.render(template, &key.2, &data) {
+                    Ok(r) => std::sync::Arc::new(r),
+                    Err(e) => return Ok(Err(format!("cannot render `{template}`: {e:#}"))),
+                };
+                self.marked
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(key, marked.clone());
+                marked
+            }
+        };
+        let rendered = fill(&marked, &name, token);
+        let email = crate::mail::Email {
+            to: message.recipient.clone(),
+            to_name: Some(name),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            calendar: None,
+        };
+        Ok(crate::mail::compose(
+            &self.mailing.from,
+            &email,
+            &message.message_id,
+        ))
+    }
+}
+
+/// What the invitation and reminder templates show: the survey, when it
+/// closes, the person's link, and the eNPS scores as links when the survey
+/// opens with that question.
+fn round_email_data(
+    mailing: &Mailing,
+    survey: &repo::surveys::Survey,
+    questions: &[repo::surveys::QuestionRow],
+    name: &str,
+    token: &str,
+    at: DateTime<Utc>,
+) -> Value {
+    let tz = survey.tz();
+    let closes = survey.closes_at(at).with_timezone(&tz);
+    let link = format!("{}/s/{token}", mailing.base_url);
+    // A survey that opens with the eNPS question lets people answer it from
+    // the email: each score opens the form with that score chosen.
+    let enps = questions
+        .first()
+        .filter(|q| q.kind == QuestionKind::Enps.as_str())
+        .map(|q| {
+            let scores: Vec<_> = survey
+                .scale()
+                .range()
+                .map(|n| json!({"n": n, "link": format!("{link}?score={n}")}))
+                .collect();
+            json!({"prompt": q.prompt, "scores": scores})
+        });
+    json!({
+        "name": name,
+        "survey": {"title": survey.title, "intro": survey.intro},
+        "closes": format!("{} ({})", closes.format("%Y-%m-%d %H:%M"), survey.timezone),
+        "min_group": survey.min_group_size,
+        "link": link,
+        "enps": enps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Filling in the markers gives exactly what rendering with the real
+    /// name and token gives, whatever characters the name holds.
+    #[test]
+    fn filled_emails_equal_emails_rendered_for_the_person() {
+        let templates = crate::emails::EmailTemplates::new().unwrap();
+        let data = |name: &str, token: &str| {
+            let link = format!("https://pulse.example.com/s/{token}");
+            json!({
+                "name": name,
+                "survey": {"title": "Weekly <pulse> & co", "intro": "Two \"minutes\""},
+                "closes": "2026-12-12 09:00 (Europe/Paris)",
+                "min_group": 5,
+                "link": link,
+                "enps": {"prompt": "How likely…", "scores": [
+                    {"n": 1, "link": format!("{link}?score=1")},
+                    {"n": 10, "link": format!("{link}?score=10")}
+                ]},
+            })
+        };
+        let token = "0123abcd".repeat(8);
+        for template in ["invitation", "reminder"] {
+            for locale in ["en", "fr", "xx"] {
+                let marked = templates
+                    .render(template, locale, &data(NAME_MARK, TOKEN_MARK))
+                    .unwrap();
+                for name in ["Zoë Ångström", "O'Brien & <Sons> \"=`", ""] {
+                    let direct = templates
+                        .render(template, locale, &data(name, &token))
+                        .unwrap();
+                    let filled = fill(&marked, name, &token);
+                    assert_eq!(filled.subject, direct.subject, "{template} {locale} {name}");
+                    assert_eq!(filled.text, direct.text, "{template} {locale} {name}");
+                    assert_eq!(filled.html, direct.html, "{template} {locale} {name}");
+                }
+            }
+        }
     }
 }

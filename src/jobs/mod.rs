@@ -61,7 +61,9 @@ pub async fn tick(
         })
         .await??
     };
-    let d = dispatcher::dispatch_due(pool, transport, &mailing.from, now).await?;
+    let render = Arc::new(enqueue::RoundEmails::new(mailing.clone()));
+    let d =
+        dispatcher::dispatch_rendering(pool, transport, &mailing.from, Some(render), now).await?;
     Ok(TickOutcome {
         schedule,
         meetings,
@@ -70,6 +72,26 @@ pub async fn tick(
         failed: d.failed,
         deferred: d.deferred,
     })
+}
+
+/// Writes the rest of a round's invitations on a thread of its own, so the
+/// request that opened the round need not wait. Should it die, the next
+/// scheduler pass carries on once its lease lapses.
+pub fn carry_on_in_background(pool: Pool, mailing: Arc<Mailing>, round_id: i32) {
+    std::thread::spawn(move || {
+        let result = pool
+            .get()
+            .map_err(anyhow::Error::from)
+            .and_then(|mut conn| {
+                scheduler::carry_on_opening(&mut conn, &mailing, round_id, Utc::now())
+            });
+        match result {
+            Ok(invited) => tracing::info!(round = round_id, invited, "round opened"),
+            Err(e) => {
+                tracing::error!(round = round_id, error = %e, "opening a round stopped: the next pass carries on")
+            }
+        }
+    });
 }
 
 /// Runs `tick` forever on the system clock. Safe beside other instances: every

@@ -1,16 +1,25 @@
 //! The outbox dispatcher: claims due messages, sends them and records the outcome.
 
-use super::Transport;
+use super::{Session, Transport};
 use crate::db::{DbConnection, Pool};
 use crate::repo::outbox::{self, OutboxMessage};
 use anyhow::Context;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use rand::Rng;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// Small enough that a crash leaves few messages to resend, large enough to
-/// keep claim queries rare.
+/// Messages one session claims at a time: small enough that a crash leaves
+/// few to resend, large enough to keep claim queries rare.
 const BATCH: i64 = 50;
+
+/// How many SMTP sessions send at once (what postfix's `smtp-source -s 10`
+/// is measured with); each keeps its connection for the whole pass.
+const SMTP_SESSIONS: usize = 10;
+
+/// Writers of `.eml` files at once: each write waits for its fsync.
+const FILE_WRITERS: usize = 4;
 
 /// How long a claim holds a message. Short, so that the messages of a
 /// dispatcher that died go out again within seconds rather than minutes: the
@@ -26,6 +35,18 @@ const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// the probe runs outside any lease renewal, so it must not wait for long.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Turns a stored round email (template, round, token) into the message to
+/// send, at dispatch: the outbox row stays small. Runs on a blocking thread.
+pub trait Render: Send + Sync {
+    /// The composed RFC 5322 message; an error is permanent (the round or
+    /// its survey is gone, the address does not parse).
+    fn render(
+        &self,
+        conn: &mut DbConnection,
+        message: &OutboxMessage,
+    ) -> diesel::QueryResult<Result<String, String>>;
+}
+
 /// What one pass did: `retried` messages wait for a later attempt, `failed`
 /// ones were given up on, `deferred` ones were not attempted (or not counted
 /// as attempted) because the mail relay does not answer; they go at the
@@ -38,8 +59,29 @@ pub struct DispatchReport {
     pub deferred: usize,
 }
 
-/// Claims due messages and sends them until none is due, in batches of 50
-/// held by a short lease that is renewed while the batch is being sent.
+impl DispatchReport {
+    fn add(&mut self, other: Self) {
+        self.sent += other.sent;
+        self.retried += other.retried;
+        self.failed += other.failed;
+        self.deferred += other.deferred;
+    }
+}
+
+/// `dispatch_rendering` for messages stored whole (no round emails rendered).
+pub async fn dispatch_due(
+    pool: &Pool,
+    transport: &Transport,
+    from: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<DispatchReport> {
+    dispatch_rendering(pool, transport, from, None, now).await
+}
+
+/// Claims due messages and sends them until none is due, over several
+/// sessions at once (10 SMTP connections, or 4 file writers), each claiming
+/// batches of 50 held by a short lease that is renewed while the batch is
+/// being sent. Round emails are rendered by `render` as they are claimed.
 ///
 /// `now` is when the pass starts. What is due is judged at that instant, so a
 /// message that fails is never due again within the pass (which therefore
@@ -51,96 +93,280 @@ pub struct DispatchReport {
 /// When a send fails without any reply from the relay (refused or dropped
 /// connection, timeout, TLS), the relay is probed: if it does not answer
 /// either, the relay is down, not the message at fault, so the message keeps
-/// its attempt count and stays due, the rest of the batch is let go, and the
-/// pass ends. Every later pass tries again, so the queue leaves at the first
-/// pass after the relay is back, however long it was down, and an outage
-/// never makes messages fail. If the probe is answered, the failure was this
-/// message's, and it is retried with back-off like a 4xx.
-pub async fn dispatch_due(
+/// its attempt count and stays due, every session lets go of the rest of
+/// its batch, and the pass ends. Every later pass tries again, so the queue
+/// leaves at the first pass after the relay is back, however long it was
+/// down, and an outage never makes messages fail. If the probe is answered,
+/// the failure was this message's, and it is retried with back-off like a 4xx.
+pub async fn dispatch_rendering(
     pool: &Pool,
     transport: &Transport,
     from: &str,
+    render: Option<Arc<dyn Render>>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<DispatchReport> {
-    let now = now.naive_utc();
-    let started = Instant::now();
-    let clock = move || now + Duration::from_std(started.elapsed()).unwrap_or_default();
-    // Marks this pass's claims, so it renews and releases only its own.
-    let token = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
+    let pass = Pass {
+        pool,
+        transport,
+        from,
+        render,
+        now: now.naive_utc(),
+        started: Instant::now(),
+        relay_down: AtomicBool::new(false),
+        deferred: Default::default(),
+    };
+    let sessions = match transport {
+        Transport::Smtp(_) => SMTP_SESSIONS,
+        Transport::Files(_) => FILE_WRITERS,
+    };
     let mut report = DispatchReport::default();
-    loop {
-        // claim() counts the lease from `now`, the start of the pass; this
-        // makes it run from the moment of claiming.
-        let lease_from_start = LEASE + (clock() - now);
-        let batch = {
-            let token = token.clone();
-            with_conn(pool, move |conn| {
-                outbox::claim_as(conn, now, BATCH, lease_from_start, &token)
-            })
-            .await
-            .context("cannot claim outbox messages")?
-        };
-        if batch.is_empty() {
-            return Ok(report);
+    let mut first_error = None;
+    let (record, recorded) = tokio::sync::mpsc::unbounded_channel();
+    let lanes = futures_util::future::join_all((0..sessions).map(|_| pass.lane(record.clone())));
+    drop(record);
+    let (lanes, recorder) = tokio::join!(lanes, pass.recorder(recorded));
+    if let Err(e) = recorder {
+        first_error = Some(e);
+    }
+    for lane in lanes {
+        match lane {
+            Ok(r) => report.add(r),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
         }
-        tracing::debug!(claimed = batch.len(), "outbox batch claimed");
-        let mut lease = Lease {
-            pool,
-            token: &token,
-            renewed: Instant::now(),
-            held: batch.iter().map(|m| m.id).collect(),
-        };
-        for (i, message) in batch.iter().enumerate() {
-            let rest: Vec<i32> = batch[i..].iter().map(|m| m.id).collect();
-            if lease.renewed.elapsed() >= RENEW_EVERY {
-                lease.renew(&rest, clock()).await?;
+    }
+    report.deferred = pass.deferred.lock().expect("not poisoned").len();
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+/// What the sessions of one pass share.
+struct Pass<'a> {
+    pool: &'a Pool,
+    transport: &'a Transport,
+    from: &'a str,
+    render: Option<Arc<dyn Render>>,
+    now: NaiveDateTime,
+    started: Instant,
+    /// Set by the session that found the relay down: the others stop too.
+    relay_down: AtomicBool,
+    /// Messages let go because the relay is down: a set, since a message one
+    /// session let go may be claimed and let go again by another meanwhile.
+    deferred: std::sync::Mutex<std::collections::HashSet<i32>>,
+}
+
+impl Pass<'_> {
+    fn clock(&self) -> NaiveDateTime {
+        self.now + Duration::from_std(self.started.elapsed()).unwrap_or_default()
+    }
+
+    fn defer(&self, ids: &[i32]) {
+        self.deferred
+            .lock()
+            .expect("not poisoned")
+            .extend(ids.iter().copied());
+    }
+
+    /// One session: claims a batch, sends it over its connection, until none is due.
+    async fn lane(&self, record: Record) -> anyhow::Result<DispatchReport> {
+        let mut session = self.transport.session();
+        let result = self.lane_on(&mut session, &record).await;
+        session.close().await;
+        result
+    }
+
+    async fn lane_on(
+        &self,
+        session: &mut Session,
+        record: &Record,
+    ) -> anyhow::Result<DispatchReport> {
+        let mut recording = None;
+        let result = self.sessions_work(session, record, &mut recording).await;
+        if let Some(last) = recording {
+            recorded(last).await?;
+        }
+        result
+    }
+
+    async fn sessions_work(
+        &self,
+        session: &mut Session,
+        record: &Record,
+        recording: &mut Option<Recorded>,
+    ) -> anyhow::Result<DispatchReport> {
+        let now = self.now;
+        // Marks this session's claims, so it renews and releases only its own.
+        let token = hex::encode(rand::thread_rng().gen::<[u8; 16]>());
+        let mut report = DispatchReport::default();
+        loop {
+            if self.relay_down.load(Ordering::Relaxed) {
+                return Ok(report);
             }
-            if !lease.held.contains(&message.id) {
-                // Our lease lapsed (a stalled database, a suspended process)
-                // and another dispatcher took the message: it sends it.
-                tracing::warn!(
-                    outbox_id = message.id,
-                    "lease lost: leaving it to the other dispatcher"
-                );
-                continue;
+            // claim() counts the lease from `now`, the start of the pass; this
+            // makes it run from the moment of claiming.
+            let lease_from_start = LEASE + (self.clock() - now);
+            let batch = {
+                let (token, render) = (token.clone(), self.render.clone());
+                with_conn(self.pool, move |conn| {
+                    let batch = outbox::claim_as(conn, now, BATCH, lease_from_start, &token)?;
+                    render_all(conn, render.as_deref(), batch)
+                })
+                .await
+                .context("cannot claim outbox messages")?
+            };
+            if batch.is_empty() {
+                return Ok(report);
             }
-            let sent = send_renewing(transport, from, message, &mut lease, &rest, &clock).await?;
-            match sent {
-                Ok(()) => {
-                    let (id, at) = (message.id, clock());
-                    // Should this fail, the lease runs out and the message goes again
-                    // with the same Message-ID: a duplicate the recipient's client can
-                    // recognise, never a loss.
-                    with_conn(pool, move |conn| outbox::mark_sent(conn, id, at))
-                        .await
-                        .with_context(|| {
-                            format!("outbox message {id} was sent but not marked sent")
-                        })?;
-                    report.sent += 1;
-                }
-                Err(e) => {
-                    if e.unreachable && !relay_answers(transport).await {
-                        let (id, error) = (message.id, e.to_string());
-                        tracing::warn!(
-                            error = %error,
-                            waiting = rest.len(),
-                            "the mail relay does not answer: emails wait for the next pass"
-                        );
-                        let token = token.clone();
-                        with_conn(pool, move |conn| {
-                            outbox::defer(conn, id, &error)?;
-                            outbox::release(conn, &rest, &token)
-                        })
+            tracing::debug!(claimed = batch.len(), "outbox batch claimed");
+            let mut lease = Lease {
+                pool: self.pool,
+                token: &token,
+                renewed: Instant::now(),
+                held: batch.iter().map(|(m, _)| m.id).collect(),
+            };
+            for (i, (message, raw)) in batch.iter().enumerate() {
+                let rest: Vec<i32> = batch[i..].iter().map(|(m, _)| m.id).collect();
+                if self.relay_down.load(Ordering::Relaxed) {
+                    // Another session found the relay down: let the rest go.
+                    let token = token.clone();
+                    self.defer(&rest);
+                    with_conn(self.pool, move |conn| outbox::release(conn, &rest, &token))
                         .await
                         .context("cannot release outbox messages while the relay is down")?;
-                        report.deferred += batch.len() - i;
-                        return Ok(report);
+                    return Ok(report);
+                }
+                if lease.renewed.elapsed() >= RENEW_EVERY {
+                    lease.renew(&rest, self.clock()).await?;
+                }
+                if !lease.held.contains(&message.id) {
+                    // Our lease lapsed (a stalled database, a suspended process)
+                    // and another dispatcher took the message: it sends it.
+                    tracing::warn!(
+                        outbox_id = message.id,
+                        "lease lost: leaving it to the other dispatcher"
+                    );
+                    continue;
+                }
+                let raw = match raw {
+                    Ok(raw) => raw,
+                    Err(e) => {
+                        let e = super::SendError::permanent(e.clone());
+                        failed(self.pool, self.clock(), message, e, &mut report).await?;
+                        continue;
                     }
-                    failed(pool, clock(), message, e, &mut report).await?;
+                };
+                let send = session.send_raw(self.from, &message.recipient, raw);
+                let sent = renewing(send, &mut lease, &rest, &|| self.clock()).await?;
+                match sent {
+                    Ok(()) => {
+                        // Should the record fail, the lease runs out and the message
+                        // goes again with the same Message-ID: a duplicate the
+                        // recipient's client can recognise, never a loss.
+                        // Recorded while this session sends the next message, and
+                        // before it sends the one after: a crash resends at most the
+                        // messages in flight, two per session. Should the record
+                        // fail, the lease runs out and the message goes again with
+                        // the same Message-ID: a duplicate the recipient's client
+                        // can recognise, never a loss.
+                        let (done, wait) = tokio::sync::oneshot::channel();
+                        record.send((message.id, done)).map_err(|_| {
+                            anyhow::anyhow!("the recorder of sent messages stopped")
+                        })?;
+                        if let Some(previous) = recording.replace(wait) {
+                            recorded(previous).await?;
+                        }
+                        report.sent += 1;
+                    }
+                    Err(e) => {
+                        if e.unreachable && !relay_answers(self.transport).await {
+                            self.relay_down.store(true, Ordering::Relaxed);
+                            let (id, error) = (message.id, e.to_string());
+                            tracing::warn!(
+                                error = %error,
+                                waiting = rest.len(),
+                                "the mail relay does not answer: emails wait for the next pass"
+                            );
+                            let token = token.clone();
+                            self.defer(&rest);
+                            with_conn(self.pool, move |conn| {
+                                outbox::defer(conn, id, &error)?;
+                                outbox::release(conn, &rest, &token)
+                            })
+                            .await
+                            .context("cannot release outbox messages while the relay is down")?;
+                            return Ok(report);
+                        }
+                        failed(self.pool, self.clock(), message, e, &mut report).await?;
+                    }
                 }
             }
         }
     }
+}
+
+/// Heard once a sent message is recorded.
+type Recorded = tokio::sync::oneshot::Receiver<Result<(), String>>;
+
+async fn recorded(wait: Recorded) -> anyhow::Result<()> {
+    wait.await
+        .map_err(|_| anyhow::anyhow!("the recorder of sent messages stopped"))?
+        .map_err(anyhow::Error::msg)
+        .context("outbox messages were sent but not marked sent")
+}
+
+/// How a session hands a sent message to the recorder, and hears it is recorded.
+type Record =
+    tokio::sync::mpsc::UnboundedSender<(i32, tokio::sync::oneshot::Sender<Result<(), String>>)>;
+
+impl Pass<'_> {
+    /// Records sent messages as they come, all those waiting in one
+    /// statement (group commit): the sessions do not queue one write each.
+    async fn recorder(
+        &self,
+        mut sent: tokio::sync::mpsc::UnboundedReceiver<(
+            i32,
+            tokio::sync::oneshot::Sender<Result<(), String>>,
+        )>,
+    ) -> anyhow::Result<()> {
+        while let Some(first) = sent.recv().await {
+            let mut waiting = vec![first];
+            while let Ok(more) = sent.try_recv() {
+                waiting.push(more);
+            }
+            let ids: Vec<i32> = waiting.iter().map(|(id, _)| *id).collect();
+            let at = self.clock();
+            let result = with_conn(self.pool, move |conn| outbox::mark_all_sent(conn, &ids, at))
+                .await
+                .map_err(|e| format!("{e:#}"));
+            for (_, done) in waiting {
+                let _ = done.send(result.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+type Rendered = Vec<(OutboxMessage, Result<String, String>)>;
+
+fn render_all(
+    conn: &mut DbConnection,
+    render: Option<&dyn Render>,
+    batch: Vec<OutboxMessage>,
+) -> diesel::QueryResult<Rendered> {
+    batch
+        .into_iter()
+        .map(|mut m| {
+            let raw = match (&m.template, render) {
+                (None, _) => Ok(std::mem::take(&mut m.message)),
+                (Some(_), Some(render)) => render.render(conn, &m)?,
+                (Some(t), None) => Err(format!("no renderer for `{t}` emails in this process")),
+            };
+            Ok((m, raw))
+        })
+        .collect()
 }
 
 /// Probes the relay after a send that got no reply, within `PROBE_TIMEOUT`.
@@ -174,17 +400,14 @@ impl Lease<'_> {
     }
 }
 
-/// Sends one message, renewing the batch's lease meanwhile if the relay is
+/// Waits for one send, renewing the batch's lease meanwhile if the relay is
 /// slow to answer: a live dispatcher never loses its claim to a slow send.
-async fn send_renewing(
-    transport: &Transport,
-    from: &str,
-    message: &OutboxMessage,
+async fn renewing<F: std::future::Future<Output = Result<(), super::SendError>>>(
+    send: F,
     lease: &mut Lease<'_>,
     rest: &[i32],
     clock: &impl Fn() -> NaiveDateTime,
 ) -> anyhow::Result<Result<(), super::SendError>> {
-    let send = transport.send_raw(from, &message.recipient, &message.message);
     tokio::pin!(send);
     loop {
         let wait = RENEW_EVERY.saturating_sub(lease.renewed.elapsed());

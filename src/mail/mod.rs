@@ -1,12 +1,14 @@
 //! Email: composing messages and handing them to SMTP or to .eml files.
 
 pub mod dispatcher;
+pub mod smtp;
 
 use crate::config::Settings;
 use lettre::address::{Address, Envelope};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
+use smtp::{SmtpRelay, SmtpSession};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -114,7 +116,7 @@ pub fn new_message_id(dedupe_key: &str, from: &str) -> String {
 /// Where composed messages go.
 #[derive(Debug, Clone)]
 pub enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpRelay),
     Files(PathBuf),
 }
 
@@ -137,7 +139,7 @@ impl SendError {
         }
     }
 
-    fn permanent(message: impl Into<String>) -> Self {
+    pub(crate) fn permanent(message: impl Into<String>) -> Self {
         Self {
             permanent: true,
             unreachable: false,
@@ -168,17 +170,12 @@ impl fmt::Display for SendError {
 impl std::error::Error for SendError {}
 
 impl Transport {
-    /// SMTP_URL set → pooled async SMTP (lettre's `from_url`, which supports smtp:// with ?tls=required / STARTTLS and smtps://), else .eml files in PULSE_MAIL_DIR (created if missing).
-    ///
-    /// Call it inside a Tokio runtime: the SMTP pool starts its housekeeping task there.
+    /// SMTP_URL set → SMTP sessions to that relay (smtp:// with ?tls=required / opportunistic STARTTLS, and smtps://, as lettre's `from_url` reads them), else .eml files in PULSE_MAIL_DIR (created if missing).
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {
         match &settings.smtp_url {
-            Some(url) => {
-                // lettre's error never repeats the URL, which may hold a password.
-                let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| format!("SMTP_URL is not usable: {e}"))?;
-                Ok(Self::Smtp(builder.build()))
-            }
+            Some(url) => SmtpRelay::from_url(url)
+                .map(Self::Smtp)
+                .map_err(|e| format!("SMTP_URL is not usable: {e}")),
             None => {
                 std::fs::create_dir_all(&settings.mail_dir).map_err(|e| {
                     format!(
@@ -191,26 +188,60 @@ impl Transport {
         }
     }
 
-    /// Sends the stored raw message (use lettre `send_raw` with an Envelope from `from` and `to`). Files: writes `<mail_dir>/<sanitised message id>.eml` atomically (write temp then rename) so a resend overwrites rather than duplicates. SMTP 5xx → permanent; 4xx / connection errors → temporary.
-    pub async fn send_raw(&self, from: &str, to: &str, raw: &str) -> Result<(), SendError> {
+    /// A sender that keeps its SMTP connection from one message to the next.
+    pub fn session(&self) -> Session {
         match self {
-            Self::Smtp(smtp) => {
+            Self::Smtp(relay) => Session::Smtp {
+                relay: relay.clone(),
+                open: None,
+            },
+            Self::Files(dir) => Session::Files(dir.clone()),
+        }
+    }
+
+    /// Sends one stored raw message on a session of its own; see `Session::send_raw`.
+    pub async fn send_raw(&self, from: &str, to: &str, raw: &str) -> Result<(), SendError> {
+        let mut session = self.session();
+        let sent = session.send_raw(from, to, raw).await;
+        session.close().await;
+        sent
+    }
+
+    /// Whether the relay answers now: a new connection that takes a NOOP.
+    /// The mail directory always answers.
+    pub async fn probe(&self) -> bool {
+        match self {
+            Self::Smtp(relay) => relay.probe().await,
+            Self::Files(_) => true,
+        }
+    }
+}
+
+/// One sender: an SMTP connection opened at the first message and kept
+/// while it works, or the mail directory.
+pub enum Session {
+    Smtp {
+        relay: SmtpRelay,
+        open: Option<Box<SmtpSession>>,
+    },
+    Files(PathBuf),
+}
+
+impl Session {
+    /// Sends the stored raw message with an envelope from `from` to `to`. Files: writes `<mail_dir>/<sanitised message id>.eml` atomically (write temp then rename) so a resend overwrites rather than duplicates. SMTP 5xx → permanent; 4xx / connection errors → temporary.
+    pub async fn send_raw(&mut self, from: &str, to: &str, raw: &str) -> Result<(), SendError> {
+        match self {
+            Self::Smtp { relay, open } => {
                 let envelope = envelope(from, to)?;
-                smtp.send_raw(&envelope, raw.as_bytes())
-                    .await
-                    .map(drop)
-                    .map_err(|e| {
-                        // A 5xx says the server will never take this message; anything
-                        // else (4xx, refused or dropped connections, timeouts, TLS or
-                        // login trouble) may pass later or once the operator fixes it.
-                        if e.is_permanent() {
-                            SendError::permanent(e.to_string())
-                        } else if e.is_transient() || e.is_response() || e.is_client() {
-                            SendError::temporary(e.to_string())
-                        } else {
-                            SendError::unreachable(e.to_string())
-                        }
-                    })
+                let session = match open {
+                    Some(session) => session,
+                    None => open.insert(Box::new(relay.connect().await?)),
+                };
+                let sent = session.send(&envelope, raw.as_bytes()).await;
+                if session.is_broken() {
+                    *open = None;
+                }
+                sent
             }
             Self::Files(dir) => {
                 let path = dir.join(format!("{}.eml", file_stem(raw)));
@@ -222,15 +253,15 @@ impl Transport {
             }
         }
     }
-}
 
-impl Transport {
-    /// Whether the relay answers now: a connection (or a pooled one) that
-    /// takes a NOOP. The mail directory always answers.
-    pub async fn probe(&self) -> bool {
-        match self {
-            Self::Smtp(smtp) => matches!(smtp.test_connection().await, Ok(true)),
-            Self::Files(_) => true,
+    /// Ends the SMTP conversation politely.
+    pub async fn close(self) {
+        if let Self::Smtp {
+            open: Some(session),
+            ..
+        } = self
+        {
+            session.close().await;
         }
     }
 }

@@ -41,7 +41,7 @@ impl Employee {
 }
 
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = employees)]
+#[diesel(table_name = employees, treat_none_as_default_value = false)]
 pub struct NewEmployee {
     pub email: String,
     pub name: String,
@@ -94,6 +94,63 @@ pub fn insert(conn: &mut DbConnection, new: &NewEmployee) -> QueryResult<i32> {
         start_membership(conn, id, team, new.hired_on)?;
     }
     Ok(id)
+}
+
+/// Inserts many employees with multi-row statements (on the inner
+/// connection: MultiConnection has none), each with their first team
+/// membership as `insert` gives it; returns their ids in order.
+pub fn insert_many(conn: &mut DbConnection, new: &[NewEmployee]) -> QueryResult<Vec<i32>> {
+    const ROWS: usize = 500;
+    let mut ids = Vec::with_capacity(new.len());
+    for chunk in new.chunks(ROWS) {
+        let insert = diesel::insert_into(employees::table)
+            .values(chunk)
+            .returning((employees::email, employees::id));
+        let got: Vec<(String, i32)> = match conn {
+            DbConnection::Postgresql(c) => insert.get_results(c)?,
+            DbConnection::Sqlite(c) => insert.get_results(c)?,
+        };
+        // RETURNING promises no order: matched by email, which is unique.
+        let by_email: std::collections::HashMap<String, i32> = got.into_iter().collect();
+        ids.extend(chunk.iter().map(|e| by_email[&e.email]));
+    }
+    let memberships: Vec<_> = new
+        .iter()
+        .zip(&ids)
+        .filter_map(|(e, &id)| {
+            e.team_id.map(|team| {
+                (
+                    team_memberships::employee_id.eq(id),
+                    team_memberships::team_id.eq(team),
+                    team_memberships::started_on.eq(e.hired_on),
+                )
+            })
+        })
+        .collect();
+    for chunk in memberships.chunks(ROWS) {
+        let insert = diesel::insert_into(team_memberships::table).values(chunk);
+        match conn {
+            DbConnection::Postgresql(c) => insert.execute(c)?,
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+        };
+    }
+    Ok(ids)
+}
+
+/// Everyone with one of `emails`, by email.
+pub fn find_by_emails(
+    conn: &mut DbConnection,
+    emails: &[&str],
+) -> QueryResult<std::collections::HashMap<String, Employee>> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in emails.chunks(500) {
+        let rows: Vec<Employee> = employees::table
+            .filter(employees::email.eq_any(chunk))
+            .select(Employee::as_select())
+            .load(conn)?;
+        found.extend(rows.into_iter().map(|e| (e.email.clone(), e)));
+    }
+    Ok(found)
 }
 
 fn start_membership(

@@ -87,24 +87,31 @@ pub fn apply(
 ) -> Result<ImportSummary, ImportError> {
     crate::db::write_transaction(conn, |conn| {
         let mut errors = Vec::new();
-        let mut existing = HashMap::new();
-        for row in rows {
-            if let Some(e) = repo::employees::find_by_email(conn, row.email.as_str())? {
-                existing.insert(row.email.clone(), e);
-            }
-        }
+        let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
+        let mut found = repo::employees::find_by_emails(conn, &emails)?;
+        let existing: HashMap<_, _> = rows
+            .iter()
+            .filter_map(|r| found.remove(r.email.as_str()).map(|e| (r.email.clone(), e)))
+            .collect();
         // Managers must be known before anything is written, so the whole
         // file can be refused with every unknown one listed.
-        let in_file: HashMap<_, _> = rows.iter().map(|r| (r.email.clone(), r.line)).collect();
+        let in_file: std::collections::HashSet<_> = rows.iter().map(|r| &r.email).collect();
+        let outside: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| r.manager_email.as_ref())
+            .filter(|m| !in_file.contains(*m))
+            .map(|m| m.as_str())
+            .collect();
+        let known = repo::employees::find_by_emails(conn, &outside)?;
         let mut manager_ids = HashMap::new();
         for row in rows {
             let Some(m) = &row.manager_email else {
                 continue;
             };
-            if in_file.contains_key(m) || manager_ids.contains_key(m) {
+            if in_file.contains(m) {
                 continue;
             }
-            match repo::employees::find_by_email(conn, m.as_str())? {
+            match known.get(m.as_str()) {
                 Some(e) => drop(manager_ids.insert(m.clone(), e.id)),
                 None => errors.push(LineError::new(
                     row.line,
@@ -145,6 +152,7 @@ pub fn apply(
         let mut teams = TeamCache::new();
         let mut ids = HashMap::new();
         let mut changed = HashMap::new();
+        let mut new_rows = Vec::new();
         let now = repo::now();
         for (done, row) in rows.iter().enumerate() {
             let team_id = row
@@ -178,23 +186,7 @@ pub fn apply(
                     ids.insert(row.email.clone(), old.id);
                 }
                 None => {
-                    let new = NewEmployee {
-                        email: row.email.to_string(),
-                        name: row.name.clone(),
-                        team_id,
-                        manager_id: None,
-                        role: row.role.map_or("member", |r| r.as_str()).to_string(),
-                        hired_on: row.hired_on.unwrap_or(today),
-                        left_on: row.left_on,
-                        leave_reason: row.leave_reason.map(|r| r.as_str().to_string()),
-                        regretted: row.regretted.unwrap_or(false),
-                        locale: "en".into(),
-                        password_hash: None,
-                        created_at: now,
-                        updated_at: now,
-                    };
-                    let id = repo::employees::insert(conn, &new)?;
-                    ids.insert(row.email.clone(), id);
+                    new_rows.push((row, team_id));
                     summary.created += 1;
                 }
             }
@@ -202,13 +194,17 @@ pub fn apply(
                 progress(done, rows.len());
             }
         }
+        let managed_at_insert = insert_new(conn, new_rows, today, now, &mut ids, &manager_ids)?;
         for row in rows {
             let id = ids[&row.email];
             let Some(m) = &row.manager_email else {
                 continue;
             };
             let manager = ids.get(m).or(manager_ids.get(m)).copied();
-            let old_manager = existing.get(&row.email).and_then(|e| e.manager_id);
+            let old_manager = match existing.get(&row.email) {
+                Some(e) => e.manager_id,
+                None => managed_at_insert.get(&id).copied(),
+            };
             if manager != old_manager {
                 let c = EmployeeChanges {
                     manager_id: Some(manager),
@@ -233,6 +229,70 @@ pub fn apply(
         progress(rows.len(), rows.len());
         Ok(summary)
     })
+}
+
+/// Inserts the new people (each row with its team) in multi-row
+/// statements, managers first: each wave holds those whose manager (if any)
+/// already has an id, so most people get their manager with the insert
+/// rather than by a later update. Those left in a loop of new managers are
+/// inserted last without one (the caller sets it, and the loop check refuses
+/// the file). Rows become `NewEmployee`s 500 at a time, to keep memory low.
+/// Returns the manager each person was inserted with.
+fn insert_new(
+    conn: &mut DbConnection,
+    mut pending: Vec<(&ImportRow, Option<i32>)>,
+    today: NaiveDate,
+    now: chrono::NaiveDateTime,
+    ids: &mut HashMap<crate::domain::email::Email, i32>,
+    manager_ids: &HashMap<crate::domain::email::Email, i32>,
+) -> QueryResult<HashMap<i32, i32>> {
+    let mut managed = HashMap::new();
+    while !pending.is_empty() {
+        let manager_of = |row: &ImportRow, ids: &HashMap<_, i32>| {
+            row.manager_email
+                .as_ref()
+                .map(|m| ids.get(m).or(manager_ids.get(m)).copied())
+        };
+        let (ready, waiting): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|(row, _)| !matches!(manager_of(row, ids), Some(None)));
+        let ready = if ready.is_empty() {
+            // A loop among new people: no wave can start it.
+            pending = Vec::new();
+            waiting
+        } else {
+            pending = waiting;
+            ready
+        };
+        for chunk in ready.chunks(500) {
+            let news: Vec<NewEmployee> = chunk
+                .iter()
+                .map(|(row, team_id)| NewEmployee {
+                    email: row.email.to_string(),
+                    name: row.name.clone(),
+                    team_id: *team_id,
+                    manager_id: manager_of(row, ids).flatten(),
+                    role: row.role.map_or("member", |r| r.as_str()).to_string(),
+                    hired_on: row.hired_on.unwrap_or(today),
+                    left_on: row.left_on,
+                    leave_reason: row.leave_reason.map(|r| r.as_str().to_string()),
+                    regretted: row.regretted.unwrap_or(false),
+                    locale: "en".into(),
+                    password_hash: None,
+                    created_at: now,
+                    updated_at: now,
+                })
+                .collect();
+            let new_ids = repo::employees::insert_many(conn, &news)?;
+            for (((row, _), new), id) in chunk.iter().zip(&news).zip(new_ids) {
+                ids.insert(row.email.clone(), id);
+                if let Some(m) = new.manager_id {
+                    managed.insert(id, m);
+                }
+            }
+        }
+    }
+    Ok(managed)
 }
 
 /// After the import Pulse must still have an admin, by the same rule as the

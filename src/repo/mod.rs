@@ -7,6 +7,7 @@ pub mod login_attempts;
 pub mod notes_keys;
 pub mod one_on_one_overview;
 pub mod one_on_ones;
+pub mod openings;
 pub mod outbox;
 pub mod reports;
 pub mod rounds;

@@ -25,6 +25,91 @@ pub struct OutboxMessage {
     pub message: String,
     pub message_id: String,
     pub attempts: i32,
+    /// Set for round emails, rendered when sent: then `message` is empty.
+    pub template: Option<String>,
+    pub round_id: Option<i32>,
+    pub token: Option<String>,
+    pub to_name: Option<String>,
+    pub locale: Option<String>,
+}
+
+/// A round email as stored: what rendering it at dispatch needs, a few
+/// hundred bytes instead of the composed message.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
+pub struct NewRoundEmail {
+    pub dedupe_key: String,
+    pub recipient: String,
+    pub subject: String,
+    pub message: String,
+    pub message_id: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    /// `invitation` or `reminder`.
+    pub template: Option<String>,
+    pub round_id: Option<i32>,
+    /// The one-time token of the link, until sent.
+    pub token: Option<String>,
+    pub to_name: Option<String>,
+    pub locale: Option<String>,
+}
+
+impl NewRoundEmail {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        dedupe_key: String,
+        recipient: &str,
+        to_name: &str,
+        locale: &str,
+        template: &str,
+        round_id: i32,
+        token: String,
+        message_id: String,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            dedupe_key,
+            recipient: recipient.to_string(),
+            subject: String::new(),
+            message: String::new(),
+            message_id,
+            status: PENDING.to_string(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+            template: Some(template.to_string()),
+            round_id: Some(round_id),
+            token: Some(token),
+            to_name: Some(to_name.to_string()),
+            locale: Some(locale.to_string()),
+        }
+    }
+}
+
+/// Rows per multi-row INSERT: far below either engine's limit on bound values.
+const INSERT_ROWS: usize = 500;
+
+/// Inserts round emails in multi-row statements (on the inner connection:
+/// MultiConnection has no multi-row insert), skipping dedupe keys already
+/// there, in the caller's transaction. Returns how many were inserted.
+pub fn enqueue_round_emails(
+    conn: &mut DbConnection,
+    emails: &[NewRoundEmail],
+) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for chunk in emails.chunks(INSERT_ROWS) {
+        let insert = diesel::insert_into(outbox::table)
+            .values(chunk)
+            .on_conflict(outbox::dedupe_key)
+            .do_nothing();
+        inserted += match conn {
+            DbConnection::Postgresql(c) => insert.execute(c)?,
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+        };
+    }
+    Ok(inserted)
 }
 
 /// Inserts unless a row with this dedupe key exists (INSERT … ON CONFLICT (dedupe_key) DO NOTHING, done on the inner concrete connection by matching DbConnection's variant, because MultiConnection lacks on_conflict). Must work inside a caller's transaction on both engines. Returns whether a row was inserted.
@@ -72,9 +157,13 @@ pub fn claim(
     claim_as(conn, now, batch, lease, &token)
 }
 
-/// Claims up to `batch` due messages (status pending, next_attempt_at <= now, locked_until null or < now) with a conditional UPDATE per candidate (`… WHERE id = ? AND (locked_until IS NULL OR locked_until < now)`, counting affected rows), setting locked_until = now + lease and `claim_token`, which `renew` and `release` then require. Safe with several processes on one PostgreSQL database and on SQLite.
+/// Claims up to `batch` due messages (status pending, next_attempt_at <= now, locked_until null or < now) with one conditional UPDATE over the candidates (`… WHERE id IN (…) AND (locked_until IS NULL OR locked_until < now)`), setting locked_until = now + lease and `claim_token`, which `renew` and `release` then require, then reading back the rows that carry the token. Safe with several processes on one PostgreSQL database and on SQLite.
 ///
-/// Each UPDATE re-checks every condition, and both engines evaluate it against
+/// On PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED` in the
+/// same transaction, so concurrent dispatchers take different rows instead
+/// of queueing on (or deadlocking over) the same ones.
+///
+/// The UPDATE re-checks every condition, and both engines evaluate it against
 /// the latest committed row (PostgreSQL re-reads a row another transaction
 /// just changed), so of two processes racing for a row exactly one sees it
 /// change. Candidates lost to another process are skipped and, when the whole
@@ -89,7 +178,27 @@ pub fn claim_as(
 ) -> QueryResult<Vec<OutboxMessage>> {
     let locked_until = now + lease;
     loop {
-        let candidates: Vec<i32> = outbox::table
+        let claimed = crate::db::write_transaction(conn, |conn| {
+            claim_candidates(conn, now, batch, locked_until, claim_token)
+        })?;
+        match claimed {
+            None => return Ok(Vec::new()),
+            Some(claimed) if !claimed.is_empty() => return Ok(claimed),
+            Some(_) => {}
+        }
+    }
+}
+
+/// One attempt of `claim_as`: None when nothing is due, else what it got.
+fn claim_candidates(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    batch: i64,
+    locked_until: NaiveDateTime,
+    claim_token: &str,
+) -> QueryResult<Option<Vec<OutboxMessage>>> {
+    {
+        let due = outbox::table
             .filter(outbox::status.eq(PENDING))
             .filter(outbox::next_attempt_at.le(now))
             .filter(
@@ -99,40 +208,41 @@ pub fn claim_as(
             )
             .order((outbox::next_attempt_at, outbox::id))
             .select(outbox::id)
-            .limit(batch)
-            .load(conn)?;
+            .limit(batch);
+        let candidates: Vec<i32> = match conn {
+            DbConnection::Postgresql(c) => due.for_update().skip_locked().load(c)?,
+            DbConnection::Sqlite(c) => due.load(c)?,
+        };
         if candidates.is_empty() {
-            return Ok(Vec::new());
+            return Ok(None);
         }
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for id in candidates {
-            let updated = diesel::update(
-                outbox::table
-                    .filter(outbox::id.eq(id))
-                    .filter(outbox::status.eq(PENDING))
-                    .filter(outbox::next_attempt_at.le(now))
-                    .filter(
-                        outbox::locked_until
-                            .is_null()
-                            .or(outbox::locked_until.lt(now)),
-                    ),
-            )
-            .set((
-                outbox::locked_until.eq(locked_until),
-                outbox::claim_token.eq(claim_token),
-            ))
-            .execute(conn)?;
-            if updated == 1 {
-                claimed.push(id);
-            }
-        }
-        if !claimed.is_empty() {
-            return outbox::table
-                .filter(outbox::id.eq_any(&claimed))
-                .order(outbox::id)
-                .select(OutboxMessage::as_select())
-                .load(conn);
-        }
+        // One statement for the whole batch; it re-checks every condition
+        // row by row, so a row another process claimed meanwhile is skipped.
+        diesel::update(
+            outbox::table
+                .filter(outbox::id.eq_any(&candidates))
+                .filter(outbox::status.eq(PENDING))
+                .filter(outbox::next_attempt_at.le(now))
+                .filter(
+                    outbox::locked_until
+                        .is_null()
+                        .or(outbox::locked_until.lt(now)),
+                ),
+        )
+        .set((
+            outbox::locked_until.eq(locked_until),
+            outbox::claim_token.eq(claim_token),
+        ))
+        .execute(conn)?;
+        let claimed = outbox::table
+            .filter(outbox::id.eq_any(&candidates))
+            .filter(outbox::claim_token.eq(claim_token))
+            .filter(outbox::locked_until.eq(locked_until))
+            .filter(outbox::status.eq(PENDING))
+            .order(outbox::id)
+            .select(OutboxMessage::as_select())
+            .load(conn)?;
+        Ok(Some(claimed))
     }
 }
 
@@ -195,16 +305,42 @@ pub fn defer(conn: &mut DbConnection, id: i32, error: &str) -> QueryResult<()> {
 
 /// Marks sent and empties `message` (it contains a one-time link that must not stay stored).
 pub fn mark_sent(conn: &mut DbConnection, id: i32, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id))
-        .set((
-            outbox::status.eq(SENT),
-            outbox::message.eq(""),
-            outbox::sent_at.eq(now),
-            outbox::locked_until.eq(None::<NaiveDateTime>),
-            outbox::claim_token.eq(None::<String>),
-        ))
-        .execute(conn)
-        .map(drop)
+    mark_all_sent(conn, &[id], now)
+}
+
+/// Marks messages sent in one statement, emptying their message and token.
+pub fn mark_all_sent(conn: &mut DbConnection, ids: &[i32], now: NaiveDateTime) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mark = |conn: &mut DbConnection| {
+        diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+            .set((
+                outbox::status.eq(SENT),
+                outbox::message.eq(""),
+                outbox::token.eq(None::<String>),
+                outbox::sent_at.eq(now),
+                outbox::locked_until.eq(None::<NaiveDateTime>),
+                outbox::claim_token.eq(None::<String>),
+            ))
+            .execute(conn)
+            .map(drop)
+    };
+    match conn {
+        // Not waiting for the WAL flush: should the server crash, a record
+        // lost sends the message again under its Message-ID, never loses it,
+        // and the dispatcher stops queueing on one flush per record.
+        DbConnection::Postgresql(_) => conn.transaction(|conn| {
+            if let DbConnection::Postgresql(c) = conn {
+                diesel::connection::SimpleConnection::batch_execute(
+                    c,
+                    "SET LOCAL synchronous_commit TO OFF",
+                )?;
+            }
+            mark(conn)
+        }),
+        DbConnection::Sqlite(_) => mark(conn),
+    }
 }
 
 /// Records a failed attempt: attempts+1, last_error, locked_until = NULL; next_attempt_at = now + backoff; status 'failed' when permanent or attempts reach MAX_ATTEMPTS (8).

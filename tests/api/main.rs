@@ -12,6 +12,7 @@ mod meeting_edits;
 mod notes_page;
 mod one_on_one_overview;
 mod one_on_ones;
+mod openings;
 mod outbox;
 mod pages;
 mod people;

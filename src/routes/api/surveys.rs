@@ -361,20 +361,25 @@ pub async fn send_round(
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let mailing = state.mailing.clone();
+    let (mailing, pool) = (state.mailing.clone(), state.pool.clone());
     let now = Utc::now().trunc_subsecs(0);
     let round = state
-        .db(move |conn| send_round_now(conn, id, now, &mailing))
+        .db(move |conn| send_round_now(conn, id, now, &mailing, pool))
         .await?;
     Ok(HttpResponse::Created().json(round))
 }
 
 /// Sends a round of a survey now, outside its schedule: the API and the survey page.
+///
+/// The caller waits for the first chunk of invitations only (everyone, in a
+/// company of up to `OPENING_CHUNK` people); a thread of its own writes the
+/// rest, while the round lists show `invited` growing towards `to_invite`.
 pub(crate) fn send_round_now(
     conn: &mut DbConnection,
     id: i32,
     now: DateTime<Utc>,
-    mailing: &crate::jobs::Mailing,
+    mailing: &std::sync::Arc<crate::jobs::Mailing>,
+    pool: crate::db::Pool,
 ) -> AppResult<repo::rounds::Round> {
     let s = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
     if s.status == "archived" {
@@ -383,7 +388,15 @@ pub(crate) fn send_round_now(
             message: "an archived survey sends no rounds".into(),
         });
     }
-    match scheduler::open_round(conn, &s, now, now, mailing)? {
+    match scheduler::open_round_within(conn, &s, now, now, mailing, 1)? {
+        RoundOutcome::Sent {
+            round_id,
+            opening: true,
+            ..
+        } => {
+            crate::jobs::carry_on_in_background(pool, mailing.clone(), round_id);
+            repo::rounds::find(conn, round_id)?.ok_or_else(|| AppError::not_found("round"))
+        }
         RoundOutcome::Sent { round_id, .. } | RoundOutcome::Skipped { round_id } => {
             repo::rounds::find(conn, round_id)?.ok_or_else(|| AppError::not_found("round"))
         }
@@ -405,12 +418,14 @@ pub async fn rounds(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let (offset, limit) = paging.offset()?;
-    let (rows, total, live) = state
+    let (rows, total, live, opening) = state
         .db(move |conn| {
             repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
             let (rows, total) = repo::rounds::for_survey(conn, id, offset, limit)?;
             let live = crate::reports::participation::of_rounds(conn, &rows)?;
-            Ok((rows, total, live))
+            let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+            let opening = repo::openings::in_progress(conn, &ids)?;
+            Ok((rows, total, live, opening))
         })
         .await?;
     // `responded` only where the disclosure rule shows the company's figures: a
@@ -422,6 +437,11 @@ pub async fn rounds(
             if let Some(crate::reports::round::Live::Suppressed { reason, .. }) = live.get(&r.id) {
                 v["responded"] = serde_json::Value::Null;
                 v["participation_suppressed"] = serde_json::json!(reason);
+            }
+            // While invitations are still being written: `invited` grows to `to_invite`.
+            if let Some(to_invite) = opening.get(&r.id) {
+                v["opening"] = serde_json::json!(true);
+                v["to_invite"] = serde_json::json!(to_invite);
             }
             v
         })

@@ -655,11 +655,11 @@ pub async fn send_now(
     user.require_admin(&req)?;
     user.check_csrf(&req, &form)?;
     let id = parse_id(&req, &user, &id)?;
-    let mailing = state.mailing.clone();
+    let (mailing, pool) = (state.mailing.clone(), state.pool.clone());
     let now = Utc::now().trunc_subsecs(0);
     let back = format!("/surveys/{id}");
     match state
-        .db(move |conn| send_round_now(conn, id, now, &mailing))
+        .db(move |conn| send_round_now(conn, id, now, &mailing, pool))
         .await
     {
         Ok(r) => Ok(redirect_with(
