@@ -812,6 +812,54 @@ async fn a_lead_runs_a_one_on_one_from_the_browser(engine: Engine) {
         !text.contains("Quokka"),
         "the report reads the lead's private note: {text}"
     );
+
+    // Time passes: the first meeting took place yesterday. HR sees that it
+    // happened, and nothing of what was written in it.
+    {
+        use diesel::prelude::*;
+        use pulse::db::schema::meetings;
+        let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).naive_utc();
+        diesel::update(meetings::table.find(m1 as i32))
+            .set((
+                meetings::starts_at.eq(yesterday),
+                meetings::ends_at.eq(yesterday + chrono::Duration::minutes(30)),
+            ))
+            .execute(&mut app.conn())
+            .unwrap();
+    }
+    c.delete_all_cookies().await.unwrap();
+    sign_in(&c, &app, ADMIN_EMAIL, PASSWORD).await;
+    c.goto(&app.url("/one-on-ones/overview")).await.unwrap();
+    let row = css(&c, "tbody tr").await.text().await.unwrap();
+    assert!(
+        row.contains("Lea Lead") && row.contains("Rob Report"),
+        "{row}"
+    );
+    let held = css(&c, "tbody tr td:nth-child(6)")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(held, "1", "the 1:1 that took place is counted: {row}");
+    let text = body_text(&c).await;
+    for written in [
+        "Blockers",
+        "release plan",
+        "Quokka",
+        "Rust course",
+        "Wins since",
+    ] {
+        assert!(
+            !text.contains(written),
+            "HR reads `{written}` on the overview: {text}"
+        );
+    }
+    c.goto(&app.url(&format!("/meetings/{m1}"))).await.unwrap();
+    let text = body_text(&c).await;
+    assert!(
+        !text.contains("release plan") && !text.contains("Quokka"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
