@@ -64,7 +64,8 @@ async fn browser() -> Option<(Driver, Client)> {
         port,
         profile,
     };
-    for _ in 0..100 {
+    // Generous: on a loaded machine chromedriver can take many seconds to listen.
+    for _ in 0..300 {
         if std::net::TcpStream::connect(("127.0.0.1", driver.port)).is_ok() {
             break;
         }
@@ -735,6 +736,12 @@ async fn a_lead_runs_a_one_on_one_from_the_browser(engine: Engine) {
     assert!(
         text.contains("Rob might leave for Quokka Labs") && text.contains("Book the Rust course")
     );
+    // The lead keeps this agenda as talking points of their own.
+    click(&c, "details:has(#template-name) > summary").await;
+    fill(&c, "#template-name", "Lea's weekly").await;
+    submit(&c, "form:has(#template-name) button[type=submit]").await;
+    let options = css(&c, "#agenda-template").await.text().await.unwrap();
+    assert!(options.contains("Lea's weekly"), "{options}");
     screenshot(&c, "meeting-lead-phone", PHONE).await;
     accessible(&c, axe_source().as_deref(), "the meeting page").await;
     set_size(&c, PHONE).await;

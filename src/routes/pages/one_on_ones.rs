@@ -304,6 +304,18 @@ pub async fn act(
                         .ok_or_else(|| AppError::not_found("agenda item"))?;
                     items::delete_agenda_item(conn, &who, item)?;
                 }
+                "save_template" => {
+                    let lines: Vec<String> = repo::agenda_of(conn, id)?
+                        .into_iter()
+                        .map(|a| a.text)
+                        .collect();
+                    let (name, lines) = crate::domain::one_on_one::parse_talking_points(
+                        form.text.as_deref().unwrap_or_default(),
+                        &lines,
+                    )
+                    .map_err(AppError::fields)?;
+                    repo::insert_template(conn, who.id, &name, &lines, now)?;
+                }
                 "template" => {
                     let key = form.template.clone().unwrap_or_default();
                     items::add_talking_points(conn, &who, id, &key, now)?;
