@@ -48,6 +48,18 @@ fn local_to_rfc3339(value: &str, tz: &str) -> Result<String, AppError> {
     Ok(at.with_timezone(&Utc).to_rfc3339())
 }
 
+/// The page for a form whose token is not this session's, or None when it is.
+fn expired_form(req: &HttpRequest, token: Option<&str>) -> Option<HttpResponse> {
+    (!crate::routes::pages::ui::form_token_ok(req, token)).then(|| {
+        message_page(
+            req,
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "The form was not sent from this session. Go back, reload the page and try again.",
+        )
+    })
+}
+
 /// The page for a refusal, as the API would refuse.
 fn refused(req: &HttpRequest, e: AppError) -> Result<HttpResponse, AppError> {
     Ok(match e {
@@ -214,13 +226,8 @@ pub async fn act(
     };
     let id = id.into_inner();
     let form = form.into_inner();
-    if !crate::routes::pages::ui::form_token_ok(&req, form.csrf.as_deref()) {
-        return Ok(message_page(
-            &req,
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "The form was not sent from this session. Go back, reload the page and try again.",
-        ));
+    if let Some(refused) = expired_form(&req, form.csrf.as_deref()) {
+        return Ok(refused);
     }
     let now = Utc::now().naive_utc();
     let who = caller.clone();
@@ -423,13 +430,8 @@ pub async fn series_act(
         return Ok(redirect("/login"));
     };
     let form = form.into_inner();
-    if !crate::routes::pages::ui::form_token_ok(&req, form.csrf.as_deref()) {
-        return Ok(message_page(
-            &req,
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "The form was not sent from this session. Go back, reload the page and try again.",
-        ));
+    if let Some(refused) = expired_form(&req, form.csrf.as_deref()) {
+        return Ok(refused);
     }
     let patch = match form.op.as_str() {
         "pause" => SeriesPatch {
