@@ -522,12 +522,15 @@ pub fn parse_schedule(
     let timezone = parse_timezone(&s.timezone)
         .map_err(|e| bad("timezone", e))
         .ok();
-    // A round must close before the next one opens, or answers would mix.
+    // A round must close before the next one opens, or answers would mix:
+    // no longer than the shortest gap between two rounds of the cadence. A
+    // month can be 28 days; three months can be 89 (26 Feb to 26 May, or
+    // 31 Jan to 30 Apr).
     let longest = match cadence {
         Some(Cadence::Weekly) => 7,
         Some(Cadence::Biweekly) => 14,
         Some(Cadence::Monthly) => 28,
-        Some(Cadence::Quarterly) => 90,
+        Some(Cadence::Quarterly) => 89,
         _ => 90,
     };
     if !(1..=longest).contains(&s.open_days) {
@@ -593,5 +596,24 @@ mod schedule_input_tests {
         let mut errors = BTreeMap::new();
         parse_schedule(&input("once", "UTC", 0, None), &mut errors);
         assert!(errors.contains_key("schedule.open_days"));
+    }
+
+    /// Found by the schedule fuzz target: a quarterly round opened on 26 Feb
+    /// and open 90 days would still be open when the next opens on 26 May.
+    #[test]
+    fn a_quarterly_round_closes_before_the_shortest_quarter_ends() {
+        let mut errors = BTreeMap::new();
+        let mut feb = input("quarterly", "UTC", 90, None);
+        feb.starts_on = "2027-02-26".into();
+        assert!(parse_schedule(&feb, &mut errors).is_none());
+        assert!(errors["schedule.open_days"].contains("between 1 and 89"));
+        feb.open_days = 89;
+        let checked = parse_schedule(&feb, &mut BTreeMap::new()).unwrap();
+        let first = checked
+            .schedule
+            .next_after(chrono::DateTime::UNIX_EPOCH)
+            .unwrap();
+        let second = checked.schedule.next_after(first).unwrap();
+        assert!(checked.schedule.closes_at(first, 89) <= second);
     }
 }
