@@ -284,7 +284,17 @@ fn admin_create(settings: &Settings, email: &str, name: &str) -> anyhow::Result<
     let hash = password::hash(&pw);
     let pool = prepare_database(settings).map_err(anyhow::Error::msg)?;
     let mut conn = pool.get()?;
-    let id = repo::employees::make_admin(&mut conn, &email, &name, &hash)?;
+    let id = crate::db::write_transaction(&mut conn, |c| -> diesel::QueryResult<i32> {
+        let id = repo::employees::make_admin(c, &email, &name, &hash)?;
+        repo::audit::record(
+            c,
+            &repo::audit::Actor::command_line(),
+            repo::audit::action::EMPLOYEE_ROLE,
+            &crate::audit::employee_target(id),
+            "made an admin, with a new password, by `pulse admin create`",
+        )?;
+        Ok(id)
+    })?;
     repo::settings::delete(&mut conn, crate::repo::settings::SETUP_TOKEN_KEY)?;
     println!(
         "admin {email} is ready (employee {id}); sign in at {}/login",
@@ -309,7 +319,8 @@ fn import(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
             let _ = std::io::stderr().flush();
         }
     };
-    match repo::import::apply(&mut conn, &rows, today, &mut progress) {
+    let actor = repo::audit::Actor::command_line();
+    match repo::import::apply_audited(&mut conn, &rows, today, &actor, &mut progress) {
         Ok(s) => {
             if big {
                 eprintln!();

@@ -25,6 +25,10 @@ pub struct Settings {
     /// address counts that client. Empty by default: the TCP peer is the
     /// client and the header is ignored, as any client can write it.
     pub trusted_proxies: TrustedProxies,
+    /// `PULSE_METRICS_TOKEN`: when set, `GET /metrics` wants
+    /// `Authorization: Bearer <it>`; unset, the figures are open to anyone
+    /// who can reach the port.
+    pub metrics_token: Option<String>,
 }
 
 // Secrets stay out of logs even when the settings are printed with {:?}.
@@ -39,6 +43,10 @@ impl std::fmt::Debug for Settings {
             .field("mail_from", &self.mail_from)
             .field("secret", &self.secret.as_ref().map(|_| "<set>"))
             .field("trusted_proxies", &self.trusted_proxies.to_string())
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
+            )
             .finish()
     }
 }
@@ -83,6 +91,15 @@ impl Settings {
                 None => TrustedProxies::default(),
                 Some(v) => TrustedProxies::parse(&v)
                     .map_err(|e| format!("PULSE_TRUSTED_PROXIES: {e}"))?,
+            },
+            metrics_token: match get("PULSE_METRICS_TOKEN") {
+                None => None,
+                Some(t) if t.trim().len() >= 16 && !t.trim().contains(char::is_whitespace) => {
+                    Some(t.trim().to_string())
+                }
+                Some(_) => {
+                    return Err("PULSE_METRICS_TOKEN must be at least 16 characters without spaces (for example `openssl rand -hex 32`)".into())
+                }
             },
         })
     }
@@ -142,9 +159,24 @@ mod tests {
     }
 
     #[test]
+    fn a_metrics_token_is_long_enough() {
+        assert_eq!(settings(&[]).unwrap().metrics_token, None);
+        let s = settings(&[("PULSE_METRICS_TOKEN", " 0123456789abcdef ")]).unwrap();
+        assert_eq!(s.metrics_token.as_deref(), Some("0123456789abcdef"));
+        let err = settings(&[("PULSE_METRICS_TOKEN", "short")]).unwrap_err();
+        assert!(err.starts_with("PULSE_METRICS_TOKEN"), "{err}");
+    }
+
+    #[test]
     fn secrets_are_not_printed() {
-        let s = settings(&[("PULSE_SECRET", "hunter2"), ("SMTP_URL", "smtp://u:pw@h")]).unwrap();
+        let s = settings(&[
+            ("PULSE_SECRET", "hunter2"),
+            ("SMTP_URL", "smtp://u:pw@h"),
+            ("PULSE_METRICS_TOKEN", "scrape-me-0123456789"),
+        ])
+        .unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("pw@h"));
+        assert!(!shown.contains("scrape-me"));
     }
 }

@@ -32,6 +32,18 @@ const EMAILS: &[(&str, &str, &str, &str)] = &[
         include_str!("../templates/email/meeting_cancelled/html.hbs"),
     ),
     (
+        "password_changed",
+        include_str!("../templates/email/password_changed/subject.hbs"),
+        include_str!("../templates/email/password_changed/text.hbs"),
+        include_str!("../templates/email/password_changed/html.hbs"),
+    ),
+    (
+        "email_changed",
+        include_str!("../templates/email/email_changed/subject.hbs"),
+        include_str!("../templates/email/email_changed/text.hbs"),
+        include_str!("../templates/email/email_changed/html.hbs"),
+    ),
+    (
         "account_invitation",
         include_str!("../templates/email/account_invitation/subject.hbs"),
         include_str!("../templates/email/account_invitation/text.hbs"),
@@ -138,7 +150,7 @@ mod tests {
         let t = EmailTemplates::new().unwrap();
         for (name, ..) in EMAILS
             .iter()
-            .filter(|(n, ..)| !n.starts_with("meeting_") && !n.starts_with("account_"))
+            .filter(|(n, ..)| matches!(*n, "invitation" | "reminder"))
         {
             for (lang, _) in LOCALES {
                 let e = t.render(name, lang, &data()).unwrap();
@@ -154,6 +166,25 @@ mod tests {
         assert!(fr.subject.starts_with("Votre avis compte"));
         let unknown = t.render("invitation", "de", &data()).unwrap();
         assert!(unknown.subject.starts_with("Your voice counts"));
+    }
+
+    #[test]
+    fn change_notices_render_in_every_language() {
+        let t = EmailTemplates::new().unwrap();
+        let data = json!({"name": "Zoé & Co", "admin": "Hana <HR>", "at": "2026-12-06 10:00 UTC",
+                          "old_email": "zoe@old.example", "new_email": "zoe@new.example"});
+        for (lang, _) in LOCALES {
+            let p = t.render("password_changed", lang, &data).unwrap();
+            assert!(
+                p.text.contains("Zoé & Co") && p.text.contains("Hana <HR>"),
+                "{}",
+                p.text
+            );
+            assert!(p.html.contains("Hana &lt;HR&gt;"), "{}", p.html);
+            let e = t.render("email_changed", lang, &data).unwrap();
+            assert!(e.text.contains("zoe@old.example") && e.text.contains("zoe@new.example"));
+            assert!(!e.subject.is_empty() && !p.subject.is_empty());
+        }
     }
 
     fn meeting(update: bool) -> Value {

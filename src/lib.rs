@@ -1,6 +1,7 @@
 //! Pulse: self-hosted employee pulse surveys, eNPS and 1:1s.
 
 pub mod answering;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 pub mod meeting_items;
+pub mod metrics;
 pub mod repo;
 pub mod reports;
 pub mod routes;

@@ -84,12 +84,15 @@ impl Application {
             })
             .await??
         };
+        let metrics = std::sync::Arc::new(crate::metrics::Metrics::new());
         let answers = crate::answering::Writer::start(
             db::Manager::new(settings.database_url.clone()).without_autocheckpoint(),
+            metrics.clone(),
         )?;
         let state = web::Data::new(AppState {
             pool,
             answers,
+            metrics,
             checkpointer: db::Checkpointer::start(&settings.database_url),
             jwt: JwtKeys::new(secret.as_bytes()),
             templates: templates::registry()?,
@@ -105,6 +108,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(routes::explain_405))
                 .wrap_fn(routes::catch_panics)
                 .wrap(routes::access_log())
+                .wrap(actix_web::middleware::from_fn(routes::metrics::track))
                 .configure(|cfg| routes::configure(cfg, state.clone()))
                 .default_service(web::to(routes::not_found))
         })

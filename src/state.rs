@@ -17,6 +17,8 @@ pub struct AppState {
     pub mailing: std::sync::Arc<crate::jobs::Mailing>,
     /// Where answers go: one writer that commits them in batches.
     pub answers: crate::answering::Writer,
+    /// What `GET /metrics` reports of this process.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// SQLite: copies the WAL back into the database outside requests.
     pub checkpointer: crate::db::Checkpointer,
 }

@@ -76,6 +76,7 @@ const PAGES: &[(&str, &str)] = &[
         "account_notes",
         include_str!("../templates/pages/account_notes.hbs"),
     ),
+    ("audit", include_str!("../templates/pages/audit.hbs")),
 ];
 
 pub fn registry() -> anyhow::Result<Handlebars<'static>> {

@@ -24,6 +24,7 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// At most this many submissions in one transaction: a bound on its size and on
@@ -33,25 +34,33 @@ const MAX_BATCH: usize = 512;
 impl Writer {
     /// Starts the writer thread; its connection is opened there, and reopened
     /// after a failure.
-    pub fn start(manager: Manager) -> std::io::Result<Self> {
+    pub fn start(
+        manager: Manager,
+        metrics: std::sync::Arc<crate::metrics::Metrics>,
+    ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel(4 * MAX_BATCH);
         std::thread::Builder::new()
             .name("answer-writer".into())
             .spawn(move || run(manager, queue))?;
-        Ok(Self { jobs })
+        Ok(Self { jobs, metrics })
     }
 
     /// Stores one submission with whatever others are waiting; returns once it
     /// is committed, or why it was not stored.
     pub async fn submit(&self, submission: Submission) -> Outcome {
         let (reply, outcome) = oneshot::channel();
+        let answers = submission.answers.len();
         let stopped =
             || SubmitError::Failed(AppError::Unavailable("the answer writer stopped".into()));
         self.jobs
             .send(Job { submission, reply })
             .await
             .map_err(|_| stopped())?;
-        outcome.await.unwrap_or_else(|_| Err(stopped()))
+        let outcome = outcome.await.unwrap_or_else(|_| Err(stopped()));
+        if outcome.is_ok() {
+            self.metrics.answers_stored(answers);
+        }
+        outcome
     }
 }
 

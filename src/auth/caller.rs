@@ -20,11 +20,18 @@ pub struct Caller {
     pub team_id: Option<i32>,
     /// The key of the caller's private notes, when their sign-in unlocked it.
     pub notes_key: Option<NotesKey>,
+    /// The client address, as the sign-in limits see it (`session::client_ip`).
+    pub ip: String,
 }
 
 impl Caller {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// Who the audit trail names for what this caller does.
+    pub fn actor(&self) -> crate::repo::audit::Actor {
+        crate::repo::audit::Actor::person(self.id, self.ip.clone())
     }
 }
 
@@ -79,6 +86,10 @@ impl FromRequest for Caller {
         let token = session_token(req);
         let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         let csrf_ok = |state: &AppState| same_origin(req, &state.settings.base_url);
+        let ip = state
+            .as_ref()
+            .map(|s| crate::auth::session::client_ip(req, &s.settings.trusted_proxies))
+            .unwrap_or_default();
         let checked = match (&state, &token) {
             (Some(state), Some((_, true))) if unsafe_method && !csrf_ok(state) => {
                 Err(AppError::Forbidden(
@@ -122,6 +133,7 @@ impl FromRequest for Caller {
                         role: Role::parse(&e.role).unwrap_or(Role::Member),
                         team_id: e.team_id,
                         notes_key: session.notes_key,
+                        ip,
                     })
                 }
                 _ => Err(AppError::Unauthorized(

@@ -222,6 +222,7 @@ mod tests {
             role,
             team_id: None,
             notes_key: None,
+            ip: String::new(),
         }
     }
 

@@ -370,3 +370,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     action_items,
     account_invitations,
 );
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        at -> Timestamp,
+        actor_id -> Nullable<Integer>,
+        action -> Text,
+        target -> Text,
+        ip -> Text,
+        detail -> Text,
+    }
+}
+
+// The audit list names its actors.
+diesel::allow_tables_to_appear_in_same_query!(audit_log, employees);

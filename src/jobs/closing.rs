@@ -9,7 +9,7 @@
 
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
-use crate::repo::{self, rounds::Round};
+use crate::repo::{self, audit::Actor, rounds::Round};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use std::path::Path;
@@ -55,8 +55,14 @@ pub fn close(conn: &mut DbConnection, mail_dir: &Path, round_id: i32) -> anyhow:
 }
 
 /// HR closes a round before its time: `POST /api/v1/rounds/{id}/close`.
-pub async fn close_now(state: &AppState, round_id: i32, now: DateTime<Utc>) -> AppResult<Round> {
+pub async fn close_now(
+    state: &AppState,
+    actor: &Actor,
+    round_id: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Round> {
     let mail_dir = state.settings.mail_dir.clone();
+    let actor = actor.clone();
     state
         .db(move |conn| {
             let round =
@@ -68,7 +74,18 @@ pub async fn close_now(state: &AppState, round_id: i32, now: DateTime<Utc>) -> A
                         .into(),
                 });
             }
-            repo::rounds::close_early(conn, round_id, now.naive_utc())?;
+            crate::db::write_transaction(conn, |conn| -> AppResult<()> {
+                repo::rounds::close_early(conn, round_id, now.naive_utc())?;
+                let detail = format!("survey:{}, closed early", round.survey_id);
+                repo::audit::record(
+                    conn,
+                    &actor,
+                    repo::audit::action::ROUND_CLOSE,
+                    &format!("round:{round_id}"),
+                    &detail,
+                )?;
+                Ok(())
+            })?;
             close(conn, &mail_dir, round_id).map_err(AppError::Internal)?;
             repo::rounds::find(conn, round_id)?.ok_or_else(|| AppError::not_found("round"))
         })

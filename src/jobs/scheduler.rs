@@ -93,7 +93,7 @@ pub fn open_round(
     now: DateTime<Utc>,
     mailing: &Mailing,
 ) -> anyhow::Result<RoundOutcome> {
-    open_round_within(conn, survey, at, now, mailing, usize::MAX)
+    open_round_within(conn, survey, at, now, mailing, usize::MAX, None)
 }
 
 /// Creates the round of `survey` scheduled for `at`, then writes its
@@ -106,6 +106,9 @@ pub fn open_round(
 /// Whatever is left (`Sent { opening: true }`, or a crash) is carried on by
 /// `carry_on_openings`, which every scheduler pass runs: someone invited
 /// early can answer at once, and nobody is invited twice.
+///
+/// A round an admin sends by hand (`opened_by`) is recorded in the audit
+/// trail by the transaction that creates it.
 pub fn open_round_within(
     conn: &mut DbConnection,
     survey: &Survey,
@@ -113,6 +116,7 @@ pub fn open_round_within(
     now: DateTime<Utc>,
     mailing: &Mailing,
     max_chunks: usize,
+    opened_by: Option<&repo::audit::Actor>,
 ) -> anyhow::Result<RoundOutcome> {
     let closes_at = survey.closes_at(at);
     let missed = now >= closes_at;
@@ -144,6 +148,15 @@ pub fn open_round_within(
             Err(e) if repo::is_unique_violation(&e) => return Err(AlreadyThere.into()),
             other => other?,
         };
+        if let Some(actor) = opened_by {
+            repo::audit::record(
+                conn,
+                actor,
+                repo::audit::action::ROUND_OPEN,
+                &format!("round:{round_id}"),
+                &format!("survey:{}, sent by hand", survey.id),
+            )?;
+        }
         if missed {
             return Ok(Err(RoundOutcome::Skipped { round_id }));
         }

@@ -76,6 +76,35 @@ pub fn team_for_path(
     Ok(parent.expect("team paths have at least one part"))
 }
 
+/// As `apply`, with the audit trail's entry for the whole file written in the
+/// same transaction: the API, the import page and `pulse import`.
+pub fn apply_audited(
+    conn: &mut DbConnection,
+    rows: &[ImportRow],
+    today: NaiveDate,
+    actor: &repo::audit::Actor,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<ImportSummary, ImportError> {
+    crate::db::write_transaction(conn, |conn| {
+        let summary = apply(conn, rows, today, progress)?;
+        let detail = format!(
+            "{} rows: {} created, {} updated, {} unchanged",
+            rows.len(),
+            summary.created,
+            summary.updated,
+            summary.unchanged
+        );
+        repo::audit::record(
+            conn,
+            actor,
+            repo::audit::action::EMPLOYEE_IMPORT,
+            "employees",
+            &detail,
+        )?;
+        Ok(summary)
+    })
+}
+
 /// Creates or updates every row; managers are set after everyone exists, so a
 /// manager may appear below their reports. `progress(done, total)` is called
 /// as rows are applied.

@@ -1,6 +1,7 @@
 //! Database reads and writes, one file per aggregate: `fn(&mut DbConnection, …) -> QueryResult<T>`.
 
 pub mod account_invitations;
+pub mod audit;
 pub mod employees;
 pub mod import;
 pub mod login_attempts;

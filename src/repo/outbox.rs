@@ -389,6 +389,23 @@ pub fn counts(conn: &mut DbConnection) -> QueryResult<(i64, i64, i64)> {
     Ok((of(PENDING), of(SENT), of(FAILED)))
 }
 
+/// Pending messages that failed at least once and wait for a retry.
+pub fn retrying(conn: &mut DbConnection) -> QueryResult<i64> {
+    outbox::table
+        .filter(outbox::status.eq(PENDING))
+        .filter(outbox::attempts.gt(0))
+        .count()
+        .get_result(conn)
+}
+
+/// When the oldest message not yet sent was written, if any waits.
+pub fn oldest_pending(conn: &mut DbConnection) -> QueryResult<Option<NaiveDateTime>> {
+    outbox::table
+        .filter(outbox::status.eq(PENDING))
+        .select(diesel::dsl::min(outbox::created_at))
+        .get_result(conn)
+}
+
 /// Wait before the next attempt: 30 s · 2^attempts, at most 6 h, times `jitter`.
 ///
 /// Jitter (a factor in [0.5, 1.5), drawn by the caller so this stays pure and

@@ -678,3 +678,11 @@ pub fn shuffle_responses(conn: &mut DbConnection, round_id: i32) -> QueryResult<
         .execute(conn)?;
     Ok(stored.len())
 }
+
+/// How many rounds there are in each status.
+pub fn count_by_status(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
+    rounds::table
+        .group_by(rounds::status)
+        .select((rounds::status, diesel::dsl::count_star()))
+        .load(conn)
+}

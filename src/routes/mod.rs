@@ -1,6 +1,7 @@
 //! HTTP routes: the JSON API under /api/v1 and the server-rendered pages.
 
 pub mod api;
+pub mod metrics;
 pub mod nul;
 pub mod pages;
 

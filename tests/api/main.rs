@@ -1,6 +1,7 @@
 //! The API test suite: every test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 
 mod answering;
+mod audit;
 mod auth;
 mod cells;
 mod cli;
@@ -9,6 +10,7 @@ mod errors;
 mod helpers;
 mod import;
 mod meeting_edits;
+mod metrics;
 mod notes_page;
 mod one_on_one_overview;
 mod one_on_ones;

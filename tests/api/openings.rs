@@ -79,7 +79,7 @@ async fn an_opening_cut_short_is_carried_on_by_the_next_pass(app: TestApp) {
         .unwrap()
         .unwrap();
     let outcome =
-        scheduler::open_round_within(&mut conn, &survey, at(), at(), &app.state.mailing, 1)
+        scheduler::open_round_within(&mut conn, &survey, at(), at(), &app.state.mailing, 1, None)
             .unwrap();
     let RoundOutcome::Sent {
         round_id,

@@ -53,6 +53,13 @@ pub async fn invite(
                     admin.id,
                     now.naive_utc(),
                 )?;
+                repo::audit::record(
+                    conn,
+                    &admin.actor(),
+                    repo::audit::action::EMPLOYEE_INVITE,
+                    &crate::audit::employee_target(employee.id),
+                    &format!("sign-in link emailed to {}", employee.email),
+                )?;
                 let data = json!({
                     "name": employee.name,
                     "link": format!("{}/account/setup?token={token}", mailing.base_url),

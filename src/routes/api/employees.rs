@@ -7,6 +7,7 @@ use crate::domain::people::{
     chain_reaches, check_password, parse_date, parse_locale, parse_name, LeaveReason, Role,
 };
 use crate::error::{AppError, AppResult};
+use crate::repo::audit::Actor;
 use crate::repo::{self, employees::Employee, employees::EmployeeChanges};
 use crate::routes::api::{double_option, paged, Paging};
 use crate::state::AppState;
@@ -245,16 +246,21 @@ async fn hash_password(input: &EmployeeInput) -> AppResult<Option<String>> {
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     body: web::Json<EmployeeInput>,
 ) -> AppResult<HttpResponse> {
-    let employee = create_employee(&state, body.into_inner()).await?;
+    let employee = create_employee(&state, &admin.actor(), body.into_inner()).await?;
     Ok(HttpResponse::Created().json(EmployeeOut::from(employee)))
 }
 
 /// Creates an employee from checked input: the API and the people page.
-pub(crate) async fn create_employee(state: &AppState, input: EmployeeInput) -> AppResult<Employee> {
+pub(crate) async fn create_employee(
+    state: &AppState,
+    actor: &Actor,
+    input: EmployeeInput,
+) -> AppResult<Employee> {
     let hash = hash_password(&input).await?;
+    let actor = actor.clone();
     let employee = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -284,7 +290,10 @@ pub(crate) async fn create_employee(state: &AppState, input: EmployeeInput) -> A
                     }
                     other => other?,
                 };
-                repo::employees::find(conn, id)?.ok_or_else(|| AppError::not_found("employee"))
+                let e = repo::employees::find(conn, id)?
+                    .ok_or_else(|| AppError::not_found("employee"))?;
+                crate::audit::employee_created(conn, &actor, &e)?;
+                Ok(e)
             })
         })
         .await?;
@@ -364,34 +373,49 @@ pub async fn get(
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     id: web::Path<i32>,
     body: web::Json<EmployeeInput>,
 ) -> AppResult<HttpResponse> {
-    let employee = update_employee(&state, id.into_inner(), body.into_inner()).await?;
+    let employee =
+        update_employee(&state, &admin.actor(), id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(EmployeeOut::from(employee)))
 }
 
 /// Changes an employee: the API and the people page.
 pub(crate) async fn update_employee(
     state: &AppState,
+    actor: &Actor,
     id: i32,
     input: EmployeeInput,
 ) -> AppResult<Employee> {
     let hash = hash_password(&input).await?;
+    let (actor, mailing) = (actor.clone(), state.mailing.clone());
     let employee = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
                 let existing = repo::employees::find(conn, id)?
                     .ok_or_else(|| AppError::not_found("employee"))?;
                 let mut c = check(conn, &input, Some(&existing))?;
-                if hash.is_some() {
+                let password_set = hash.is_some();
+                if password_set {
                     c.password_hash = Some(hash);
                 }
                 let admins_before = repo::employees::active_admin_count(conn)?;
                 repo::employees::update(conn, id, &c)?;
                 keep_an_admin(conn, admins_before)?;
-                repo::employees::find(conn, id)?.ok_or_else(|| AppError::not_found("employee"))
+                let after = repo::employees::find(conn, id)?
+                    .ok_or_else(|| AppError::not_found("employee"))?;
+                crate::audit::employee_changed(
+                    conn,
+                    &mailing,
+                    &actor,
+                    &existing,
+                    &after,
+                    password_set,
+                    chrono::Utc::now(),
+                )?;
+                Ok(after)
             })
         })
         .await?;
@@ -405,24 +429,32 @@ pub(crate) async fn update_employee(
               (status = 422, description = "invalid_csv: every bad line; nothing was written", body = crate::error::ErrorBody)))]
 pub async fn import(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let body = read_body(payload, crate::routes::CSV_LIMIT).await?;
-    let summary = import_csv(&state, body.freeze()).await?;
+    let summary = import_csv(&state, &admin.actor(), body.freeze()).await?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
 /// Imports a CSV file of people, all or nothing: the API and the import page.
 pub(crate) async fn import_csv(
     state: &AppState,
+    actor: &Actor,
     body: web::Bytes,
 ) -> AppResult<crate::repo::import::ImportSummary> {
     let today = chrono::Utc::now().date_naive();
+    let actor = actor.clone();
     state
         .db(move |conn| {
             let rows = crate::domain::people_csv::parse(&body).map_err(AppError::InvalidCsv)?;
-            repo::import::apply(conn, &rows, today, &mut |_, _| {}).map_err(Into::into)
+            Ok(repo::import::apply_audited(
+                conn,
+                &rows,
+                today,
+                &actor,
+                &mut |_, _| {},
+            )?)
         })
         .await
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod account_invitations;
+pub mod audit;
 pub mod auth;
 pub mod employees;
 pub mod health;
@@ -21,6 +22,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::routes::Router::new()
         .route("/healthz", web::get().to(health::healthz))
+        .route("/metrics", web::get().to(crate::routes::metrics::metrics))
         .register(cfg);
     cfg.service(
         web::scope("/api/v1")
@@ -65,6 +67,8 @@ fn api_routes() -> crate::routes::Router {
             web::get().to(reports::turnover_csv),
         )
         .route("/reports/rounds/{id}", web::get().to(reports::round))
+        .route("/audit", web::get().to(audit::list))
+        .route("/audit.csv", web::get().to(audit::csv))
         .route(
             "/reports/rounds/{id}/answers.csv",
             web::get().to(reports::round_answers_csv),

@@ -457,6 +457,19 @@ pub fn start_series(
         )?;
         let series =
             repo::find_series(conn, id)?.ok_or_else(|| AppError::not_found("one-on-one"))?;
+        if caller.is_admin() {
+            let detail = format!(
+                "manager employee:{}, report employee:{}, {}",
+                manager.id, report.id, series.cadence
+            );
+            crate::repo::audit::record(
+                conn,
+                &caller.actor(),
+                crate::repo::audit::action::ONE_ON_ONE_CREATE,
+                &format!("one_on_one:{id}"),
+                &detail,
+            )?;
+        }
         // The next meetings exist at once, so both can start an agenda.
         planner::materialize(conn, &series, now)?;
         series_out(conn, series, now)
@@ -608,6 +621,25 @@ pub fn change_series(
         planner::refresh_reminders(conn, &after, now)?;
     }
     let after = repo::find_series(conn, id)?.ok_or_else(|| AppError::not_found("one-on-one"))?;
+    if caller.is_admin() {
+        let mut changed = vec![];
+        if series.status != after.status {
+            changed.push(format!("status {} → {}", series.status, after.status));
+        }
+        if schedule_changed {
+            changed.push("schedule".into());
+        }
+        if patch.reminder_hours_before.is_some() {
+            changed.push("reminder".into());
+        }
+        crate::repo::audit::record(
+            conn,
+            &caller.actor(),
+            crate::repo::audit::action::ONE_ON_ONE_UPDATE,
+            &format!("one_on_one:{id}"),
+            &changed.join(", "),
+        )?;
+    }
     series_out(conn, after, now)
 }
 

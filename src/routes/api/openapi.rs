@@ -1,8 +1,8 @@
 //! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
 
 use crate::routes::api::{
-    account, account_invitations, auth, employees, health, meeting_items, one_on_one_overview,
-    one_on_ones, reports, responses, surveys, teams,
+    account, account_invitations, audit, auth, employees, health, meeting_items,
+    one_on_one_overview, one_on_ones, reports, responses, surveys, teams,
 };
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         account::notes, account::recovery_code, account::unlock, account::start_afresh,
         reports::enps, reports::enps_csv, reports::enps_teams, reports::enps_turnover,
         reports::turnover_report, reports::turnover_csv, reports::round, reports::round_answers_csv, reports::close_round,
+        audit::list, audit::csv, crate::routes::metrics::metrics,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
     modifiers(&Security, &ErrorResponses),
@@ -48,6 +49,10 @@ impl Modify for Security {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         components.add_security_scheme(
             "cookie",

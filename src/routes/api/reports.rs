@@ -7,9 +7,11 @@ use crate::domain::people::parse_date;
 use crate::domain::report::GroupBy;
 use crate::domain::turnover::{Grouping, PeriodFigures};
 use crate::error::{AppError, AppResult};
+use crate::repo::audit::action;
 use crate::reports::enps::{self, EnpsParams, EnpsReport, TeamsReport};
 use crate::reports::round::{self as round_report, Live, QuestionResult, Stage};
 use crate::reports::{turnover, Listing};
+use crate::routes::api::audit::record_export;
 use crate::routes::api::{next_page_link, Paging};
 use crate::state::AppState;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
@@ -184,7 +186,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-fn csv_response(name: &str, rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
+pub(crate) fn csv_response(name: &str, rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
@@ -212,8 +214,10 @@ fn csv_response(name: &str, rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
 pub async fn enps_csv(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     q: web::Query<EnpsParams>,
 ) -> AppResult<HttpResponse> {
+    let actor = caller.actor();
     let by = group_by(q.group_by.as_deref())?;
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
     let team_id = q.team_id;
@@ -288,6 +292,7 @@ pub async fn enps_csv(
         }
         rows.push(row);
     }
+    record_export(&state, &actor, action::EXPORT_ENPS, "enps.csv".into(), &req).await?;
     csv_response("enps.csv", rows)
 }
 
@@ -296,8 +301,10 @@ pub async fn enps_csv(
 pub async fn turnover_csv(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     q: web::Query<TurnoverParams>,
 ) -> AppResult<HttpResponse> {
+    let actor = caller.actor();
     let g = grouping(q.group_by.as_deref())?;
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
     let team_id = q.team_id;
@@ -349,6 +356,14 @@ pub async fn turnover_csv(
             opt(p.retention_rate.map(|r| format!("{r:.2}"))),
         ]);
     }
+    record_export(
+        &state,
+        &actor,
+        action::EXPORT_TURNOVER,
+        "turnover.csv".into(),
+        &req,
+    )
+    .await?;
     csv_response("turnover.csv", rows)
 }
 
@@ -446,9 +461,11 @@ pub async fn round(
 pub async fn round_answers_csv(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<i32>,
     q: web::Query<RoundParams>,
 ) -> AppResult<HttpResponse> {
+    let actor = caller.actor();
     let d = round_report::data(&state, caller, id.into_inner(), q.team_id).await?;
     let c = match &d.stage {
         Stage::Open { .. } => {
@@ -489,6 +506,14 @@ pub async fn round_answers_csv(
         }));
         rows.push(row);
     }
+    record_export(
+        &state,
+        &actor,
+        action::EXPORT_ROUND_ANSWERS,
+        format!("round:{}", d.round.id),
+        &req,
+    )
+    .await?;
     csv_response(&format!("round-{}-answers.csv", d.round.id), rows)
 }
 
@@ -497,9 +522,11 @@ pub async fn round_answers_csv(
               (status = 404, body = crate::error::ErrorBody), (status = 409, description = "the round was skipped and never sent", body = crate::error::ErrorBody)))]
 pub async fn close_round(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
-    let round = crate::jobs::closing::close_now(&state, id.into_inner(), Utc::now()).await?;
+    let round =
+        crate::jobs::closing::close_now(&state, &admin.actor(), id.into_inner(), Utc::now())
+            .await?;
     Ok(HttpResponse::Ok().json(round))
 }

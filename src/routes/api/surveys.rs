@@ -7,6 +7,7 @@ use crate::domain::survey::{
 };
 use crate::error::{AppError, AppResult};
 use crate::jobs::scheduler::{self, RoundOutcome};
+use crate::repo::audit::{self, Actor};
 use crate::repo::{self, surveys::NewSurvey, surveys::Survey, surveys::SurveyChanges};
 use crate::routes::api::{paged, Paging};
 use crate::state::AppState;
@@ -154,13 +155,13 @@ fn parse_intro(intro: Option<&str>, fields: &mut BTreeMap<String, String>) -> Op
               (status = 422, description = "every bad field, e.g. `questions[2].options`, `schedule.timezone`", body = crate::error::ErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     body: web::Json<SurveyInput>,
 ) -> AppResult<HttpResponse> {
     let input = body.into_inner();
     let now = Utc::now();
     let out = state
-        .db(move |conn| create_survey(conn, input, now))
+        .db(move |conn| create_survey(conn, &admin.actor(), input, now))
         .await?;
     Ok(HttpResponse::Created().json(out))
 }
@@ -168,6 +169,7 @@ pub async fn create(
 /// Checks and stores a new survey, naming every bad field: the API and the builder page.
 pub(crate) fn create_survey(
     conn: &mut DbConnection,
+    actor: &Actor,
     input: SurveyInput,
     now: DateTime<Utc>,
 ) -> AppResult<SurveyOut> {
@@ -228,6 +230,20 @@ pub(crate) fn create_survey(
         repo::surveys::insert_questions(conn, id, 1, &questions)?;
         repo::surveys::set_audience(conn, id, &team_ids)?;
         let survey = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+        let detail = format!(
+            "{}, {}, {} questions, min_group_size {}",
+            survey.title,
+            survey.cadence,
+            questions.len(),
+            survey.min_group_size
+        );
+        audit::record(
+            conn,
+            actor,
+            audit::action::SURVEY_CREATE,
+            &survey_target(id),
+            &detail,
+        )?;
         survey_out(conn, survey)
     })
 }
@@ -277,14 +293,14 @@ pub async fn get(
               (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     id: web::Path<i32>,
     body: web::Json<SurveyPatch>,
 ) -> AppResult<HttpResponse> {
     let (id, patch) = (id.into_inner(), body.into_inner());
     let now = Utc::now();
     let out = state
-        .db(move |conn| update_survey(conn, id, patch, now))
+        .db(move |conn| update_survey(conn, &admin.actor(), id, patch, now))
         .await?;
     Ok(HttpResponse::Ok().json(out))
 }
@@ -292,6 +308,7 @@ pub async fn update(
 /// Pauses, resumes, archives or edits a survey: the API and the survey page.
 pub(crate) fn update_survey(
     conn: &mut DbConnection,
+    actor: &Actor,
     id: i32,
     patch: SurveyPatch,
     now: DateTime<Utc>,
@@ -347,9 +364,39 @@ pub(crate) fn update_survey(
         if s.status == "paused" && c.status.as_deref() == Some("active") {
             repo::surveys::advance_scheduled_until(conn, id, now.naive_utc())?;
         }
-        let s = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
-        survey_out(conn, s)
+        let after = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
+        let mut changed = vec![];
+        if s.status != after.status {
+            changed.push(format!("status {} → {}", s.status, after.status));
+        }
+        if s.title != after.title {
+            changed.push("title".into());
+        }
+        if s.intro != after.intro {
+            changed.push("intro".into());
+        }
+        if s.min_group_size != after.min_group_size {
+            changed.push(format!(
+                "min_group_size {} → {}",
+                s.min_group_size, after.min_group_size
+            ));
+        }
+        if s.question_version != after.question_version {
+            changed.push(format!("questions (version {})", after.question_version));
+        }
+        audit::record(
+            conn,
+            actor,
+            audit::action::SURVEY_UPDATE,
+            &survey_target(id),
+            &changed.join(", "),
+        )?;
+        survey_out(conn, after)
     })
+}
+
+fn survey_target(id: i32) -> String {
+    format!("survey:{id}")
 }
 
 #[utoipa::path(post, path = "/api/v1/surveys/{id}/rounds", tag = "surveys",
@@ -357,14 +404,14 @@ pub(crate) fn update_survey(
               (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn send_round(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let (mailing, pool) = (state.mailing.clone(), state.pool.clone());
     let now = Utc::now().trunc_subsecs(0);
     let round = state
-        .db(move |conn| send_round_now(conn, id, now, &mailing, pool))
+        .db(move |conn| send_round_now(conn, &admin.actor(), id, now, &mailing, pool))
         .await?;
     Ok(HttpResponse::Created().json(round))
 }
@@ -376,6 +423,7 @@ pub async fn send_round(
 /// rest, while the round lists show `invited` growing towards `to_invite`.
 pub(crate) fn send_round_now(
     conn: &mut DbConnection,
+    actor: &Actor,
     id: i32,
     now: DateTime<Utc>,
     mailing: &std::sync::Arc<crate::jobs::Mailing>,
@@ -388,7 +436,7 @@ pub(crate) fn send_round_now(
             message: "an archived survey sends no rounds".into(),
         });
     }
-    match scheduler::open_round_within(conn, &s, now, now, mailing, 1)? {
+    match scheduler::open_round_within(conn, &s, now, now, mailing, 1, Some(actor))? {
         RoundOutcome::Sent {
             round_id,
             opening: true,

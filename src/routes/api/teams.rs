@@ -5,6 +5,7 @@ use crate::db::DbConnection;
 use crate::domain::people::{parse_name, Role};
 use crate::domain::teams::would_loop;
 use crate::error::{AppError, AppResult};
+use crate::repo::audit::{self, Actor};
 use crate::repo::{self, teams::Team, teams::TeamChanges};
 use crate::routes::api::{double_option, paged_vec, Paging};
 use crate::state::AppState;
@@ -93,10 +94,21 @@ fn check(
 
 /// Leading a team lets a person read its reports, so a member who is made a
 /// lead becomes one; admins keep their wider role.
-fn promote_lead(conn: &mut DbConnection, lead_id: Option<Option<i32>>) -> AppResult<()> {
+fn promote_lead(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    lead_id: Option<Option<i32>>,
+) -> AppResult<()> {
     if let Some(Some(id)) = lead_id {
         if let Some(e) = repo::employees::find(conn, id)? {
             if e.role == Role::Member.as_str() {
+                audit::record(
+                    conn,
+                    actor,
+                    audit::action::EMPLOYEE_ROLE,
+                    &crate::audit::employee_target(id),
+                    "member → lead (made a team's lead)",
+                )?;
                 let changes = repo::employees::EmployeeChanges {
                     role: Some(Role::Lead.as_str().into()),
                     updated_at: Some(repo::now()),
@@ -114,15 +126,20 @@ fn promote_lead(conn: &mut DbConnection, lead_id: Option<Option<i32>>) -> AppRes
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     body: web::Json<TeamInput>,
 ) -> AppResult<HttpResponse> {
-    let team = create_team(&state, body.into_inner()).await?;
+    let team = create_team(&state, &admin.actor(), body.into_inner()).await?;
     Ok(HttpResponse::Created().json(team))
 }
 
 /// Creates a team: the API and the teams page.
-pub(crate) async fn create_team(state: &AppState, input: TeamInput) -> AppResult<Team> {
+pub(crate) async fn create_team(
+    state: &AppState,
+    actor: &Actor,
+    input: TeamInput,
+) -> AppResult<Team> {
+    let actor = actor.clone();
     state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -135,8 +152,8 @@ pub(crate) async fn create_team(state: &AppState, input: TeamInput) -> AppResult
                     created_at: repo::now(),
                 };
                 let id = repo::teams::insert(conn, &new)?;
-                promote_lead(conn, changes.lead_id)?;
-                repo::teams::find(conn, id)?.ok_or_else(|| AppError::not_found("team"))
+                promote_lead(conn, &actor, changes.lead_id)?;
+                recorded(conn, &actor, id, None)
             })
         })
         .await
@@ -191,16 +208,22 @@ pub async fn get(
               (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update(
     state: web::Data<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     id: web::Path<i32>,
     body: web::Json<TeamInput>,
 ) -> AppResult<HttpResponse> {
-    let team = update_team(&state, id.into_inner(), body.into_inner()).await?;
+    let team = update_team(&state, &admin.actor(), id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(team))
 }
 
 /// Changes a team: the API and the teams page.
-pub(crate) async fn update_team(state: &AppState, id: i32, input: TeamInput) -> AppResult<Team> {
+pub(crate) async fn update_team(
+    state: &AppState,
+    actor: &Actor,
+    id: i32,
+    input: TeamInput,
+) -> AppResult<Team> {
+    let actor = actor.clone();
     state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -208,9 +231,55 @@ pub(crate) async fn update_team(state: &AppState, id: i32, input: TeamInput) -> 
                     repo::teams::find(conn, id)?.ok_or_else(|| AppError::not_found("team"))?;
                 let changes = check(conn, &input, Some(&existing))?;
                 repo::teams::update(conn, id, &changes)?;
-                promote_lead(conn, changes.lead_id)?;
-                repo::teams::find(conn, id)?.ok_or_else(|| AppError::not_found("team"))
+                promote_lead(conn, &actor, changes.lead_id)?;
+                recorded(conn, &actor, id, Some(&existing))
             })
         })
         .await
+}
+
+/// The team as written, once its creation (`before` None) or change is on the audit trail.
+fn recorded(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i32,
+    before: Option<&Team>,
+) -> AppResult<Team> {
+    let team = repo::teams::find(conn, id)?.ok_or_else(|| AppError::not_found("team"))?;
+    let action = match before {
+        None => audit::action::TEAM_CREATE,
+        Some(_) => audit::action::TEAM_UPDATE,
+    };
+    let detail = team_detail(before, &team);
+    audit::record(conn, actor, action, &format!("team:{id}"), &detail)?;
+    Ok(team)
+}
+
+/// The audit trail's words for a team as created, or for what changed.
+fn team_detail(before: Option<&Team>, after: &Team) -> String {
+    let parent = |t: &Team| t.parent_id.map_or("none".into(), |p| format!("team:{p}"));
+    let lead = |t: &Team| {
+        t.lead_id
+            .map_or("none".into(), crate::audit::employee_target)
+    };
+    let mut parts = vec![];
+    match before {
+        None => {
+            parts.push(after.name.clone());
+            parts.push(format!("parent {}", parent(after)));
+            parts.push(format!("lead {}", lead(after)));
+        }
+        Some(b) => {
+            if b.name != after.name {
+                parts.push(format!("name {} → {}", b.name, after.name));
+            }
+            if b.parent_id != after.parent_id {
+                parts.push(format!("parent {} → {}", parent(b), parent(after)));
+            }
+            if b.lead_id != after.lead_id {
+                parts.push(format!("lead {} → {}", lead(b), lead(after)));
+            }
+        }
+    }
+    parts.join(", ")
 }

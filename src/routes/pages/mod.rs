@@ -3,6 +3,7 @@
 pub mod account;
 pub mod account_notes;
 pub mod answer;
+pub mod audit;
 pub mod charts;
 pub mod dashboard;
 pub mod one_on_one_new;
@@ -59,7 +60,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(rounds::configure)
         .configure(reports::configure)
         .configure(privacy::configure)
-        .configure(account_notes::configure);
+        .configure(account_notes::configure)
+        .configure(audit::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and

@@ -358,7 +358,7 @@ pub async fn create(
     let mut errors = BTreeMap::new();
     let input = input_from(&form, &mut errors);
     if errors.is_empty() {
-        match create_employee(&state, input).await {
+        match create_employee(&state, &user.caller.actor(), input).await {
             Ok(e) => {
                 return Ok(redirect_with(
                     &req,
@@ -500,7 +500,7 @@ pub async fn update(
     let mut errors = BTreeMap::new();
     let input = input_from(&form, &mut errors);
     if errors.is_empty() {
-        match update_employee(&state, e.id, input).await {
+        match update_employee(&state, &user.caller.actor(), e.id, input).await {
             Ok(saved) => {
                 return Ok(redirect_with(
                     &req,
@@ -562,7 +562,7 @@ pub async fn departure(
         }
     };
     if errors.is_empty() {
-        match update_employee(&state, e.id, input).await {
+        match update_employee(&state, &user.caller.actor(), e.id, input).await {
             Ok(saved) => {
                 let text = if undo {
                     format!("{}'s departure was undone.", saved.name)
@@ -697,7 +697,7 @@ pub async fn import(
         ));
     }
     let text = String::from_utf8_lossy(&csv).into_owned();
-    match import_csv(&state, web::Bytes::from(csv)).await {
+    match import_csv(&state, &user.caller.actor(), web::Bytes::from(csv)).await {
         Ok(s) => Ok(redirect_with(
             &req,
             "/people",

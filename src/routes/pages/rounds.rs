@@ -241,7 +241,7 @@ pub async fn close(
     let Ok(round_id) = id.parse::<i32>() else {
         return Err(user.not_found(&req, "There is no such round."));
     };
-    crate::jobs::closing::close_now(&state, round_id, chrono::Utc::now())
+    crate::jobs::closing::close_now(&state, &user.caller.actor(), round_id, chrono::Utc::now())
         .await
         .or_page(&req, &user)?;
     Ok(redirect_with(

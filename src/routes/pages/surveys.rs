@@ -472,7 +472,11 @@ pub async fn build(
     let input = draft.input(&mut errors);
     if errors.is_empty() {
         let now = Utc::now();
-        match state.db(move |conn| create_survey(conn, input, now)).await {
+        let actor = user.caller.actor();
+        match state
+            .db(move |conn| create_survey(conn, &actor, input, now))
+            .await
+        {
             Ok(s) => {
                 let text = match s.next_round_at {
                     Some(t) => format!(
@@ -614,8 +618,9 @@ pub async fn set_status(
     };
     let now = Utc::now();
     let back = format!("/surveys/{id}");
+    let actor = user.caller.actor();
     match state
-        .db(move |conn| update_survey(conn, id, patch, now))
+        .db(move |conn| update_survey(conn, &actor, id, patch, now))
         .await
     {
         Ok(s) => {
@@ -658,8 +663,9 @@ pub async fn send_now(
     let (mailing, pool) = (state.mailing.clone(), state.pool.clone());
     let now = Utc::now().trunc_subsecs(0);
     let back = format!("/surveys/{id}");
+    let actor = user.caller.actor();
     match state
-        .db(move |conn| send_round_now(conn, id, now, &mailing, pool))
+        .db(move |conn| send_round_now(conn, &actor, id, now, &mailing, pool))
         .await
     {
         Ok(r) => Ok(redirect_with(

@@ -195,7 +195,7 @@ pub async fn create(
     let mut errors = BTreeMap::new();
     let input = input_from(&form, &mut errors);
     if errors.is_empty() {
-        match create_team(&state, input).await {
+        match create_team(&state, &user.caller.actor(), input).await {
             Ok(t) => {
                 return Ok(redirect_with(
                     &req,
@@ -293,7 +293,7 @@ pub async fn update(
     let mut errors = BTreeMap::new();
     let input = input_from(&form, &mut errors);
     if errors.is_empty() {
-        match update_team(&state, team.id, input).await {
+        match update_team(&state, &user.caller.actor(), team.id, input).await {
             Ok(t) => {
                 return Ok(redirect_with(
                     &req,

@@ -502,6 +502,7 @@ fn nav(role: Role, path: &str) -> Vec<NavItem> {
             ("/surveys", "Surveys", &["/surveys", "/rounds"]),
             ("/reports/enps", "Reports", &["/reports"]),
             ("/one-on-ones/overview", "1:1 overview", &[]),
+            ("/audit", "Audit trail", &[]),
         ],
         Role::Lead => &[
             ("/", "Dashboard", &["/rounds"]),
@@ -665,7 +666,8 @@ mod tests {
                 "Teams",
                 "Surveys",
                 "Reports",
-                "1:1 overview"
+                "1:1 overview",
+                "Audit trail"
             ]
         );
         assert_eq!(labels(Role::Lead), ["Dashboard", "Reports"]);
