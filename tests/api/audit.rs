@@ -454,3 +454,59 @@ crate::on_both_engines_with!(
     [("PULSE_TRUSTED_PROXIES", "127.0.0.1")],
     admin_actions_are_on_record_with_who_and_where,
 );
+
+/// The pages call the same services as the API: their actions are on record too.
+async fn page_actions_are_on_record(app: TestApp) {
+    use crate::pages::Browser;
+    let admin = app.admin_token().await;
+    let hr = Browser::sign_in(&app, ADMIN_EMAIL, PASSWORD).await;
+    let res = hr.post("/teams", &[("name", "Ops")]).await;
+    assert_eq!(res.status(), 303);
+    let eve = app
+        .employee(
+            &admin,
+            json!({"email": "eve@example.com", "name": "Eve", "hired_on": "2024-01-01"}),
+        )
+        .await;
+    let res = hr
+        .post(
+            &format!("/people/{eve}/departure"),
+            &[("left_on", "2026-03-31"), ("leave_reason", "involuntary")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let entries = audit(&app, &admin, "per_page=1000").await;
+    let team = entries
+        .iter()
+        .find(|e| e["action"] == "team.create")
+        .unwrap();
+    assert!(
+        team["detail"].as_str().unwrap().starts_with("Ops"),
+        "{team}"
+    );
+    assert_eq!(team["ip"], "127.0.0.1");
+    let left = entries
+        .iter()
+        .find(|e| e["action"] == "employee.departure")
+        .unwrap();
+    assert_eq!(left["target"], format!("employee:{eve}"));
+    assert_eq!(left["detail"], "left on 2026-03-31, involuntary");
+    // No proxy is trusted here: a forwarded address is the client's own claim and is ignored.
+    let (status, _) = send(
+        &app,
+        Method::GET,
+        "/api/v1/reports/turnover.csv",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let export = audit(&app, &admin, "action=export.*").await;
+    assert_eq!(export.len(), 1);
+    assert_eq!(export[0]["ip"], "127.0.0.1");
+}
+
+mod pages_walk {
+    use super::*;
+    crate::on_both_engines!(page_actions_are_on_record);
+}

@@ -154,6 +154,9 @@ async fn openapi_describes_every_endpoint(app: TestApp) {
         ("get", "/api/v1/reports/turnover"),
         ("get", "/api/v1/reports/enps.csv"),
         ("get", "/api/v1/reports/turnover.csv"),
+        ("get", "/api/v1/audit"),
+        ("get", "/api/v1/audit.csv"),
+        ("get", "/metrics"),
     ];
     for (method, path) in expected {
         assert!(

@@ -85,6 +85,17 @@ async fn setup_link_creates_the_first_admin_once(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(me[0]["role"], "admin");
+    // The first admin is on the audit trail, as their own actor.
+    let trail: Value = app
+        .get("/api/v1/audit", Some(&token))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(trail.as_array().unwrap().len(), 1, "{trail}");
+    assert_eq!(trail[0]["action"], "employee.role");
+    assert_eq!(trail[0]["actor_id"], me[0]["id"]);
+    assert_eq!(trail[0]["ip"], "127.0.0.1");
 }
 
 async fn pages_need_a_session(app: TestApp) {

@@ -110,6 +110,7 @@ pub async fn submit(
     let hash = web::block(move || password::hash(&pw)).await?;
     let typed = form.password.clone();
     let now = chrono::Utc::now();
+    let ip = session::client_ip(&req, &state.settings.trusted_proxies);
     let (id, notes_key) = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
@@ -122,6 +123,13 @@ pub async fn submit(
                 }
                 let id = repo::employees::make_admin(conn, &email, &name, &hash)?;
                 repo::settings::delete(conn, SETUP_TOKEN_KEY)?;
+                repo::audit::record(
+                    conn,
+                    &repo::audit::Actor::person(id, ip),
+                    repo::audit::action::EMPLOYEE_ROLE,
+                    &crate::audit::employee_target(id),
+                    "the first admin, created through /setup",
+                )?;
                 Ok(id)
             })
             .and_then(|id| {
