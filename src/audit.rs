@@ -1,4 +1,7 @@
 //! What the audit trail records of a change to a person, and the emails that tell them.
+//!
+//! Entries name people by id only, never by name or address: the trail is
+//! append-only, so it must hold nothing an erasure would have to remove.
 
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -16,8 +19,7 @@ pub fn employee_target(id: i32) -> String {
 /// Records a new person (never their password).
 pub fn employee_created(conn: &mut DbConnection, actor: &Actor, e: &Employee) -> AppResult<()> {
     let detail = format!(
-        "{}, {}{}",
-        e.email,
+        "{}{}",
         e.role,
         if e.password_hash.is_some() {
             ", can sign in"
@@ -99,8 +101,8 @@ pub fn employee_changed(
     .unwrap_or_else(|| "an administrator".into());
     let at = now.format("%Y-%m-%d %H:%M UTC").to_string();
     if before.email != after.email {
-        let detail = format!("{} → {}", before.email, after.email);
-        let id = record(conn, actor, action::EMPLOYEE_EMAIL, &target, &detail)?;
+        let detail = "told at the old and the new address";
+        let id = record(conn, actor, action::EMPLOYEE_EMAIL, &target, detail)?;
         let data = json!({"name": after.name, "admin": admin, "at": at,
                           "old_email": before.email, "new_email": after.email});
         let old_address = Employee {
@@ -120,7 +122,13 @@ pub fn employee_changed(
         }
     }
     if password_set {
-        let id = record(conn, actor, action::EMPLOYEE_PASSWORD, &target, "")?;
+        let id = record(
+            conn,
+            actor,
+            action::EMPLOYEE_PASSWORD,
+            &target,
+            "told by email",
+        )?;
         let data = json!({"name": after.name, "admin": admin, "at": at});
         notify(
             conn,

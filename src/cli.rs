@@ -159,6 +159,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         app.state.mailing.clone(),
         transport,
         std::time::Duration::from_secs(settings.tick_seconds),
+        app.state.metrics.clone(),
     ));
     println!(
         "Pulse is listening on {} ({} database)",

@@ -35,6 +35,22 @@ pub struct Metrics {
     http: Mutex<BTreeMap<(&'static str, String), RouteStats>>,
     responses_stored: AtomicU64,
     answers_stored: AtomicU64,
+    ticks: TickCounters,
+}
+
+/// What this process's scheduler and dispatcher passes did (`pulse serve` only).
+#[derive(Default)]
+struct TickCounters {
+    ok: AtomicU64,
+    failed: AtomicU64,
+    /// Unix seconds of the last pass that completed; 0 before the first.
+    last_ok: AtomicU64,
+    sent: AtomicU64,
+    retried: AtomicU64,
+    given_up: AtomicU64,
+    deferred: AtomicU64,
+    rounds_sent: AtomicU64,
+    rounds_closed: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -68,7 +84,30 @@ impl Metrics {
             http: Mutex::new(BTreeMap::new()),
             responses_stored: AtomicU64::new(0),
             answers_stored: AtomicU64::new(0),
+            ticks: TickCounters::default(),
         }
+    }
+
+    /// Counts one scheduler + dispatch pass: what it did, or that it failed.
+    pub fn tick(&self, outcome: Option<&crate::jobs::TickOutcome>) {
+        let t = &self.ticks;
+        let Some(o) = outcome else {
+            t.failed.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let add = |c: &AtomicU64, n: usize| c.fetch_add(n as u64, Ordering::Relaxed);
+        add(&t.ok, 1);
+        add(&t.sent, o.sent);
+        add(&t.retried, o.retried);
+        add(&t.given_up, o.failed);
+        add(&t.deferred, o.deferred);
+        add(&t.rounds_sent, o.schedule.rounds_sent);
+        add(&t.rounds_closed, o.schedule.rounds_closed);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        t.last_ok.store(now, Ordering::Relaxed);
     }
 
     /// Counts one finished request. `route` is the matched pattern, or `None`.
@@ -159,6 +198,61 @@ impl Metrics {
             "counter",
             "Answers (one per question answered) this process stored.",
             self.answers_stored.load(Ordering::Relaxed) as f64,
+        );
+        let t = &self.ticks;
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64;
+        out.family(
+            "pulse_scheduler_passes_total",
+            "counter",
+            "Scheduler and dispatch passes this process ran, by result.",
+        );
+        out.sample(
+            "pulse_scheduler_passes_total",
+            &[("result", "ok")],
+            load(&t.ok),
+        );
+        out.sample(
+            "pulse_scheduler_passes_total",
+            &[("result", "error")],
+            load(&t.failed),
+        );
+        out.single(
+            "pulse_scheduler_last_pass_timestamp_seconds",
+            "gauge",
+            "When this process last completed a scheduler and dispatch pass, in Unix seconds; 0 before the first.",
+            load(&t.last_ok),
+        );
+        out.family(
+            "pulse_email_deliveries_total",
+            "counter",
+            "Delivery attempts this process made, by outcome: sent, retried (failed, will be tried again), failed (given up for good), deferred (the mail relay did not answer; not counted as an attempt).",
+        );
+        for (outcome, c) in [
+            ("sent", &t.sent),
+            ("retried", &t.retried),
+            ("failed", &t.given_up),
+            ("deferred", &t.deferred),
+        ] {
+            out.sample(
+                "pulse_email_deliveries_total",
+                &[("outcome", outcome)],
+                load(c),
+            );
+        }
+        out.family(
+            "pulse_scheduler_rounds_total",
+            "counter",
+            "Rounds this process's scheduler sent on schedule or closed.",
+        );
+        out.sample(
+            "pulse_scheduler_rounds_total",
+            &[("event", "sent")],
+            load(&t.rounds_sent),
+        );
+        out.sample(
+            "pulse_scheduler_rounds_total",
+            &[("event", "closed")],
+            load(&t.rounds_closed),
         );
         out.single(
             "pulse_process_start_time_seconds",
@@ -362,6 +456,33 @@ mod tests {
         assert_eq!(float(0.25), "0.25");
         assert_eq!(float(f64::INFINITY), "+Inf");
         assert_eq!(float(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn scheduler_passes_count_deliveries_and_failures() {
+        let m = Metrics::new();
+        let mut o = crate::jobs::TickOutcome {
+            sent: 3,
+            retried: 2,
+            failed: 1,
+            ..Default::default()
+        };
+        o.schedule.rounds_sent = 1;
+        m.tick(Some(&o));
+        m.tick(None);
+        let text = m.render(&Shared::default());
+        for line in [
+            r#"pulse_email_deliveries_total{outcome="sent"} 3"#,
+            r#"pulse_email_deliveries_total{outcome="retried"} 2"#,
+            r#"pulse_email_deliveries_total{outcome="failed"} 1"#,
+            r#"pulse_email_deliveries_total{outcome="deferred"} 0"#,
+            r#"pulse_scheduler_passes_total{result="ok"} 1"#,
+            r#"pulse_scheduler_passes_total{result="error"} 1"#,
+            r#"pulse_scheduler_rounds_total{event="sent"} 1"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+        }
+        assert!(!text.contains("pulse_scheduler_last_pass_timestamp_seconds 0\n"));
     }
 
     #[test]

@@ -101,9 +101,12 @@ pub async fn run_forever(
     mailing: Arc<Mailing>,
     transport: Transport,
     every: std::time::Duration,
+    metrics: Arc<crate::metrics::Metrics>,
 ) {
     loop {
-        match tick(&pool, &mailing, &transport, Utc::now()).await {
+        let outcome = tick(&pool, &mailing, &transport, Utc::now()).await;
+        metrics.tick(outcome.as_ref().ok());
+        match outcome {
             Ok(o)
                 if o.schedule.rounds_sent
                     + o.schedule.reminders

@@ -58,7 +58,7 @@ pub async fn invite(
                     &admin.actor(),
                     repo::audit::action::EMPLOYEE_INVITE,
                     &crate::audit::employee_target(employee.id),
-                    &format!("sign-in link emailed to {}", employee.email),
+                    "sign-in link emailed",
                 )?;
                 let data = json!({
                     "name": employee.name,
