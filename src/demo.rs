@@ -215,6 +215,8 @@ pub fn run(
             .collect();
         insert_all!(conn, team_memberships::table, memberships);
         report.employees = people.len();
+        // Inserted in bulk, so the turnover facts are computed once from everyone.
+        repo::turnover::rebuild(conn)?;
 
         // A current member of each team leads it and can sign in.
         for (team, _) in &leaf_teams {

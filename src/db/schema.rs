@@ -385,3 +385,21 @@ diesel::table! {
 
 // The audit list names its actors.
 diesel::allow_tables_to_appear_in_same_query!(audit_log, employees);
+
+diesel::table! {
+    turnover_facts (team_id, day) {
+        team_id -> Integer,
+        day -> Date,
+        arrivals -> Integer,
+        departures -> Integer,
+        separations -> Integer,
+        voluntary -> Integer,
+        involuntary -> Integer,
+        other_reason -> Integer,
+        regretted -> Integer,
+        first_year -> Integer,
+        brief_month -> Integer,
+        brief_quarter -> Integer,
+        brief_year -> Integer,
+    }
+}

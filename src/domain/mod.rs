@@ -17,3 +17,4 @@ pub mod schedule;
 pub mod survey;
 pub mod teams;
 pub mod turnover;
+pub mod turnover_facts;

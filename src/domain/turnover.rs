@@ -20,12 +20,12 @@ pub struct Stint {
 }
 
 impl Stint {
-    fn present_on(&self, day: NaiveDate) -> bool {
+    pub fn present_on(&self, day: NaiveDate) -> bool {
         self.start <= day && self.end.is_none_or(|end| day <= end)
     }
 
     /// The last day employed, when this stint ended the person's employment.
-    fn separation_day(&self) -> Option<NaiveDate> {
+    pub fn separation_day(&self) -> Option<NaiveDate> {
         self.end.filter(|_| self.separated)
     }
 }
@@ -39,7 +39,7 @@ pub enum Grouping {
 }
 
 impl Grouping {
-    fn months(self) -> u32 {
+    pub fn months(self) -> u32 {
         match self {
             Grouping::Month => 1,
             Grouping::Quarter => 3,
@@ -48,7 +48,7 @@ impl Grouping {
     }
 
     /// First day of the calendar period containing `day`.
-    fn start_of(self, day: NaiveDate) -> NaiveDate {
+    pub fn start_of(self, day: NaiveDate) -> NaiveDate {
         let month0 = day.month0() / self.months() * self.months();
         // Day 1 of a month in the same year always exists, so the fallback is never taken.
         NaiveDate::from_ymd_opt(day.year(), month0 + 1, 1).unwrap_or(day)
@@ -107,19 +107,102 @@ pub fn headcount_on(stints: &[Stint], day: NaiveDate) -> u32 {
     count(stints.iter().filter(|s| s.present_on(day)))
 }
 
+/// Separations whose last day falls in a span of days, split as reports show them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Separations {
+    pub total: u32,
+    pub voluntary: u32,
+    pub involuntary: u32,
+    /// Reason `Other` or none recorded.
+    pub other: u32,
+    pub regretted: u32,
+    /// Last day at most 365 days after the hire date.
+    pub first_year: u32,
+}
+
+/// What one group's period figures are counted from: its stints (people's dates), or
+/// the facts stored for it (`turnover_facts::Ledger`). Both give the same figures.
+pub trait Headcounts {
+    /// People in the group on `day`.
+    fn headcount_on(&self, day: NaiveDate) -> u32;
+    /// Separations with their last day in [from, to].
+    fn separations_in(&self, from: NaiveDate, to: NaiveDate) -> Separations;
+    /// People in the group on both `from` and `to`; None when the source cannot tell
+    /// (stored facts answer this for calendar months, quarters and years only).
+    fn stayed(&self, from: NaiveDate, to: NaiveDate) -> Option<u32>;
+}
+
+impl Headcounts for [Stint] {
+    fn headcount_on(&self, day: NaiveDate) -> u32 {
+        headcount_on(self, day)
+    }
+
+    fn separations_in(&self, from: NaiveDate, to: NaiveDate) -> Separations {
+        let mut out = Separations::default();
+        for s in self {
+            let Some(last_day) = s.separation_day() else {
+                continue;
+            };
+            if last_day < from || last_day > to {
+                continue;
+            }
+            out.total = out.total.saturating_add(1);
+            let slot = match s.reason {
+                Some(LeaveReason::Voluntary) => &mut out.voluntary,
+                Some(LeaveReason::Involuntary) => &mut out.involuntary,
+                Some(LeaveReason::Other) | None => &mut out.other,
+            };
+            *slot = slot.saturating_add(1);
+            if s.regretted {
+                out.regretted = out.regretted.saturating_add(1);
+            }
+            if first_year(s.hired_on, last_day) {
+                out.first_year = out.first_year.saturating_add(1);
+            }
+        }
+        out
+    }
+
+    fn stayed(&self, from: NaiveDate, to: NaiveDate) -> Option<u32> {
+        Some(count(
+            self.iter()
+                .filter(|s| s.present_on(from) && s.present_on(to)),
+        ))
+    }
+}
+
+impl Headcounts for Vec<Stint> {
+    fn headcount_on(&self, day: NaiveDate) -> u32 {
+        self.as_slice().headcount_on(day)
+    }
+
+    fn separations_in(&self, from: NaiveDate, to: NaiveDate) -> Separations {
+        self.as_slice().separations_in(from, to)
+    }
+
+    fn stayed(&self, from: NaiveDate, to: NaiveDate) -> Option<u32> {
+        self.as_slice().stayed(from, to)
+    }
+}
+
+/// "Within 365 days of hire": the last day is at most 365 days after the hire date.
+pub fn first_year(hired_on: NaiveDate, last_day: NaiveDate) -> bool {
+    (0..=365).contains(&(last_day - hired_on).num_days())
+}
+
 /// Month: average headcount = (headcount first day + headcount last day)/2; turnover = separations in the period ÷ average × 100. Quarter/Year: separations in the period ÷ mean of the monthly average headcounts × 100. A separation counts in the period containing `end` (only when `separated`).
 ///
 /// For Quarter/Year each calendar month overlapping the period contributes one monthly
 /// average, taken on the days where that month and the period overlap, so a period that
 /// is not aligned to months still gets a sensible figure.
-pub fn figures(
-    stints: &[Stint],
+pub fn figures<H: Headcounts + ?Sized>(
+    stints: &H,
     period_start: NaiveDate,
     period_end: NaiveDate,
     grouping: Grouping,
 ) -> PeriodFigures {
-    let headcount_start = headcount_on(stints, period_start);
-    let headcount_end = headcount_on(stints, period_end);
+    let headcount_start = stints.headcount_on(period_start);
+    let headcount_end = stints.headcount_on(period_end);
     let average = match grouping {
         Grouping::Month => (f64::from(headcount_start) + f64::from(headcount_end)) / 2.0,
         Grouping::Quarter | Grouping::Year => {
@@ -128,7 +211,7 @@ pub fn figures(
                 .map(|(first, last)| {
                     let first = first.max(period_start);
                     let last = last.min(period_end);
-                    (f64::from(headcount_on(stints, first)) + f64::from(headcount_on(stints, last)))
+                    (f64::from(stints.headcount_on(first)) + f64::from(stints.headcount_on(last)))
                         / 2.0
                 })
                 .collect();
@@ -140,36 +223,12 @@ pub fn figures(
         }
     };
 
-    let (mut separations, mut voluntary, mut involuntary, mut other) = (0u32, 0u32, 0u32, 0u32);
-    let (mut regretted, mut first_year) = (0u32, 0u32);
-    for s in stints {
-        let Some(last_day) = s.separation_day() else {
-            continue;
-        };
-        if last_day < period_start || last_day > period_end {
-            continue;
-        }
-        separations = separations.saturating_add(1);
-        let slot = match s.reason {
-            Some(LeaveReason::Voluntary) => &mut voluntary,
-            Some(LeaveReason::Involuntary) => &mut involuntary,
-            Some(LeaveReason::Other) | None => &mut other,
-        };
-        *slot = slot.saturating_add(1);
-        if s.regretted {
-            regretted = regretted.saturating_add(1);
-        }
-        // "Within 365 days of hire": the last day is at most 365 days after the hire date.
-        if (0..=365).contains(&(last_day - s.hired_on).num_days()) {
-            first_year = first_year.saturating_add(1);
-        }
-    }
-
-    let stayed = count(
-        stints
-            .iter()
-            .filter(|s| s.present_on(period_start) && s.present_on(period_end)),
-    );
+    let seps = if period_start <= period_end {
+        stints.separations_in(period_start, period_end)
+    } else {
+        Separations::default()
+    };
+    let stayed = stints.stayed(period_start, period_end);
 
     let rate = |n: u32| (average > 0.0).then(|| round_to(f64::from(n) / average * 100.0, 2));
     PeriodFigures {
@@ -178,17 +237,19 @@ pub fn figures(
         headcount_start,
         headcount_end,
         average_headcount: round_to(average, 2),
-        separations,
-        voluntary,
-        involuntary,
-        other,
-        regretted,
-        first_year_separations: first_year,
-        turnover_rate: rate(separations),
-        voluntary_rate: rate(voluntary),
-        first_year_rate: rate(first_year),
-        retention_rate: (headcount_start > 0)
-            .then(|| round_to(f64::from(stayed) / f64::from(headcount_start) * 100.0, 2)),
+        separations: seps.total,
+        voluntary: seps.voluntary,
+        involuntary: seps.involuntary,
+        other: seps.other,
+        regretted: seps.regretted,
+        first_year_separations: seps.first_year,
+        turnover_rate: rate(seps.total),
+        voluntary_rate: rate(seps.voluntary),
+        first_year_rate: rate(seps.first_year),
+        retention_rate: stayed.and_then(|stayed| {
+            (headcount_start > 0)
+                .then(|| round_to(f64::from(stayed) / f64::from(headcount_start) * 100.0, 2))
+        }),
     }
 }
 
@@ -412,7 +473,7 @@ mod tests {
 
     #[test]
     fn empty_group_has_no_rates() {
-        let f = figures(&[], day(2026, 1, 1), day(2026, 3, 31), Grouping::Quarter);
+        let f = figures::<[Stint]>(&[], day(2026, 1, 1), day(2026, 3, 31), Grouping::Quarter);
         assert_eq!(f.average_headcount, 0.0);
         assert_eq!(f.turnover_rate, None);
         assert_eq!(f.voluntary_rate, None);

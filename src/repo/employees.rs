@@ -77,6 +77,15 @@ pub struct EmployeeChanges {
 }
 
 impl EmployeeChanges {
+    /// Whether the change can move a turnover figure: dates, leave or team.
+    pub fn touches_turnover(&self) -> bool {
+        self.team_id.is_some()
+            || self.hired_on.is_some()
+            || self.left_on.is_some()
+            || self.leave_reason.is_some()
+            || self.regretted.is_some()
+    }
+
     pub fn is_empty(&self) -> bool {
         Self {
             updated_at: None,
@@ -85,20 +94,26 @@ impl EmployeeChanges {
     }
 }
 
+/// Inserts a person with their first team membership; the turnover facts follow.
 pub fn insert(conn: &mut DbConnection, new: &NewEmployee) -> QueryResult<i32> {
-    let id = diesel::insert_into(employees::table)
-        .values(new)
-        .returning(employees::id)
-        .get_result(conn)?;
-    if let Some(team) = new.team_id {
-        start_membership(conn, id, team, new.hired_on)?;
-    }
-    Ok(id)
+    crate::db::write_transaction(conn, |conn| {
+        let change = super::turnover::begin(conn, &[])?;
+        let id = diesel::insert_into(employees::table)
+            .values(new)
+            .returning(employees::id)
+            .get_result(conn)?;
+        if let Some(team) = new.team_id {
+            start_membership(conn, id, team, new.hired_on)?;
+        }
+        change.finish(conn, &[id])?;
+        Ok(id)
+    })
 }
 
 /// Inserts many employees with multi-row statements (on the inner
 /// connection: MultiConnection has none), each with their first team
-/// membership as `insert` gives it; returns their ids in order.
+/// membership as `insert` gives it; returns their ids in order. The caller
+/// keeps the turnover facts (the import begins one change for the whole file).
 pub fn insert_many(conn: &mut DbConnection, new: &[NewEmployee]) -> QueryResult<Vec<i32>> {
     const ROWS: usize = 500;
     let mut ids = Vec::with_capacity(new.len());
@@ -221,7 +236,25 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
 
 /// Stores a change. A new password, email or role also ends every session
 /// the person has, whichever path made the change (API, pages, import, CLI).
+/// A change to their dates, leave or team changes the turnover facts with it.
 pub fn update(conn: &mut DbConnection, id: i32, changes: &EmployeeChanges) -> QueryResult<()> {
+    if !changes.touches_turnover() {
+        return update_untracked(conn, id, changes);
+    }
+    crate::db::write_transaction(conn, |conn| {
+        let change = super::turnover::begin(conn, &[id])?;
+        update_untracked(conn, id, changes)?;
+        change.finish(conn, &[])
+    })
+}
+
+/// As `update`, for a caller that keeps the turnover facts itself (the import,
+/// which begins one change for the whole file).
+pub fn update_untracked(
+    conn: &mut DbConnection,
+    id: i32,
+    changes: &EmployeeChanges,
+) -> QueryResult<()> {
     if changes.is_empty() {
         return Ok(());
     }

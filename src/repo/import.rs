@@ -131,6 +131,10 @@ pub fn apply(
             .filter(|m| !in_file.contains(*m))
             .map(|m| m.as_str())
             .collect();
+        // The whole file is one change to the turnover facts: what the people it
+        // names added before, and what they and the new people add after.
+        let existing_ids: Vec<i32> = existing.values().map(|e| e.id).collect();
+        let facts = repo::turnover::begin(conn, &existing_ids)?;
         let known = repo::employees::find_by_emails(conn, &outside)?;
         let mut manager_ids = HashMap::new();
         for row in rows {
@@ -211,7 +215,7 @@ pub fn apply(
                         ..Default::default()
                     };
                     changed.insert(old.id, !c.is_empty());
-                    repo::employees::update(conn, old.id, &c)?;
+                    repo::employees::update_untracked(conn, old.id, &c)?;
                     ids.insert(row.email.clone(), old.id);
                 }
                 None => {
@@ -240,7 +244,7 @@ pub fn apply(
                     updated_at: Some(now),
                     ..Default::default()
                 };
-                repo::employees::update(conn, id, &c)?;
+                repo::employees::update_untracked(conn, id, &c)?;
                 changed.insert(id, true);
             }
         }
@@ -255,6 +259,12 @@ pub fn apply(
         }
         check_manager_loops(conn, rows, &ids)?;
         keep_an_admin(conn, rows, &existing, admins_before)?;
+        let created: Vec<i32> = ids
+            .iter()
+            .filter(|(email, _)| !existing.contains_key(*email))
+            .map(|(_, &id)| id)
+            .collect();
+        facts.finish(conn, &created)?;
         progress(rows.len(), rows.len());
         Ok(summary)
     })

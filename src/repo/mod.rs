@@ -15,6 +15,7 @@ pub mod rounds;
 pub mod settings;
 pub mod surveys;
 pub mod teams;
+pub mod turnover;
 
 use chrono::{NaiveDateTime, Utc};
 

@@ -1,6 +1,6 @@
 //! Teams: stored rows and the tree they form.
 
-use crate::db::schema::teams;
+use crate::db::schema::{team_memberships, teams};
 use crate::db::DbConnection;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -63,14 +63,40 @@ pub fn edges(conn: &mut DbConnection) -> QueryResult<Vec<(i32, Option<i32>)>> {
         .load(conn)
 }
 
+/// Stores a change. A new parent moves the team's subtree and its people's stays
+/// from one set of groups to another, so the turnover facts follow.
 pub fn update(conn: &mut DbConnection, id: i32, changes: &TeamChanges) -> QueryResult<()> {
     if changes.name.is_none() && changes.parent_id.is_none() && changes.lead_id.is_none() {
         return Ok(());
     }
-    diesel::update(teams::table.find(id))
-        .set(changes)
-        .execute(conn)
-        .map(drop)
+    let Some(_) = changes.parent_id else {
+        return diesel::update(teams::table.find(id))
+            .set(changes)
+            .execute(conn)
+            .map(drop);
+    };
+    crate::db::write_transaction(conn, |conn| {
+        let subtree: Vec<i32> = crate::domain::teams::with_descendants(&edges(conn)?, [id])
+            .into_iter()
+            .collect();
+        let mut people: Vec<i32> = Vec::new();
+        for chunk in subtree.chunks(10_000) {
+            people.extend(
+                team_memberships::table
+                    .filter(team_memberships::team_id.eq_any(chunk.to_vec()))
+                    .select(team_memberships::employee_id)
+                    .distinct()
+                    .load::<i32>(conn)?,
+            );
+        }
+        people.sort_unstable();
+        people.dedup();
+        let facts = super::turnover::begin(conn, &people)?;
+        diesel::update(teams::table.find(id))
+            .set(changes)
+            .execute(conn)?;
+        facts.finish(conn, &[])
+    })
 }
 
 /// A sibling with the same name, which would make team paths ambiguous.

@@ -1,6 +1,5 @@
 //! eNPS views: trends by round, month or quarter, the team heat map, eNPS beside turnover.
 
-use super::turnover::PeopleData;
 use super::{check_access, views, Listing};
 use crate::auth::{Caller, Scope};
 use crate::db::DbConnection;
@@ -445,24 +444,63 @@ pub fn beside_turnover_of(
     to: NaiveDate,
     within: Option<i32>,
 ) -> AppResult<EnpsTurnoverReport> {
+    Ok(beside_turnover_page(conn, scope, p, from, to, within, None)?.0)
+}
+
+/// As `beside_turnover_of`, for one page of teams (`page`: offset and count; None:
+/// every team): the heat map's page of teams, each beside its turnover read from the
+/// stored facts, their correlation over that page, and how many teams there are.
+pub fn beside_turnover_page(
+    conn: &mut DbConnection,
+    scope: Scope,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    within: Option<i32>,
+    page: Option<(usize, usize)>,
+) -> AppResult<(EnpsTurnoverReport, usize)> {
+    check_access(&scope, p.team_id, Listing::Teams)?;
+    if let Some(t) = p.team_id {
+        repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
+    }
+    let listing = EnpsParams {
+        team_id: within,
+        ..p.clone()
+    };
+    let (report, total) = heat_map(conn, scope, &listing, from, to, page)?;
+    let ids: Vec<i32> = report.teams.iter().map(|t| t.team_id).collect();
+    let rates = super::turnover::stored_yearly_rates(conn, &ids, from, to)?;
+    Ok((beside_turnover(report, &rates, from, to), total))
+}
+
+/// eNPS beside turnover counted from the people directly (every person's dates and
+/// stays): what the stored facts replaced, kept for the tests and `pulse bench`.
+pub fn beside_turnover_from_people(
+    conn: &mut DbConnection,
+    scope: Scope,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    within: Option<i32>,
+) -> AppResult<EnpsTurnoverReport> {
     let people = super::turnover::load(conn, &scope, p.team_id, Listing::Teams)?;
     let listing = EnpsParams {
         team_id: within,
         ..p.clone()
     };
     let (report, _) = heat_map(conn, scope, &listing, from, to, None)?;
-    Ok(beside_turnover(report, &people, from, to))
+    let ids: Vec<i32> = report.teams.iter().map(|t| t.team_id).collect();
+    let rates = people.yearly_rates(&ids, from, to);
+    Ok(beside_turnover(report, &rates, from, to))
 }
 
 /// Each team's eNPS beside its turnover over one window, and their correlation.
 pub fn beside_turnover(
     report: TeamsReport,
-    people: &PeopleData,
+    rates: &BTreeMap<i32, Option<f64>>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> EnpsTurnoverReport {
-    let ids: Vec<i32> = report.teams.iter().map(|t| t.team_id).collect();
-    let rates = people.yearly_rates(&ids, from, to);
     let teams: Vec<TeamEnpsTurnover> = report
         .teams
         .into_iter()

@@ -1,4 +1,6 @@
-//! Turnover views: the people and team stays every turnover figure is counted from.
+//! Turnover views: every figure read from the turnover facts stored per group and day
+//! (`repo::turnover`), and, for the tests and `pulse bench`, the same figures counted
+//! from the people and team stays directly.
 
 use super::{check_access, Listing};
 use crate::auth::{Caller, Scope};
@@ -7,6 +9,7 @@ use crate::domain::disclosure::Tree;
 use crate::domain::report::{group_stints, team_stints, Membership, PersonDates};
 use crate::domain::teams::with_descendants;
 use crate::domain::turnover::{self, Grouping, PeriodFigures};
+use crate::domain::turnover_facts::Ledger;
 use crate::error::{AppError, AppResult};
 use crate::repo;
 use crate::state::AppState;
@@ -21,28 +24,93 @@ pub struct PeopleData {
     pub names: BTreeMap<i32, String>,
 }
 
-pub async fn data(
+/// Loads one group's stored facts for [from, to] and computes a view of them on the
+/// blocking pool.
+pub async fn with_facts<T: Send + 'static>(
     state: &AppState,
     caller: Caller,
     team_id: Option<i32>,
-    listing: Listing,
-) -> AppResult<PeopleData> {
-    with_data(state, caller, team_id, listing, Ok).await
-}
-
-/// Loads the data and computes a view of it on the blocking pool.
-pub async fn with_data<T: Send + 'static>(
-    state: &AppState,
-    caller: Caller,
-    team_id: Option<i32>,
-    listing: Listing,
-    view: impl FnOnce(PeopleData) -> AppResult<T> + Send + 'static,
+    (from, to): (NaiveDate, NaiveDate),
+    view: impl FnOnce(GroupFacts) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
     super::run(state, move |conn| {
         let scope = Scope::of(conn, &caller)?;
-        view(load(conn, &scope, team_id, listing)?)
+        view(load_facts(conn, &scope, team_id, from, to)?)
     })
     .await
+}
+
+/// One group's turnover as stored: its ledger from the start of the year holding
+/// `from` (every period of every grouping that covers [from, to] starts there or
+/// later) to the end of the year holding `to`.
+pub struct GroupFacts {
+    pub ledger: Ledger,
+    pub names: BTreeMap<i32, String>,
+}
+
+pub fn load_facts(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    team_id: Option<i32>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<GroupFacts> {
+    check_access(scope, team_id, Listing::Group)?;
+    let team = match team_id {
+        Some(t) => Some(repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?),
+        None => None,
+    };
+    let (first, last) = year_bounds(from, to);
+    Ok(GroupFacts {
+        ledger: repo::turnover::ledger(conn, team_id, first, last)?,
+        names: team
+            .map(|t| BTreeMap::from([(t.id, t.name)]))
+            .unwrap_or_default(),
+    })
+}
+
+/// The first day of the year holding `from` and the last of the year holding `to`.
+fn year_bounds(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let years = turnover::periods(from, from.max(to), Grouping::Year);
+    match (years.first(), years.last()) {
+        (Some(a), Some(b)) => (a.0, b.1),
+        _ => (from, to),
+    }
+}
+
+/// The periods of [from, to] from stored facts: the same figures as `periods`.
+pub fn stored_periods(
+    d: &GroupFacts,
+    from: NaiveDate,
+    to: NaiveDate,
+    g: Grouping,
+) -> Vec<PeriodFigures> {
+    turnover::periods(from, to, g)
+        .into_iter()
+        .map(|(s, e)| turnover::figures(&d.ledger, s, e, g))
+        .collect()
+}
+
+/// Each given team's turnover rate over [from, to] as one year-grouped figure, from
+/// stored facts: the same rates as `PeopleData::yearly_rates`.
+pub fn stored_yearly_rates(
+    conn: &mut DbConnection,
+    teams: &[i32],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<BTreeMap<i32, Option<f64>>> {
+    let ledgers = repo::turnover::ledgers(conn, Some(teams), from, to.max(from))?;
+    Ok(teams
+        .iter()
+        .map(|t| {
+            // A reversed window has no months, so no rate (as from people).
+            let rate = ledgers
+                .get(t)
+                .filter(|_| from <= to)
+                .and_then(|l| turnover::figures(l, from, to, Grouping::Year).turnover_rate);
+            (*t, rate)
+        })
+        .collect())
 }
 
 pub fn load(

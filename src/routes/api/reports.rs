@@ -153,23 +153,52 @@ pub async fn turnover_report(
     let g = grouping(q.group_by.as_deref())?;
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
     let team_id = q.team_id;
-    let periods = turnover::with_data(&state, caller, team_id, Listing::Group, move |d| {
-        Ok(turnover::periods(&d, team_id, from, to, g))
+    let periods = turnover::with_facts(&state, caller, team_id, (from, to), move |d| {
+        Ok(turnover::stored_periods(&d, from, to, g))
     })
     .await?;
     Ok(HttpResponse::Ok().json(TurnoverReport { team_id, periods }))
 }
 
-#[utoipa::path(get, path = "/api/v1/reports/enps-turnover", tag = "reports", params(EnpsParams),
-    responses((status = 200, description = "each team's eNPS beside its turnover rate for the window, and their correlation", body = crate::reports::enps::EnpsTurnoverReport)))]
+#[utoipa::path(get, path = "/api/v1/reports/enps-turnover", tag = "reports", params(EnpsParams, Paging),
+    responses((status = 200, description = "each team's eNPS beside its turnover rate for the window, and their correlation; with page or per_page, one page of teams (the correlation over that page), X-Total-Count and a Link rel=next header while more remain", body = crate::reports::enps::EnpsTurnoverReport)))]
 pub async fn enps_turnover(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Caller,
     q: web::Query<EnpsParams>,
+    paging: web::Query<Paging>,
 ) -> AppResult<HttpResponse> {
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
-    let report = enps::beside_turnover_report(&state, caller, &q, from, to, None).await?;
-    Ok(HttpResponse::Ok().json(report))
+    // Unpaged unless asked, as the heat map.
+    let paging = paging.into_inner();
+    let page = match (paging.page, paging.per_page) {
+        (None, None) => None,
+        _ => Some(paging.offset()?),
+    };
+    let p = q.into_inner();
+    let (report, total) = crate::reports::run(&state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        enps::beside_turnover_page(
+            conn,
+            scope,
+            &p,
+            from,
+            to,
+            None,
+            page.map(|(offset, count)| (offset as usize, count as usize)),
+        )
+    })
+    .await?;
+    let mut res = HttpResponse::Ok();
+    if page.is_some() {
+        let (number, per_page) = paging.check()?;
+        res.insert_header(("X-Total-Count", total.to_string()));
+        if let Some(link) = next_page_link(&req, number, per_page, total as i64) {
+            res.insert_header((header::LINK, link));
+        }
+    }
+    Ok(res.json(report))
 }
 
 /// Spreadsheets run a cell that starts with = + - @ as a formula; a leading
@@ -308,12 +337,12 @@ pub async fn turnover_csv(
     let g = grouping(q.group_by.as_deref())?;
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
     let team_id = q.team_id;
-    let (team, periods) = turnover::with_data(&state, caller, team_id, Listing::Group, move |d| {
+    let (team, periods) = turnover::with_facts(&state, caller, team_id, (from, to), move |d| {
         let team = team_id
             .and_then(|t| d.names.get(&t))
             .map(|n| safe_cell(n))
             .unwrap_or_else(|| "Company".into());
-        Ok((team, turnover::periods(&d, team_id, from, to, g)))
+        Ok((team, turnover::stored_periods(&d, from, to, g)))
     })
     .await?;
     let mut rows = vec![[

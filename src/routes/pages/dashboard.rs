@@ -84,13 +84,13 @@ type Recent = (Round, Option<Survey>, Value);
 type HrData = (i64, Vec<Upcoming>, Vec<Recent>, Vec<EnpsPoint>);
 
 /// Everything the HR dashboard reads, in one call on the blocking pool: headcount
-/// (counted by the database), what goes out next, the latest rounds and the trend.
+/// (from the company's stored turnover facts), what goes out next, the latest rounds and the trend.
 pub fn hr_data(
     conn: &mut DbConnection,
     caller: &Caller,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<HrData> {
-    let headcount = repo::reports::headcount_on(conn, now.date_naive())?;
+    let headcount = repo::turnover::headcount_on(conn, now.date_naive())?;
     let mut upcoming = vec![];
     for s in repo::surveys::active(conn)? {
         let out = survey_out(conn, s)?;

@@ -434,12 +434,12 @@ pub async fn turnover(
     let mut report = Value::Null;
     let mut beside = Value::Null;
     if let (Some(g), Some((from, to))) = (g, win) {
-        let periods = turnover_report::with_data(
+        let periods = turnover_report::with_facts(
             &state,
             user.caller.clone(),
             team_id,
-            Listing::Group,
-            move |people| Ok(turnover_report::periods(&people, team_id, from, to, g)),
+            (from, to),
+            move |d| Ok(turnover_report::stored_periods(&d, from, to, g)),
         )
         .await
         .or_page(&req, &user)?;
