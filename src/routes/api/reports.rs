@@ -80,35 +80,46 @@ pub async fn enps_teams(
     paging: web::Query<Paging>,
 ) -> AppResult<HttpResponse> {
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
-    // Unpaged unless asked: the whole tree in one answer, as before; with `page` or
-    // `per_page`, one page of teams and a Link to the next.
     let paging = paging.into_inner();
-    let page = match (paging.page, paging.per_page) {
-        (None, None) => None,
-        _ => Some(paging.offset()?),
-    };
+    let page = team_page(&paging)?;
     let p = q.into_inner();
     let (report, total) = crate::reports::run(&state, move |conn| {
         let scope = Scope::of(conn, &caller)?;
-        enps::heat_map(
-            conn,
-            scope,
-            &p,
-            from,
-            to,
-            page.map(|(offset, count)| (offset as usize, count as usize)),
-        )
+        enps::heat_map(conn, scope, &p, from, to, page)
     })
     .await?;
+    paged_teams(&req, paging, page, total, report)
+}
+
+/// Unpaged unless asked: the whole tree in one answer, as before; with `page` or
+/// `per_page`, one page of teams (offset and count).
+fn team_page(paging: &Paging) -> AppResult<Option<(usize, usize)>> {
+    Ok(match (paging.page, paging.per_page) {
+        (None, None) => None,
+        _ => {
+            let (offset, count) = paging.offset()?;
+            Some((offset as usize, count as usize))
+        }
+    })
+}
+
+/// A list of teams as JSON; when paged, with `X-Total-Count` and a Link to the next page.
+fn paged_teams(
+    req: &HttpRequest,
+    paging: Paging,
+    page: Option<(usize, usize)>,
+    total: usize,
+    body: impl serde::Serialize,
+) -> AppResult<HttpResponse> {
     let mut res = HttpResponse::Ok();
     if page.is_some() {
         let (number, per_page) = paging.check()?;
         res.insert_header(("X-Total-Count", total.to_string()));
-        if let Some(link) = next_page_link(&req, number, per_page, total as i64) {
+        if let Some(link) = next_page_link(req, number, per_page, total as i64) {
             res.insert_header((header::LINK, link));
         }
     }
-    Ok(res.json(report))
+    Ok(res.json(body))
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
@@ -170,35 +181,15 @@ pub async fn enps_turnover(
     paging: web::Query<Paging>,
 ) -> AppResult<HttpResponse> {
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
-    // Unpaged unless asked, as the heat map.
     let paging = paging.into_inner();
-    let page = match (paging.page, paging.per_page) {
-        (None, None) => None,
-        _ => Some(paging.offset()?),
-    };
+    let page = team_page(&paging)?;
     let p = q.into_inner();
     let (report, total) = crate::reports::run(&state, move |conn| {
         let scope = Scope::of(conn, &caller)?;
-        enps::beside_turnover_page(
-            conn,
-            scope,
-            &p,
-            from,
-            to,
-            None,
-            page.map(|(offset, count)| (offset as usize, count as usize)),
-        )
+        enps::beside_turnover_page(conn, scope, &p, from, to, None, page)
     })
     .await?;
-    let mut res = HttpResponse::Ok();
-    if page.is_some() {
-        let (number, per_page) = paging.check()?;
-        res.insert_header(("X-Total-Count", total.to_string()));
-        if let Some(link) = next_page_link(&req, number, per_page, total as i64) {
-            res.insert_header((header::LINK, link));
-        }
-    }
-    Ok(res.json(report))
+    paged_teams(&req, paging, page, total, report)
 }
 
 /// Spreadsheets run a cell that starts with = + - @ as a formula; a leading
