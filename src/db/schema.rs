@@ -403,3 +403,11 @@ diesel::table! {
         brief_year -> Integer,
     }
 }
+
+diesel::table! {
+    turnover_balances (team_id) {
+        team_id -> Integer,
+        arrivals -> Integer,
+        departures -> Integer,
+    }
+}

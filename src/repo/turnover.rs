@@ -3,7 +3,7 @@
 //! older database, and read by the turnover reports, eNPS beside turnover and the
 //! HR dashboard instead of every person's dates.
 
-use crate::db::schema::{team_memberships, turnover_facts as tf};
+use crate::db::schema::{team_memberships, turnover_balances as tb, turnover_facts as tf};
 use crate::db::DbConnection;
 use crate::domain::disclosure::Tree;
 use crate::domain::report::{Membership, COMPANY};
@@ -137,6 +137,29 @@ impl Change {
 /// Adds each day's difference to its stored row (made when missing; dropped when it
 /// comes to nothing). Under the lock, so an update and an insert cannot race.
 fn add(conn: &mut DbConnection, diff: &Facts) -> QueryResult<()> {
+    let mut totals: BTreeMap<i32, (i32, i32)> = BTreeMap::new();
+    for (&(group, _), f) in diff {
+        let t = totals.entry(group).or_default();
+        t.0 += f.arrivals;
+        t.1 += f.departures;
+    }
+    for (group, (a, d)) in totals.into_iter().filter(|(_, t)| *t != (0, 0)) {
+        let updated = diesel::update(tb::table.find(group))
+            .set((
+                tb::arrivals.eq(tb::arrivals + a),
+                tb::departures.eq(tb::departures + d),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(tb::table)
+                .values((
+                    tb::team_id.eq(group),
+                    tb::arrivals.eq(a),
+                    tb::departures.eq(d),
+                ))
+                .execute(conn)?;
+        }
+    }
     for (&(group, day), f) in diff {
         let row = tf::table
             .filter(tf::team_id.eq(group))
@@ -217,6 +240,24 @@ fn refill(conn: &mut DbConnection) -> QueryResult<()> {
     let memberships = super::reports::memberships(conn)?;
     let facts = people_facts(&people, &memberships, |t| groups_of(&tree, t));
     diesel::delete(tf::table).execute(conn)?;
+    diesel::delete(tb::table).execute(conn)?;
+    let mut totals: BTreeMap<i32, (i32, i32)> = BTreeMap::new();
+    for (&(group, _), f) in &facts {
+        let t = totals.entry(group).or_default();
+        t.0 += f.arrivals;
+        t.1 += f.departures;
+    }
+    let balances: Vec<_> = totals
+        .into_iter()
+        .map(|(g, (a, d))| (tb::team_id.eq(g), tb::arrivals.eq(a), tb::departures.eq(d)))
+        .collect();
+    for chunk in balances.chunks(5000) {
+        let insert = diesel::insert_into(tb::table).values(chunk);
+        match conn {
+            DbConnection::Postgresql(c) => insert.execute(c)?,
+            DbConnection::Sqlite(c) => insert.execute(c)?,
+        };
+    }
     let rows: Vec<Values> = facts
         .iter()
         .filter(|(_, f)| !f.is_zero())
@@ -300,8 +341,9 @@ fn day_facts(r: (i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32)) -> DayF
 }
 
 /// The ledgers of the given groups (None: every group; 0 is the company) able to
-/// answer any figure in [from, to]: the days before `from` are added up by the
-/// database into each group's opening headcount.
+/// answer any figure in [from, to]. Each group's headcount before `from` is its
+/// stored totals less the days from `from` on (the window, and any dated later), so
+/// nothing before the window is read.
 pub fn ledgers(
     conn: &mut DbConnection,
     groups: Option<&[i32]>,
@@ -316,20 +358,17 @@ pub fn ledgers(
         None => vec![None],
     };
     for chunk in chunks {
-        let mut q = tf::table
-            .filter(tf::day.lt(from))
-            .group_by(tf::team_id)
-            .select((tf::team_id, sum(tf::arrivals), sum(tf::departures)))
+        let mut q = tb::table
+            .select((tb::team_id, tb::arrivals, tb::departures))
             .into_boxed();
         if let Some(c) = chunk {
-            q = q.filter(tf::team_id.eq_any(c.to_vec()));
+            q = q.filter(tb::team_id.eq_any(c.to_vec()));
         }
-        for (g, a, d) in q.load::<(i32, Option<i64>, Option<i64>)>(conn)? {
-            openings.insert(g, a.unwrap_or(0) - d.unwrap_or(0));
+        for (g, a, d) in q.load::<(i32, i32, i32)>(conn)? {
+            openings.insert(g, i64::from(a) - i64::from(d));
         }
         let mut q = tf::table
             .filter(tf::day.ge(from))
-            .filter(tf::day.le(to))
             .select((
                 tf::team_id,
                 tf::day,
@@ -352,7 +391,13 @@ pub fn ledgers(
             q = q.filter(tf::team_id.eq_any(c.to_vec()));
         }
         for (g, day, f) in q.load::<Row>(conn)? {
-            days.entry(g).or_default().push((day, day_facts(f)));
+            let f = day_facts(f);
+            // Every day from `from` on is taken off the totals; those in the
+            // window are kept.
+            *openings.entry(g).or_default() -= i64::from(f.arrivals) - i64::from(f.departures);
+            if day <= to {
+                days.entry(g).or_default().push((day, f));
+            }
         }
     }
     let ids: Vec<i32> = match groups {
@@ -382,24 +427,60 @@ pub fn ledger(
         .unwrap_or_default())
 }
 
-/// How many people are employed on `day`, from the company's facts.
+/// How many people are employed on `day`, from the company's facts: its totals less
+/// the arrivals after `day` and the departures from `day` on (rows dated after today
+/// are few: hires and last days entered ahead).
 pub fn headcount_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<i64> {
     ensure_filled(conn)?;
+    let totals: Option<(i32, i32)> = tb::table
+        .find(COMPANY_GROUP)
+        .select((tb::arrivals, tb::departures))
+        .first(conn)
+        .optional()?;
+    let (arrived, departed) = totals.unwrap_or_default();
     let company = tf::table.filter(tf::team_id.eq(COMPANY_GROUP));
-    let arrived: Option<i64> = company
-        .filter(tf::day.le(day))
+    let later_arrivals: Option<i64> = company
+        .filter(tf::day.gt(day))
         .select(sum(tf::arrivals))
         .first(conn)?;
-    let departed: Option<i64> = company
-        .filter(tf::day.lt(day))
+    let later_departures: Option<i64> = company
+        .filter(tf::day.ge(day))
         .select(sum(tf::departures))
         .first(conn)?;
-    Ok(arrived.unwrap_or(0) - departed.unwrap_or(0))
+    Ok(i64::from(arrived)
+        - later_arrivals.unwrap_or(0)
+        - (i64::from(departed) - later_departures.unwrap_or(0)))
+}
+
+/// Each group's stored totals, and those the stored days add up to (tests).
+pub fn balances(
+    conn: &mut DbConnection,
+) -> QueryResult<(BTreeMap<i32, (i64, i64)>, BTreeMap<i32, (i64, i64)>)> {
+    ensure_filled(conn)?;
+    let stored = tb::table
+        .select((tb::team_id, tb::arrivals, tb::departures))
+        .load::<(i32, i32, i32)>(conn)?
+        .into_iter()
+        .filter(|r| (r.1, r.2) != (0, 0))
+        .map(|(g, a, d)| (g, (i64::from(a), i64::from(d))))
+        .collect();
+    let mut summed: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
+    for ((g, _), f) in stored_facts(conn)? {
+        let t = summed.entry(g).or_default();
+        t.0 += i64::from(f.arrivals);
+        t.1 += i64::from(f.departures);
+    }
+    summed.retain(|_, t| *t != (0, 0));
+    Ok((stored, summed))
 }
 
 /// Every stored fact, for comparing with the facts computed from people (tests).
 pub fn stored(conn: &mut DbConnection) -> QueryResult<Facts> {
     ensure_filled(conn)?;
+    stored_facts(conn)
+}
+
+fn stored_facts(conn: &mut DbConnection) -> QueryResult<Facts> {
     Ok(tf::table
         .select((
             tf::team_id,

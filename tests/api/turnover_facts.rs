@@ -29,6 +29,8 @@ fn from_people(app: &TestApp) -> Facts {
 /// from them is the figure counted from people.
 async fn assert_figures_match(app: &TestApp, admin: &str, step: &str) {
     assert_eq!(stored(app), from_people(app), "facts after {step}");
+    let (totals, summed) = repo::turnover::balances(&mut app.conn()).unwrap();
+    assert_eq!(totals, summed, "totals after {step}");
     let mut conn = app.conn();
     let teams: Vec<i32> = repo::teams::edges(&mut conn)
         .unwrap()
@@ -269,6 +271,9 @@ async fn an_older_database_is_filled_on_the_first_report(app: TestApp) {
         use diesel::prelude::*;
         let mut c = app.conn();
         diesel::delete(pulse::db::schema::turnover_facts::table)
+            .execute(&mut c)
+            .unwrap();
+        diesel::delete(pulse::db::schema::turnover_balances::table)
             .execute(&mut c)
             .unwrap();
         repo::settings::delete(&mut c, repo::turnover::FILLED_KEY).unwrap();

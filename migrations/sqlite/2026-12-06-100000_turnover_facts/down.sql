@@ -1,1 +1,2 @@
+DROP TABLE turnover_balances;
 DROP TABLE turnover_facts;

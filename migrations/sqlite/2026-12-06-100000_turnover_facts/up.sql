@@ -22,3 +22,12 @@ CREATE TABLE turnover_facts (
     brief_year INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (team_id, day)
 );
+
+-- Each group's arrivals and departures over all days, kept with the facts: the
+-- headcount before a report's window is these totals less the days from the
+-- window on, so a report never adds up a group's whole history.
+CREATE TABLE turnover_balances (
+    team_id INTEGER PRIMARY KEY,
+    arrivals INTEGER NOT NULL DEFAULT 0,
+    departures INTEGER NOT NULL DEFAULT 0
+);
