@@ -452,10 +452,11 @@ pub fn headcount_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<i64>
         - (i64::from(departed) - later_departures.unwrap_or(0)))
 }
 
+/// Arrivals and departures per group.
+pub type Totals = BTreeMap<i32, (i64, i64)>;
+
 /// Each group's stored totals, and those the stored days add up to (tests).
-pub fn balances(
-    conn: &mut DbConnection,
-) -> QueryResult<(BTreeMap<i32, (i64, i64)>, BTreeMap<i32, (i64, i64)>)> {
+pub fn balances(conn: &mut DbConnection) -> QueryResult<(Totals, Totals)> {
     ensure_filled(conn)?;
     let stored = tb::table
         .select((tb::team_id, tb::arrivals, tb::departures))
@@ -464,7 +465,7 @@ pub fn balances(
         .filter(|r| (r.1, r.2) != (0, 0))
         .map(|(g, a, d)| (g, (i64::from(a), i64::from(d))))
         .collect();
-    let mut summed: BTreeMap<i32, (i64, i64)> = BTreeMap::new();
+    let mut summed = Totals::new();
     for ((g, _), f) in stored_facts(conn)? {
         let t = summed.entry(g).or_default();
         t.0 += i64::from(f.arrivals);
