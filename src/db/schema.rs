@@ -46,6 +46,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_logins (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        code_verifier -> Text,
+        next_path -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     surveys (id) {
         id -> Integer,
         title -> Text,
@@ -228,6 +238,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     teams,
     employees,
     login_attempts,
+    oidc_logins,
     surveys,
     survey_teams,
     questions,

@@ -6,6 +6,7 @@ pub mod employees;
 pub mod import;
 pub mod login_attempts;
 pub mod notes_keys;
+pub mod oidc_logins;
 pub mod one_on_one_overview;
 pub mod one_on_ones;
 pub mod openings;

@@ -128,6 +128,10 @@ fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
         )
         .route("/account/notes/unlock", web::post().to(account::unlock))
         .route(
+            "/account/notes/passphrase",
+            web::post().to(account::passphrase),
+        )
+        .route(
             "/account/notes/start-afresh",
             web::post().to(account::start_afresh),
         )

@@ -25,7 +25,7 @@ use utoipa::{Modify, OpenApi};
         meeting_items::patch_agenda_item, meeting_items::delete_agenda_item, meeting_items::patch_note,
         meeting_items::delete_note, meeting_items::patch_action, meeting_items::delete_action,
         meeting_items::templates, meeting_items::create_template, meeting_items::delete_template, meeting_items::add_from_template,
-        account::notes, account::recovery_code, account::unlock, account::start_afresh,
+        account::notes, account::recovery_code, account::unlock, account::passphrase, account::start_afresh,
         reports::enps, reports::enps_csv, reports::enps_teams, reports::enps_turnover,
         reports::turnover_report, reports::turnover_csv, reports::round, reports::round_answers_csv, reports::close_round,
         audit::list, audit::csv, crate::routes::metrics::metrics,

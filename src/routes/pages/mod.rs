@@ -15,6 +15,7 @@ pub mod reports;
 pub mod rounds;
 pub mod session;
 pub mod setup;
+pub mod sso;
 pub mod surveys;
 pub mod teams;
 pub mod ui;
@@ -61,7 +62,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(reports::configure)
         .configure(privacy::configure)
         .configure(account_notes::configure)
-        .configure(audit::configure);
+        .configure(audit::configure)
+        .configure(sso::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and
