@@ -20,6 +20,29 @@ impl Drop for Provider {
     }
 }
 
+impl Provider {
+    /// Makes the provider's next ID token bad in one way (`key`, `aud`,
+    /// `exp`, `nonce`: tests/oidc/provider.mjs).
+    pub async fn tamper(&self, mode: &str) {
+        let res = reqwest::Client::new()
+            .post(format!("{}/__tamper?mode={mode}", self.issuer))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 204);
+    }
+
+    /// The address the provider last sent a browser back to, code and state included.
+    pub async fn last_callback(&self) -> String {
+        reqwest::get(format!("{}/__last_callback", self.issuer))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

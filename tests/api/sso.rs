@@ -1,8 +1,9 @@
 //! Single sign-on against a real OpenID provider on loopback (tests/oidc/provider.mjs).
 //!
-//! The token checks each refusal is made for (another key, another
-//! audience, expiry, nonce) are unit tests of `auth::oidc::id_token` with
-//! tokens the tests sign; here the whole flow runs against the provider.
+//! The provider can be made to misbehave once (tests/oidc/provider.mjs):
+//! sign with another key, name another audience, send an expired token or
+//! answer another sign-in's nonce; each is refused with its reason. The same
+//! checks are unit tests of `auth::oidc::id_token` with tokens the tests sign.
 
 use crate::helpers::{spawn_app_with, Engine, TestApp, PASSWORD};
 use crate::oidc_provider::{self, Provider};
@@ -269,6 +270,46 @@ async fn a_person_signs_in_through_the_provider(engine: Engine) {
     assert_eq!(status, 403);
 }
 
+/// A provider that signs with another key, for another application, too
+/// late or for another sign-in gets no one signed in.
+async fn bad_id_tokens_are_refused(engine: Engine) {
+    let Some((app, provider)) = app_and_provider(engine, &[]).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    app.employee(
+        &admin,
+        json!({"email": "ada@example.com", "name": "Ada", "hired_on": "2024-01-02"}),
+    )
+    .await;
+    for (mode, why) in [
+        ("key", "signature does not verify"),
+        ("aud", "issued for another application"),
+        ("exp", "has expired"),
+        ("nonce", "answers another sign-in"),
+    ] {
+        provider.tamper(mode).await;
+        let b = browser();
+        let back = through_the_provider(&b, &app, &provider, "ada@example.com").await;
+        let (status, html) = page_error(b.get(&back).send().await.unwrap()).await;
+        assert_eq!(status, 401, "{mode}: {html}");
+        assert!(html.contains(why), "{mode}: {html}");
+        assert_eq!(
+            b.get(app.url("/api/v1/account/notes"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            401,
+            "{mode}: no session"
+        );
+    }
+    // The provider behaves again: the same person signs in.
+    let b = browser();
+    let back = through_the_provider(&b, &app, &provider, "ada@example.com").await;
+    assert_eq!(b.get(&back).send().await.unwrap().status(), 303);
+}
+
 /// Private notes of someone who signs in only through the provider: their
 /// notes passphrase makes and opens the key; a Pulse password serves as one.
 async fn a_notes_passphrase_opens_private_notes_after_single_sign_on(engine: Engine) {
@@ -389,6 +430,7 @@ macro_rules! on_both {
 
 on_both!(
     a_person_signs_in_through_the_provider,
+    bad_id_tokens_are_refused,
     a_notes_passphrase_opens_private_notes_after_single_sign_on,
     password_sign_in_can_be_turned_off
 );

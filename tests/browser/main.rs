@@ -882,9 +882,23 @@ async fn a_lead_runs_a_one_on_one_from_the_browser_postgres() {
     a_lead_runs_a_one_on_one_from_the_browser(Engine::Postgres).await;
 }
 
-/// Single sign-on in a real browser: from Pulse's sign-in page to the
-/// OpenID provider (a real one, on loopback) and back signed in; then the
-/// person opens their private notes with a notes passphrase, since no
+/// From Pulse's sign-in page through the provider and back; the provider's
+/// login form shows only while it has no session of its own.
+async fn through_the_provider(c: &Client, app: &TestApp, issuer: &str, login: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    submit(c, "#sso").await;
+    let at = c.current_url().await.unwrap();
+    if at.as_str().starts_with(issuer) {
+        fill(c, "input[name=login]", login).await;
+        fill(c, "input[name=password]", "the provider's own password").await;
+        submit(c, "button.login-submit").await;
+    }
+}
+
+/// Single sign-on in a real browser: a provider that misbehaves (another
+/// key, another audience, an expired token, another sign-in's nonce) signs
+/// no one in; then the sign-in works, its callback cannot be replayed, and
+/// the person opens their private notes with a notes passphrase, since no
 /// password reached Pulse.
 async fn a_person_signs_in_through_the_openid_provider(engine: Engine) {
     let Some((_driver, c)) = browser().await else {
@@ -904,20 +918,31 @@ async fn a_person_signs_in_through_the_openid_provider(engine: Engine) {
     )
     .await;
 
-    c.goto(&app.url("/login")).await.unwrap();
-    submit(&c, "#sso").await;
-    let at = c.current_url().await.unwrap();
-    assert!(
-        at.as_str().starts_with(&provider.issuer),
-        "at the provider: {at}"
-    );
-    fill(&c, "input[name=login]", "ada@example.com").await;
-    fill(&c, "input[name=password]", "the provider's own password").await;
-    submit(&c, "button.login-submit").await;
+    for (mode, why) in [
+        ("key", "signature does not verify"),
+        ("aud", "issued for another application"),
+        ("exp", "has expired"),
+        ("nonce", "answers another sign-in"),
+    ] {
+        provider.tamper(mode).await;
+        through_the_provider(&c, &app, &provider.issuer, "ada@example.com").await;
+        let text = body_text(&c).await;
+        assert!(text.contains(why), "{mode}: {text}");
+        assert!(
+            text.contains("Sign in with Acme ID"),
+            "{mode}: back at sign-in"
+        );
+    }
+
+    through_the_provider(&c, &app, &provider.issuer, "ada@example.com").await;
     css(&c, "nav.site-nav").await;
     let at = c.current_url().await.unwrap();
     assert!(at.as_str().starts_with(&app.address), "back at Pulse: {at}");
     assert!(body_text(&c).await.contains("Ada Lovelace"));
+    // The provider's answer, replayed, signs no one in.
+    c.goto(&provider.last_callback().await).await.unwrap();
+    let text = body_text(&c).await;
+    assert!(text.contains("start again"), "{text}");
 
     c.goto(&app.url("/account/notes")).await.unwrap();
     assert!(body_text(&c).await.contains("Waiting for your passphrase"));
