@@ -12,6 +12,8 @@ mod import;
 mod meeting_edits;
 mod metrics;
 mod notes_page;
+// Shared with tests/browser, which alone reads the provider's last callback.
+#[allow(dead_code)]
 mod oidc_provider;
 mod one_on_one_overview;
 mod one_on_ones;
