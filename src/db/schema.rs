@@ -396,3 +396,12 @@ diesel::table! {
 
 // The audit list names its actors.
 diesel::allow_tables_to_appear_in_same_query!(audit_log, employees);
+
+diesel::table! {
+    erasures (employee_id) {
+        employee_id -> Integer,
+        erased_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(erasures, employees);

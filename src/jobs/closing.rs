@@ -49,7 +49,10 @@ pub fn close(conn: &mut DbConnection, mail_dir: &Path, round_id: i32) -> anyhow:
     })?;
     if finished {
         remove_round_files(mail_dir, round_id);
-        crate::db::forget_deleted(conn);
+        crate::db::forget_deleted(
+            conn,
+            &["responses", "answers", "invitations", "round_team_stats"],
+        );
     }
     Ok(finished)
 }

@@ -3,6 +3,7 @@
 pub mod account_invitations;
 pub mod audit;
 pub mod employees;
+pub mod erasure;
 pub mod import;
 pub mod login_attempts;
 pub mod notes_keys;

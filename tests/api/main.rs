@@ -6,6 +6,7 @@ mod auth;
 mod cells;
 mod cli;
 mod concurrency;
+mod erasure;
 mod errors;
 mod helpers;
 mod import;

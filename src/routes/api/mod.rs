@@ -5,6 +5,7 @@ pub mod account_invitations;
 pub mod audit;
 pub mod auth;
 pub mod employees;
+pub mod erasure;
 pub mod health;
 pub mod meeting_items;
 pub mod one_on_one_overview;
@@ -45,6 +46,8 @@ fn api_routes() -> crate::routes::Router {
         .route("/employees/import", web::post().to(employees::import))
         .route("/employees/{id}", web::get().to(employees::get))
         .route("/employees/{id}", web::patch().to(employees::update))
+        .route("/employees/{id}/erase", web::post().to(erasure::erase))
+        .route("/employees/{id}/export", web::get().to(erasure::export))
         .route("/surveys", web::post().to(surveys::create))
         .route("/surveys", web::get().to(surveys::list))
         .route("/surveys/{id}", web::get().to(surveys::get))

@@ -1,7 +1,7 @@
 //! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
 
 use crate::routes::api::{
-    account, account_invitations, audit, auth, employees, health, meeting_items,
+    account, account_invitations, audit, auth, employees, erasure, health, meeting_items,
     one_on_one_overview, one_on_ones, reports, responses, surveys, teams,
 };
 use actix_web::HttpResponse;
@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         auth::login, auth::logout,
         teams::create, teams::list, teams::get, teams::update,
         employees::create, employees::list, employees::get, employees::update, employees::import,
+        erasure::erase, erasure::export,
         surveys::create, surveys::list, surveys::get, surveys::update, surveys::send_round, surveys::rounds,
         responses::submit,
         account_invitations::invite,
