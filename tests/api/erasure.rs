@@ -238,7 +238,7 @@ async fn erasing_a_leaver_keeps_every_figure_and_nothing_of_them(app: TestApp) {
     .await;
     assert_eq!(person["name"], "Erased person");
     assert_eq!(person["leave_reason"], "voluntary");
-    let (status, body) = erase(rob, &person["email"].as_str().unwrap().to_string()).await;
+    let (status, body) = erase(rob, person["email"].as_str().unwrap()).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (409, Some("already_erased"))
