@@ -27,3 +27,4 @@ mod schema;
 mod setup;
 mod smtp_sink;
 mod surveys;
+mod webhooks;
