@@ -2,7 +2,8 @@
 //! signature: a closed round's disclosed figures only, delivery after an outage,
 //! Slack and Teams shapes, final refusals, the events of people and 1:1s, and the API's rules.
 
-use crate::helpers::{TestApp, PASSWORD};
+use crate::helpers::{TestApp, ADMIN_EMAIL, PASSWORD};
+use crate::pages::Browser;
 use crate::reports::{answer, close_open_rounds, enps_survey, hire, send_now};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -693,6 +694,79 @@ async fn bad_webhooks_are_refused_and_only_admins_manage_them(app: TestApp) {
     assert!(!audit.to_string().contains("xyz"));
 }
 
+async fn hr_manages_webhooks_from_their_page(app: TestApp) {
+    let admin = app.admin_token().await;
+    let hr = Browser::sign_in(&app, ADMIN_EMAIL, PASSWORD).await;
+    let (status, html) = hr.page("/webhooks").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No webhook yet"));
+
+    let res = hr
+        .post(
+            "/webhooks",
+            &[
+                ("url", "ftp://files.example.com/"),
+                ("events", "round.closed"),
+                ("format", "json"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("only http and https URLs"), "{html}");
+    assert!(
+        html.contains(r#"value="ftp://files.example.com/""#),
+        "the form keeps its input"
+    );
+
+    let res = hr
+        .post(
+            "/webhooks",
+            &[
+                ("url", "https://example.com/teams-hook"),
+                ("events", "round.closed"),
+                ("events", "employee.left"),
+                ("format", "teams"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let html = res.text().await.unwrap();
+    let listed = webhooks(&app, &admin).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0]["events"],
+        json!(["round.closed", "employee.left"])
+    );
+    assert_eq!(listed[0]["format"], "teams");
+    let at = html
+        .find(r#"class="recovery-code">"#)
+        .expect("the secret, once")
+        + 22;
+    let secret: String = html[at..].chars().take_while(|c| *c != '<').collect();
+    assert_eq!(secret.len(), 64, "{secret}");
+    let (_, again) = hr.page("/webhooks").await;
+    assert!(again.contains("https://example.com/teams-hook"));
+    assert!(again.contains("nothing sent yet"));
+    assert!(!again.contains(&secret), "shown only once");
+
+    let id = listed[0]["id"].as_i64().unwrap();
+    let res = hr.post(&format!("/webhooks/{id}/delete"), &[]).await;
+    assert_eq!(res.status(), 303);
+    assert!(webhooks(&app, &admin).await.is_empty());
+    assert_eq!(
+        hr.post(&format!("/webhooks/{id}/delete"), &[])
+            .await
+            .status(),
+        404
+    );
+
+    app.employee(&admin, json!({"email": "m@example.com", "name": "M", "hired_on": "2024-01-01", "password": PASSWORD}))
+        .await;
+    let member = Browser::sign_in(&app, "m@example.com", PASSWORD).await;
+    assert_eq!(member.page("/webhooks").await.0, 403);
+}
+
 crate::on_both_engines!(
     a_closing_round_delivers_its_disclosed_figures_signed,
     a_receiver_that_was_down_gets_the_message_at_a_later_pass,
@@ -700,4 +774,5 @@ crate::on_both_engines!(
     a_4xx_is_final_and_a_5xx_is_retried,
     a_due_action_item_is_told_without_its_text,
     bad_webhooks_are_refused_and_only_admins_manage_them,
+    hr_manages_webhooks_from_their_page,
 );
