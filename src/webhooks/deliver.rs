@@ -34,6 +34,10 @@ enum Outcome {
     Delivered(String),
     /// Retried later with back-off; given up after `MAX_ATTEMPTS`.
     Retry(String),
+    /// No answer (refused, timed out, TLS): retried as `Retry`, and the webhook's
+    /// other deliveries of this pass are not tried, so a receiver that is down
+    /// holds the pass up for one timeout at most.
+    Unreachable(String),
     /// A 4xx other than 408 and 429: the receiver will not take it, whatever we do.
     Refused(String),
 }
@@ -94,14 +98,16 @@ async fn post(client: &reqwest::Client, d: &Delivery, base_url: &str) -> Outcome
         .await;
     match sent {
         Ok(res) => outcome_of(res.status()),
-        Err(e) => Outcome::Retry(cause(&e)),
+        Err(e) => Outcome::Unreachable(cause(&e)),
     }
 }
 
 /// Delivers every due webhook delivery, one at a time (a handful an hour, not
 /// a round's thousands of emails), until none is due at `now`, the pass's start:
 /// one that fails waits for a later pass, so a receiver that is down costs each
-/// delivery one attempt a pass at most, spaced by the back-off.
+/// delivery one attempt a pass at most, spaced by the back-off. A receiver that
+/// does not answer at all is waited for once a pass: its other deliveries count
+/// the same failed attempt without another wait.
 pub async fn dispatch(
     pool: &Pool,
     base_url: &str,
@@ -113,6 +119,8 @@ pub async fn dispatch(
     let token = crate::tokens::random_token();
     let mut report = WebhookReport::default();
     let mut http = None;
+    // Webhooks whose receiver did not answer in this pass, with why.
+    let mut down: std::collections::HashMap<i32, String> = Default::default();
     loop {
         let lease = LEASE + (clock() - now);
         let batch = {
@@ -131,7 +139,15 @@ pub async fn dispatch(
         }
         let http = http.as_ref().expect("built above");
         for d in batch {
-            let outcome = post(http, &d, base_url).await;
+            let outcome = match down.get(&d.webhook_id) {
+                Some(e) => Outcome::Unreachable(format!(
+                    "{e} (not tried: the receiver did not answer earlier in this pass)"
+                )),
+                None => post(http, &d, base_url).await,
+            };
+            if let Outcome::Unreachable(e) = &outcome {
+                down.entry(d.webhook_id).or_insert_with(|| e.clone());
+            }
             settle(pool, &d, outcome, clock(), &mut report).await?;
         }
     }
@@ -149,7 +165,9 @@ async fn settle(
     let (status, delivered, gave_up) = match &outcome {
         Outcome::Delivered(s) => (s.clone(), true, false),
         Outcome::Refused(s) => (s.clone(), false, true),
-        Outcome::Retry(s) => (s.clone(), false, attempts + 1 >= outbox::MAX_ATTEMPTS),
+        Outcome::Retry(s) | Outcome::Unreachable(s) => {
+            (s.clone(), false, attempts + 1 >= outbox::MAX_ATTEMPTS)
+        }
     };
     if delivered {
         report.delivered += 1;

@@ -5,7 +5,9 @@
 use crate::helpers::{TestApp, ADMIN_EMAIL, PASSWORD};
 use crate::pages::Browser;
 use crate::reports::{answer, close_open_rounds, enps_survey, hire, send_now};
+use diesel::prelude::*;
 use hmac::{Hmac, Mac};
+use pulse::db::schema::outbox;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -344,6 +346,12 @@ async fn a_receiver_that_was_down_gets_the_message_at_a_later_pass(app: TestApp)
             json!({"email": "lea@example.com", "name": "Léa Leaver", "hired_on": "2024-01-01"}),
         )
         .await;
+    let max = app
+        .employee(
+            &admin,
+            json!({"email": "max@example.com", "name": "Max Mover", "hired_on": "2024-01-01"}),
+        )
+        .await;
     let res = app
         .patch(
             &format!("/api/v1/employees/{id}"),
@@ -352,13 +360,40 @@ async fn a_receiver_that_was_down_gets_the_message_at_a_later_pass(app: TestApp)
         )
         .await;
     assert_eq!(res.status(), 200);
+    // A departure arriving by CSV import is told as well.
+    let res = app
+        .post_csv(
+            &admin,
+            "email,name,left_on\nmax@example.com,Max Mover,2026-12-20\n",
+        )
+        .await;
+    assert_eq!(res.status(), 200);
 
-    // The receiver is down: the attempt fails and waits, nothing is lost.
+    // The receiver is down: the attempts fail and wait, nothing is lost; the pass
+    // waits for the receiver once, not once per delivery.
     let outcome = app.tick(&now()).await;
-    assert_eq!(outcome.webhooks.retried, 1, "{outcome:?}");
+    assert_eq!(outcome.webhooks.retried, 2, "{outcome:?}");
+    let errors: Vec<Option<String>> = outbox::table
+        .filter(outbox::webhook_id.eq(hook as i32))
+        .order(outbox::id)
+        .select(outbox::last_error)
+        .load(&mut app.conn())
+        .unwrap();
+    assert!(
+        errors[0]
+            .as_deref()
+            .unwrap()
+            .to_lowercase()
+            .contains("refused"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].as_deref().unwrap().contains("not tried"),
+        "{errors:?}"
+    );
     let listed = webhooks(&app, &admin).await;
     assert_eq!(listed[0]["id"], hook);
-    assert_eq!(listed[0]["pending"], 1);
+    assert_eq!(listed[0]["pending"], 2);
     assert_eq!(listed[0]["failures"], 0);
     assert!(listed[0]["last_delivered_at"].is_null());
     let status = listed[0]["last_status"].as_str().unwrap().to_lowercase();
@@ -367,19 +402,23 @@ async fn a_receiver_that_was_down_gets_the_message_at_a_later_pass(app: TestApp)
     let outcome = app.tick(&now()).await;
     assert_eq!(outcome.webhooks.retried + outcome.webhooks.delivered, 0);
 
-    // Back up on the same port: the next pass after the back-off delivers it.
+    // Back up on the same port: the next pass after the back-off delivers them.
     let receiver = Receiver::start_on(port);
     let later = (chrono::Utc::now() + chrono::Duration::minutes(5)).to_rfc3339();
     let outcome = app.tick(&later).await;
-    assert_eq!(outcome.webhooks.delivered, 1, "{outcome:?}");
+    assert_eq!(outcome.webhooks.delivered, 2, "{outcome:?}");
     let got = receiver.received();
-    assert_eq!(got.len(), 1);
-    assert!(got[0].signed_with(&secret));
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().all(|r| r.signed_with(&secret)));
     let body = got[0].json();
     assert_eq!(body["event"], "employee.left");
     assert_eq!(
         body["data"],
         json!({"employee_id": id, "left_on": "2026-12-31"})
+    );
+    assert_eq!(
+        got[1].json()["data"],
+        json!({"employee_id": max, "left_on": "2026-12-20"})
     );
     assert!(!got[0].body.contains("Léa") && !got[0].body.contains("lea@"));
     let listed = webhooks(&app, &admin).await;

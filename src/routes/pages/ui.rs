@@ -668,7 +668,8 @@ mod tests {
                 "Surveys",
                 "Reports",
                 "1:1 overview",
-                "Audit trail"
+                "Audit trail",
+                "Webhooks",
             ]
         );
         assert_eq!(labels(Role::Lead), ["Dashboard", "Reports"]);
