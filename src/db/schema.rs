@@ -169,6 +169,7 @@ diesel::table! {
         token -> Nullable<Text>,
         to_name -> Nullable<Text>,
         locale -> Nullable<Text>,
+        webhook_id -> Nullable<Integer>,
     }
 }
 
@@ -396,6 +397,26 @@ diesel::table! {
 
 // The audit list names its actors.
 diesel::allow_tables_to_appear_in_same_query!(audit_log, employees);
+
+diesel::table! {
+    webhooks (id) {
+        id -> Integer,
+        url -> Text,
+        events -> Text,
+        format -> Text,
+        secret -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Text>,
+        last_delivered_at -> Nullable<Timestamp>,
+        failures -> Integer,
+    }
+}
+
+// A delivery is an outbox row that names its webhook.
+diesel::joinable!(outbox -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(outbox, webhooks);
 
 diesel::table! {
     erasures (employee_id) {

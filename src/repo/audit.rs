@@ -55,6 +55,8 @@ pub mod action {
     pub const EXPORT_AUDIT: &str = "export.audit";
     pub const EXPORT_PERSON: &str = "export.person";
     pub const SETTING_CHANGE: &str = "setting.change";
+    pub const WEBHOOK_CREATE: &str = "webhook.create";
+    pub const WEBHOOK_DELETE: &str = "webhook.delete";
 }
 
 #[derive(Debug, Clone, Insertable)]

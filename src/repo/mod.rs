@@ -17,6 +17,7 @@ pub mod rounds;
 pub mod settings;
 pub mod surveys;
 pub mod teams;
+pub mod webhooks;
 
 use chrono::{NaiveDateTime, Utc};
 

@@ -510,6 +510,7 @@ async fn main_pages_look_finished_for_every_role() {
         ("report-enps", "/reports/enps"),
         ("report-turnover", "/reports/turnover"),
         ("audit", "/audit"),
+        ("webhooks", "/webhooks"),
     ];
     sign_in(&c, &app, "hr@demo.pulse.example", PASSWORD).await;
     for (name, path) in &pages {

@@ -15,6 +15,7 @@ pub mod reports;
 pub mod responses;
 pub mod surveys;
 pub mod teams;
+pub mod webhooks;
 
 use crate::error::AppError;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
@@ -72,6 +73,9 @@ fn api_routes() -> crate::routes::Router {
         .route("/reports/rounds/{id}", web::get().to(reports::round))
         .route("/audit", web::get().to(audit::list))
         .route("/audit.csv", web::get().to(audit::csv))
+        .route("/webhooks", web::post().to(webhooks::create))
+        .route("/webhooks", web::get().to(webhooks::list))
+        .route("/webhooks/{id}", web::delete().to(webhooks::delete))
         .route(
             "/reports/rounds/{id}/answers.csv",
             web::get().to(reports::round_answers_csv),

@@ -19,6 +19,7 @@ pub mod sso;
 pub mod surveys;
 pub mod teams;
 pub mod ui;
+pub mod webhooks;
 
 use crate::auth::Caller;
 use crate::state::AppState;
@@ -63,7 +64,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(privacy::configure)
         .configure(account_notes::configure)
         .configure(audit::configure)
-        .configure(sso::configure);
+        .configure(sso::configure)
+        .configure(webhooks::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and
