@@ -319,7 +319,69 @@ async fn only_admins_erase_or_export(app: TestApp) {
     assert_eq!(status, 404);
 }
 
+/// HR does both from the person's page.
+async fn hr_exports_and_erases_from_the_persons_page(app: TestApp) {
+    let admin = app.admin_token().await;
+    let id = app
+        .employee(
+            &admin,
+            json!({"email": EMAIL, "name": NAME, "hired_on": "2024-01-01"}),
+        )
+        .await;
+    let hr = crate::pages::Browser::sign_in(&app, crate::helpers::ADMIN_EMAIL, PASSWORD).await;
+    let (_, html) = hr.page(&format!("/people/{id}")).await;
+    assert!(
+        html.contains(&format!("/people/{id}/export.json")),
+        "{html}"
+    );
+    assert!(html.contains("Erasing is possible once their last day has passed"));
+    let res = hr.get(&format!("/people/{id}/export.json")).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    let doc: Value = res.json().await.unwrap();
+    assert_eq!(doc["person"]["email"], EMAIL);
+
+    ok(
+        &app,
+        Method::PATCH,
+        &format!("/api/v1/employees/{id}"),
+        &admin,
+        Some(json!({"left_on": "2025-03-31", "leave_reason": "other"})),
+    )
+    .await;
+    let (_, html) = hr.page(&format!("/people/{id}")).await;
+    assert!(
+        html.contains(&format!("action=\"/people/{id}/erase\"")),
+        "{html}"
+    );
+    let res = hr
+        .post(
+            &format!("/people/{id}/erase"),
+            &[("confirm_email", "wrong@example.com")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = hr.page(&format!("/people/{id}")).await;
+    assert!(
+        html.contains("confirm_email"),
+        "the refusal is shown: {html}"
+    );
+    assert!(html.contains(NAME), "nothing erased yet");
+    let res = hr
+        .post(&format!("/people/{id}/erase"), &[("confirm_email", EMAIL)])
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = hr.page(&format!("/people/{id}")).await;
+    assert!(html.contains("Erased Robin Quokkason"), "{html}");
+    assert!(html.contains("Erased person"));
+    assert!(!html.contains(EMAIL));
+}
+
 crate::on_both_engines!(
     erasing_a_leaver_keeps_every_figure_and_nothing_of_them,
-    only_admins_erase_or_export
+    only_admins_erase_or_export,
+    hr_exports_and_erases_from_the_persons_page
 );
