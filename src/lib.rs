@@ -22,3 +22,4 @@ pub mod startup;
 pub mod state;
 pub mod templates;
 pub mod tokens;
+pub mod webhooks;

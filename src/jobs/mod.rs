@@ -41,6 +41,7 @@ pub struct TickOutcome {
     pub failed: usize,
     /// Not attempted because the mail relay does not answer; sent at the first pass that finds it back.
     pub deferred: usize,
+    pub webhooks: crate::webhooks::deliver::WebhookReport,
 }
 
 /// One scheduler pass then one dispatch pass at `now`: what `pulse tick`
@@ -57,6 +58,7 @@ pub async fn tick(
             let mut conn = pool.get()?;
             let schedule = scheduler::run(&mut conn, &mailing, now)?;
             let meetings = meetings::run(&mut conn, &mailing, now)?;
+            crate::webhooks::events::actions_due(&mut conn, now.naive_utc())?;
             Ok((schedule, meetings))
         })
         .await??
@@ -64,6 +66,7 @@ pub async fn tick(
     let render = Arc::new(enqueue::RoundEmails::new(mailing.clone()));
     let d =
         dispatcher::dispatch_rendering(pool, transport, &mailing.from, Some(render), now).await?;
+    let webhooks = crate::webhooks::deliver::dispatch(pool, &mailing.base_url, now).await?;
     Ok(TickOutcome {
         schedule,
         meetings,
@@ -71,6 +74,7 @@ pub async fn tick(
         retried: d.retried,
         failed: d.failed,
         deferred: d.deferred,
+        webhooks,
     })
 }
 
@@ -114,6 +118,9 @@ pub async fn run_forever(
                     + o.sent
                     + o.failed
                     + o.deferred
+                    + o.webhooks.delivered
+                    + o.webhooks.retried
+                    + o.webhooks.failed
                     > 0 =>
             {
                 tracing::info!(?o, "scheduler tick")

@@ -3,9 +3,11 @@
 pub mod account_invitations;
 pub mod audit;
 pub mod employees;
+pub mod erasure;
 pub mod import;
 pub mod login_attempts;
 pub mod notes_keys;
+pub mod oidc_logins;
 pub mod one_on_one_overview;
 pub mod one_on_ones;
 pub mod openings;
@@ -16,6 +18,7 @@ pub mod settings;
 pub mod surveys;
 pub mod teams;
 pub mod turnover;
+pub mod webhooks;
 
 use chrono::{NaiveDateTime, Utc};
 

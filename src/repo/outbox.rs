@@ -199,6 +199,8 @@ fn claim_candidates(
 ) -> QueryResult<Option<Vec<OutboxMessage>>> {
     {
         let due = outbox::table
+            // Webhook deliveries are claimed by `repo::webhooks::claim`.
+            .filter(outbox::webhook_id.is_null())
             .filter(outbox::status.eq(PENDING))
             .filter(outbox::next_attempt_at.le(now))
             .filter(

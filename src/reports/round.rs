@@ -215,6 +215,37 @@ pub fn group_figures(
     Ok(Some(Shown::of(&sum([&cells], group))))
 }
 
+/// Every group's figure of a closed round as the reports show it, from the cells
+/// stored at close: the company first (`COMPANY`), then each team. A hidden cell is
+/// `Shown::Suppressed` with no count, so whatever passes these on (webhooks) shows
+/// no figure that a report reader could not see. Empty until the cells are stored.
+pub fn closed_groups(
+    conn: &mut DbConnection,
+    round: &Round,
+) -> diesel::QueryResult<Vec<(i32, Shown)>> {
+    let at = round.scheduled_for;
+    let rows: Vec<_> = repo::reports::cells(
+        conn,
+        None,
+        Some(round.survey_id),
+        None,
+        at,
+        at + chrono::Duration::seconds(1),
+    )?
+    .into_iter()
+    .filter(|r| r.round_id == round.id)
+    .map(|r| r.cell)
+    .collect();
+    let mut groups: Vec<i32> = rows.iter().map(|c| c.group).collect();
+    groups.sort_by_key(|&g| (g != COMPANY, g));
+    let min = round.min_group_size.max(3) as u32;
+    let cells = RoundCells::from_stored(round.id, at.date(), min, rows);
+    Ok(groups
+        .into_iter()
+        .map(|g| (g, Shown::of(&sum([&cells], g))))
+        .collect())
+}
+
 impl Closed {
     pub fn question_rows(&self) -> &[QuestionRow] {
         &self.question_rows

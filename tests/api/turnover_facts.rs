@@ -1,6 +1,6 @@
 //! Turnover facts stored as people change: after every kind of change (hire, team move,
 //! leave with a reason, rehire, a team's membership corrected away, a team re-parented,
-//! an import) and under concurrent edits, the stored facts and every figure read from
+//! an import, an erasure) and under concurrent edits, the stored facts and every figure read from
 //! them equal those counted from the people directly.
 
 use crate::helpers::TestApp;
@@ -236,6 +236,26 @@ async fn stored_facts_follow_every_change_to_people(app: TestApp) {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["created"], 2, "{body}");
     assert_figures_match(&app, &admin, "an import").await;
+
+    // Erasing a leaver (their row stays, dates and stays kept): no fact moves.
+    let eli: Value = app
+        .get("/api/v1/employees?q=eli", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let eli = eli[0]["id"].as_i64().unwrap();
+    let before_erasure = stored(&app);
+    let res = app
+        .post(
+            &format!("/api/v1/employees/{eli}/erase"),
+            Some(&admin),
+            json!({"confirm_email": "eli@example.com"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(stored(&app), before_erasure);
+    assert_figures_match(&app, &admin, "an erasure").await;
 
     // Figures did change along the way: a store that kept its first fill would fail.
     assert_ne!(stored(&app), filled);
