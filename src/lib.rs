@@ -17,6 +17,7 @@ pub mod meeting_items;
 pub mod metrics;
 pub mod repo;
 pub mod reports;
+pub mod retention;
 pub mod routes;
 pub mod startup;
 pub mod state;

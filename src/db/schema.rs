@@ -428,6 +428,15 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(erasures, employees);
 
 diesel::table! {
+    answers_removed (round_id) {
+        round_id -> Integer,
+        removed_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(answers_removed, rounds);
+
+diesel::table! {
     turnover_facts (team_id, day) {
         team_id -> Integer,
         day -> Date,

@@ -59,6 +59,7 @@ pub async fn tick(
             let schedule = scheduler::run(&mut conn, &mailing, now)?;
             let meetings = meetings::run(&mut conn, &mailing, now)?;
             crate::webhooks::events::actions_due(&mut conn, now.naive_utc())?;
+            crate::retention::apply(&mut conn, now.naive_utc())?;
             Ok((schedule, meetings))
         })
         .await??

@@ -13,6 +13,7 @@ pub mod one_on_ones;
 pub mod openings;
 pub mod outbox;
 pub mod reports;
+pub mod retention;
 pub mod rounds;
 pub mod settings;
 pub mod surveys;

@@ -92,6 +92,9 @@ pub struct Closed {
     /// Answer-level export: allowed with the respondents, or why not.
     pub export: Result<u32, Reason>,
     pub comment_min: u32,
+    /// When the retention policy deleted this round's answers, if it did:
+    /// its counters and cells remain, its per-question results do not.
+    pub answers_removed_at: Option<chrono::NaiveDateTime>,
     question_rows: Vec<QuestionRow>,
     answers: Vec<AnswerRow>,
     /// The team tree and the group asked for, to pick the group's answers.
@@ -165,8 +168,10 @@ pub fn load(
         }
         Shown::Figures(f) => Ok(f.responses),
     };
+    let answers_removed_at = repo::retention::answers_removed_at(conn, round_id)?;
     let (question_rows, answers) = match &shown {
         Shown::Suppressed { .. } => (vec![], vec![]),
+        Shown::Figures(_) if answers_removed_at.is_some() => (vec![], vec![]),
         Shown::Figures(_) => (
             repo::surveys::questions(conn, round.survey_id, round.question_version)?,
             repo::reports::round_answers(conn, round_id)?,
@@ -177,6 +182,7 @@ pub fn load(
         questions: vec![],
         export,
         comment_min,
+        answers_removed_at,
         question_rows,
         answers,
         tree,

@@ -26,6 +26,7 @@ mod privacy;
 mod private_notes;
 mod rate_limits;
 mod reports;
+mod retention;
 mod scheduling;
 mod schema;
 mod setup;

@@ -13,6 +13,7 @@ pub mod one_on_ones;
 pub mod openapi;
 pub mod reports;
 pub mod responses;
+pub mod retention;
 pub mod surveys;
 pub mod teams;
 pub mod webhooks;
@@ -48,6 +49,8 @@ fn api_routes() -> crate::routes::Router {
         .route("/employees/{id}", web::get().to(employees::get))
         .route("/employees/{id}", web::patch().to(employees::update))
         .route("/employees/{id}/erase", web::post().to(erasure::erase))
+        .route("/settings/retention", web::get().to(retention::get))
+        .route("/settings/retention", web::put().to(retention::put))
         .route("/employees/{id}/export", web::get().to(erasure::export))
         .route("/surveys", web::post().to(surveys::create))
         .route("/surveys", web::get().to(surveys::list))

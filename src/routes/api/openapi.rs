@@ -2,7 +2,7 @@
 
 use crate::routes::api::{
     account, account_invitations, audit, auth, employees, erasure, health, meeting_items,
-    one_on_one_overview, one_on_ones, reports, responses, surveys, teams, webhooks,
+    one_on_one_overview, one_on_ones, reports, responses, retention, surveys, teams, webhooks,
 };
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         auth::login, auth::logout,
         teams::create, teams::list, teams::get, teams::update,
         employees::create, employees::list, employees::get, employees::update, employees::import,
-        erasure::erase, erasure::export,
+        erasure::erase, erasure::export, retention::get, retention::put,
         surveys::create, surveys::list, surveys::get, surveys::update, surveys::send_round, surveys::rounds,
         responses::submit,
         account_invitations::invite,
