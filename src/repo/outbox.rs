@@ -15,6 +15,28 @@ pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 
+/// Counts commits that queued messages in this process: `pulse serve`'s
+/// dispatcher waits on it between its ticks and sends at once, instead of
+/// leaving the first email of a round to wait up to a whole tick.
+///
+/// Process-wide rather than in the app state because the signal comes from
+/// where rows are written (repository functions inside transactions, on
+/// whatever thread), which sees no app state; a watch, so every dispatcher
+/// loop of the process sees each change and a change made while a loop is
+/// busy sending is not lost. Other instances on the same database are not
+/// woken: they send what is due at their next tick.
+static QUEUED: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(0));
+
+/// Heard whenever messages were queued and committed in this process.
+pub fn queued() -> tokio::sync::watch::Receiver<u64> {
+    QUEUED.subscribe()
+}
+
+fn signal_queued() {
+    QUEUED.send_modify(|n| *n = n.wrapping_add(1));
+}
+
 /// A claimed message, with what the dispatcher needs to send and settle it.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
@@ -109,6 +131,9 @@ pub fn enqueue_round_emails(
             DbConnection::Sqlite(c) => insert.execute(c)?,
         };
     }
+    if inserted > 0 {
+        crate::db::after_commit(conn, signal_queued);
+    }
     Ok(inserted)
 }
 
@@ -143,6 +168,9 @@ pub fn enqueue(
         DbConnection::Postgresql(c) => insert.execute(c)?,
         DbConnection::Sqlite(c) => insert.execute(c)?,
     };
+    if inserted == 1 {
+        crate::db::after_commit(conn, signal_queued);
+    }
     Ok(inserted == 1)
 }
 
