@@ -58,6 +58,7 @@ pub async fn run(settings: &Settings, pool: Pool, people: usize) -> anyhow::Resu
         .await??
     };
     let imported = started.elapsed();
+    crate::memory::give_back();
     println!(
         "import: {} people in {:.2} s (CSV parsing {:.2} s), {} created",
         people,
@@ -98,6 +99,7 @@ pub async fn run(settings: &Settings, pool: Pool, people: usize) -> anyhow::Resu
         .await??
     };
     let opened = started.elapsed();
+    crate::memory::give_back();
     let invited = match outcome {
         scheduler::RoundOutcome::Sent { invited, .. } => invited,
         other => bail!("the round did not open: {other:?}"),

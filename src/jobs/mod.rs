@@ -70,6 +70,9 @@ async fn schedule(
     tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let mut conn = pool.get()?;
         let schedule = scheduler::run(&mut conn, &mailing, now)?;
+        if schedule.invitations > 0 {
+            crate::memory::give_back();
+        }
         let meetings = meetings::run(&mut conn, &mailing, now)?;
         Ok(TickOutcome {
             schedule,
@@ -102,6 +105,7 @@ pub fn carry_on_in_background(pool: Pool, mailing: Arc<Mailing>, round_id: i32) 
             .and_then(|mut conn| {
                 scheduler::carry_on_opening(&mut conn, &mailing, round_id, Utc::now())
             });
+        crate::memory::give_back();
         match result {
             Ok(invited) => tracing::info!(round = round_id, invited, "round opened"),
             Err(e) => {
