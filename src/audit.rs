@@ -93,6 +93,9 @@ pub fn employee_changed(
             ),
         };
         record(conn, actor, action::EMPLOYEE_DEPARTURE, &target, &detail)?;
+        if let Some(left_on) = after.left_on.filter(|l| before.left_on != Some(*l)) {
+            crate::webhooks::events::employee_left(conn, after.id, left_on, now.naive_utc())?;
+        }
     }
     let admin = match actor.id {
         Some(id) => repo::employees::find(conn, id)?.map(|a| a.name),

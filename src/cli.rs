@@ -190,7 +190,7 @@ async fn tick(settings: &Settings, at: Option<&str>) -> anyhow::Result<()> {
     let o = crate::jobs::tick(&pool, &mailing, &transport, now).await?;
     let s = &o.schedule;
     println!(
-        "at {}: {} round(s) sent with {} invitation(s), {} skipped, {} reminder(s), {} closed; emails: {} sent, {} to retry, {} failed, {} waiting for the mail relay",
+        "at {}: {} round(s) sent with {} invitation(s), {} skipped, {} reminder(s), {} closed; emails: {} sent, {} to retry, {} failed, {} waiting for the mail relay; webhooks: {} delivered, {} to retry, {} failed",
         now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         s.rounds_sent,
         s.invitations,
@@ -200,7 +200,10 @@ async fn tick(settings: &Settings, at: Option<&str>) -> anyhow::Result<()> {
         o.sent,
         o.retried,
         o.failed,
-        o.deferred
+        o.deferred,
+        o.webhooks.delivered,
+        o.webhooks.retried,
+        o.webhooks.failed
     );
     Ok(())
 }

@@ -29,6 +29,10 @@ pub struct Settings {
     /// `Authorization: Bearer <it>`; unset, the figures are open to anyone
     /// who can reach the port.
     pub metrics_token: Option<String>,
+    /// Single sign-on through an OpenID provider, when `PULSE_OIDC_ISSUER` is set.
+    pub oidc: Option<crate::auth::oidc::OidcSettings>,
+    /// `PULSE_PASSWORD_SIGN_IN=off` leaves single sign-on as the only way in.
+    pub password_sign_in: bool,
 }
 
 // Secrets stay out of logs even when the settings are printed with {:?}.
@@ -47,8 +51,40 @@ impl std::fmt::Debug for Settings {
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<set>"),
             )
+            .field(
+                "oidc_issuer",
+                &self.oidc.as_ref().map(|o| o.issuer.as_str()),
+            )
+            .field("password_sign_in", &self.password_sign_in)
             .finish()
     }
+}
+
+/// All three OpenID settings or none: half a configuration is a mistake to
+/// report at start, not a sign-in button that fails.
+fn oidc_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::auth::oidc::OidcSettings>, String> {
+    let (issuer, id, secret) = (
+        get("PULSE_OIDC_ISSUER"),
+        get("PULSE_OIDC_CLIENT_ID"),
+        get("PULSE_OIDC_CLIENT_SECRET"),
+    );
+    let (issuer, client_id, client_secret) = match (issuer, id, secret) {
+        (None, None, None) => return Ok(None),
+        (Some(i), Some(c), Some(s)) => (i.trim().to_string(), c.trim().to_string(), s),
+        _ => return Err("single sign-on needs all of PULSE_OIDC_ISSUER, PULSE_OIDC_CLIENT_ID and PULSE_OIDC_CLIENT_SECRET".into()),
+    };
+    match url::Url::parse(&issuer) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ => return Err(format!("PULSE_OIDC_ISSUER `{issuer}` must be the provider's http(s) URL, as its tokens name it")),
+    }
+    Ok(Some(crate::auth::oidc::OidcSettings {
+        issuer,
+        client_id,
+        client_secret,
+        name: get("PULSE_OIDC_NAME").unwrap_or_else(|| "single sign-on".into()),
+    }))
 }
 
 impl Settings {
@@ -70,7 +106,20 @@ impl Settings {
                 "PULSE_BASE_URL `{base_raw}` must start with http:// or https://"
             ));
         }
+        let oidc = oidc_settings(&get)?;
+        let password_sign_in = match get("PULSE_PASSWORD_SIGN_IN").map(|v| v.trim().to_lowercase())
+        {
+            None => true,
+            Some(v) if matches!(v.as_str(), "on" | "true" | "yes" | "1") => true,
+            Some(v) if matches!(v.as_str(), "off" | "false" | "no" | "0") => false,
+            Some(v) => return Err(format!("PULSE_PASSWORD_SIGN_IN `{v}` must be on or off")),
+        };
+        if !password_sign_in && oidc.is_none() {
+            return Err("PULSE_PASSWORD_SIGN_IN=off needs single sign-on: set PULSE_OIDC_ISSUER, PULSE_OIDC_CLIENT_ID and PULSE_OIDC_CLIENT_SECRET, or nobody could sign in".into());
+        }
         Ok(Self {
+            oidc,
+            password_sign_in,
             database_url,
             bind,
             base_url,
@@ -165,6 +214,28 @@ mod tests {
         assert_eq!(s.metrics_token.as_deref(), Some("0123456789abcdef"));
         let err = settings(&[("PULSE_METRICS_TOKEN", "short")]).unwrap_err();
         assert!(err.starts_with("PULSE_METRICS_TOKEN"), "{err}");
+    }
+
+    #[test]
+    fn single_sign_on_needs_all_three_settings() {
+        let s = settings(&[]).unwrap();
+        assert!(s.oidc.is_none() && s.password_sign_in);
+        let err = settings(&[("PULSE_OIDC_ISSUER", "https://id.example.com")]).unwrap_err();
+        assert!(err.contains("PULSE_OIDC_CLIENT_ID"), "{err}");
+        let full = [
+            ("PULSE_OIDC_ISSUER", "https://id.example.com"),
+            ("PULSE_OIDC_CLIENT_ID", "pulse"),
+            ("PULSE_OIDC_CLIENT_SECRET", "s3cret-s3cret"),
+        ];
+        let s = settings(&full).unwrap();
+        assert_eq!(s.oidc.as_ref().unwrap().issuer, "https://id.example.com");
+        assert!(!format!("{s:?}").contains("s3cret"));
+        let err = settings(&[("PULSE_PASSWORD_SIGN_IN", "off")]).unwrap_err();
+        assert!(err.contains("single sign-on"), "{err}");
+        let off = [full.as_slice(), &[("PULSE_PASSWORD_SIGN_IN", "off")]].concat();
+        assert!(!settings(&off).unwrap().password_sign_in);
+        let bad = [full.as_slice(), &[("PULSE_PASSWORD_SIGN_IN", "maybe")]].concat();
+        assert!(settings(&bad).is_err());
     }
 
     #[test]

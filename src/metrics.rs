@@ -51,6 +51,9 @@ struct TickCounters {
     deferred: AtomicU64,
     rounds_sent: AtomicU64,
     rounds_closed: AtomicU64,
+    webhooks_delivered: AtomicU64,
+    webhooks_retried: AtomicU64,
+    webhooks_failed: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -100,6 +103,9 @@ impl Metrics {
         self.deliveries(o.sent, o.retried, o.failed, o.deferred);
         add(&t.rounds_sent, o.schedule.rounds_sent);
         add(&t.rounds_closed, o.schedule.rounds_closed);
+        add(&t.webhooks_delivered, o.webhooks.delivered);
+        add(&t.webhooks_retried, o.webhooks.retried);
+        add(&t.webhooks_failed, o.webhooks.failed);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -242,6 +248,22 @@ impl Metrics {
         ] {
             out.sample(
                 "pulse_email_deliveries_total",
+                &[("outcome", outcome)],
+                load(c),
+            );
+        }
+        out.family(
+            "pulse_webhook_deliveries_total",
+            "counter",
+            "Webhook delivery attempts this process made, by outcome: delivered (2xx), retried (will be tried again), failed (refused for good by a 4xx, or out of attempts).",
+        );
+        for (outcome, c) in [
+            ("delivered", &t.webhooks_delivered),
+            ("retried", &t.webhooks_retried),
+            ("failed", &t.webhooks_failed),
+        ] {
+            out.sample(
+                "pulse_webhook_deliveries_total",
                 &[("outcome", outcome)],
                 load(c),
             );
@@ -475,6 +497,8 @@ mod tests {
             ..Default::default()
         };
         o.schedule.rounds_sent = 1;
+        o.webhooks.delivered = 4;
+        o.webhooks.failed = 1;
         m.tick(Some(&o));
         m.tick(None);
         let text = m.render(&Shared::default());
@@ -486,6 +510,9 @@ mod tests {
             r#"pulse_scheduler_passes_total{result="ok"} 1"#,
             r#"pulse_scheduler_passes_total{result="error"} 1"#,
             r#"pulse_scheduler_rounds_total{event="sent"} 1"#,
+            r#"pulse_webhook_deliveries_total{outcome="delivered"} 4"#,
+            r#"pulse_webhook_deliveries_total{outcome="retried"} 0"#,
+            r#"pulse_webhook_deliveries_total{outcome="failed"} 1"#,
         ] {
             assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
         }

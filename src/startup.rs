@@ -94,6 +94,10 @@ impl Application {
             answers,
             metrics,
             checkpointer: db::Checkpointer::start(&settings.database_url),
+            oidc: settings
+                .oidc
+                .clone()
+                .map(|o| std::sync::Arc::new(crate::auth::oidc::Oidc::new(o))),
             jwt: JwtKeys::new(secret.as_bytes()),
             templates: templates::registry()?,
             engine: settings.database_url.engine(),

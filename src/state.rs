@@ -21,6 +21,8 @@ pub struct AppState {
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     /// SQLite: copies the WAL back into the database outside requests.
     pub checkpointer: crate::db::Checkpointer,
+    /// The OpenID provider, when single sign-on is configured.
+    pub oidc: Option<std::sync::Arc<crate::auth::oidc::Oidc>>,
 }
 
 impl AppState {

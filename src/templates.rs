@@ -77,6 +77,7 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/account_notes.hbs"),
     ),
     ("audit", include_str!("../templates/pages/audit.hbs")),
+    ("webhooks", include_str!("../templates/pages/webhooks.hbs")),
 ];
 
 pub fn registry() -> anyhow::Result<Handlebars<'static>> {

@@ -20,6 +20,8 @@ pub struct Caller {
     pub team_id: Option<i32>,
     /// The key of the caller's private notes, when their sign-in unlocked it.
     pub notes_key: Option<NotesKey>,
+    /// Signed in through the OpenID provider rather than with a password.
+    pub sso: bool,
     /// The client address, as the sign-in limits see it (`session::client_ip`).
     pub ip: String,
 }
@@ -121,7 +123,8 @@ impl FromRequest for Caller {
             // effect at once, not when the token expires.
             match employee {
                 Some(e)
-                    if e.password_hash.is_some()
+                    // A session from single sign-on needs no Pulse password.
+                    if (e.password_hash.is_some() || session.sso)
                         && e.left_on.is_none_or(|l| today <= l)
                         && e.sessions_valid_after
                             .is_none_or(|t| issued_at >= t.and_utc().timestamp()) =>
@@ -133,6 +136,7 @@ impl FromRequest for Caller {
                         role: Role::parse(&e.role).unwrap_or(Role::Member),
                         team_id: e.team_id,
                         notes_key: session.notes_key,
+                        sso: session.sso,
                         ip,
                     })
                 }

@@ -18,6 +18,10 @@ pub struct Claims {
     /// (src/auth/notes_key.rs); absent when the sign-in could not unlock it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nk: Option<String>,
+    /// Signed in through the OpenID provider: no password was typed, so the
+    /// notes key waits for the person's notes passphrase.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sso: bool,
 }
 
 /// What a valid token says.
@@ -26,6 +30,7 @@ pub struct Verified {
     /// Unix seconds.
     pub issued_at: i64,
     pub notes_key: Option<NotesKey>,
+    pub sso: bool,
 }
 
 #[derive(Clone)]
@@ -70,6 +75,18 @@ impl JwtKeys {
         now: DateTime<Utc>,
         notes_key: Option<&NotesKey>,
     ) -> (String, DateTime<Utc>) {
+        self.issue_as(employee_id, now, notes_key, false)
+    }
+
+    /// A session from a sign-in through the OpenID provider (`sso`), which
+    /// brings no notes key until the person gives their notes passphrase.
+    pub fn issue_as(
+        &self,
+        employee_id: i32,
+        now: DateTime<Utc>,
+        notes_key: Option<&NotesKey>,
+        sso: bool,
+    ) -> (String, DateTime<Utc>) {
         let expires_at = now + Duration::hours(SESSION_HOURS);
         let iat = now.timestamp();
         let claims = Claims {
@@ -77,6 +94,7 @@ impl JwtKeys {
             iat,
             exp: expires_at.timestamp(),
             nk: notes_key.map(|k| self.notes.seal(k, employee_id, iat)),
+            sso,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 encoding cannot fail");
@@ -103,6 +121,7 @@ impl JwtKeys {
             employee_id,
             issued_at,
             notes_key,
+            sso: data.claims.sso,
         })
     }
 }

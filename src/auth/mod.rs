@@ -3,6 +3,7 @@
 pub mod caller;
 pub mod jwt;
 pub mod notes_key;
+pub mod oidc;
 pub mod one_on_one;
 pub mod password;
 pub mod private_notes;

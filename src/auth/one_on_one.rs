@@ -222,6 +222,7 @@ mod tests {
             role,
             team_id: None,
             notes_key: None,
+            sso: false,
             ip: String::new(),
         }
     }

@@ -45,6 +45,9 @@ pub async fn sign_in(
     password: &str,
     ip: &str,
 ) -> AppResult<SignedIn> {
+    if !state.settings.password_sign_in {
+        return Err(password_sign_in_off(state));
+    }
     // Looked up as stored: normalised as when the account was made.
     let email = crate::domain::email::Email::parse(email)
         .map(|e| e.to_string())
@@ -108,6 +111,46 @@ pub async fn sign_in(
         expires_at,
         employee,
     })
+}
+
+/// A session for the person the OpenID provider vouched for, matched by
+/// their verified email to someone already in Pulse: strangers get no
+/// account, and people who have left get no session. The session carries no
+/// notes key until the person gives their notes passphrase.
+pub async fn sign_in_verified_email(state: &AppState, email: &str) -> AppResult<SignedIn> {
+    let normalised = crate::domain::email::Email::parse(email)
+        .map(|e| e.to_string())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
+    let now = Utc::now();
+    let today = now.date_naive();
+    let lookup = normalised.clone();
+    let employee = state
+        .db(move |conn| Ok(repo::employees::find_by_email(conn, &lookup)?))
+        .await?
+        .filter(|e| e.left_on.is_none_or(|l| today <= l))
+        .ok_or_else(|| {
+            AppError::Forbidden(format!(
+                "nobody in Pulse has the email address {normalised}: ask HR to add you with the \
+                 address your company account uses"
+            ))
+        })?;
+    let (token, expires_at) = state.jwt.issue_as(employee.id, now, None, true);
+    Ok(SignedIn {
+        token,
+        expires_at,
+        employee,
+    })
+}
+
+pub fn password_sign_in_off(state: &AppState) -> AppError {
+    let name = state
+        .settings
+        .oidc
+        .as_ref()
+        .map_or("single sign-on", |o| o.name.as_str());
+    AppError::Forbidden(format!(
+        "signing in with a Pulse password is turned off here: sign in with {name}"
+    ))
 }
 
 /// HttpOnly so scripts cannot read it, SameSite=Lax so other sites cannot post

@@ -48,6 +48,7 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
         role: crate::domain::people::Role::Admin,
         team_id: None,
         notes_key: None,
+        sso: false,
         ip: "bench".into(),
     };
     let month = crate::domain::report::GroupBy::Month;

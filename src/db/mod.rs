@@ -271,20 +271,20 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, String> {
     }
 }
 
-/// After a round's responses were rewritten: asks the engine to let go of the old
-/// row versions now rather than whenever it gets round to it. SQLite copies the WAL
-/// back and truncates it; PostgreSQL vacuums the tables, so the dead versions'
-/// space is marked free (the bytes stay on disk until reused). Best effort: a
+/// After rows were rewritten or deleted (a round's responses when it closes,
+/// a person's data when they are erased): asks the engine to let go of the
+/// old row versions now rather than whenever it gets round to it. SQLite
+/// (with `secure_delete`) copies the WAL back and truncates it; PostgreSQL
+/// vacuums `tables`, so the dead versions' space is marked free (the bytes
+/// stay on disk until reused). Best effort, outside any transaction: a
 /// failure here loses nothing and is logged.
-pub fn forget_deleted(conn: &mut DbConnection) {
+pub fn forget_deleted(conn: &mut DbConnection, tables: &[&str]) {
     let result = match conn {
         DbConnection::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
-        DbConnection::Postgresql(c) => {
-            c.batch_execute("VACUUM responses, answers, invitations, round_team_stats;")
-        }
+        DbConnection::Postgresql(c) => c.batch_execute(&format!("VACUUM {};", tables.join(", "))),
     };
     if let Err(e) = result {
-        tracing::warn!(error = %e, "could not compact after closing a round");
+        tracing::warn!(error = %e, "could not compact deleted rows");
     }
 }
 

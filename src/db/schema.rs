@@ -46,6 +46,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_logins (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        code_verifier -> Text,
+        next_path -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     surveys (id) {
         id -> Integer,
         title -> Text,
@@ -159,6 +169,7 @@ diesel::table! {
         token -> Nullable<Text>,
         to_name -> Nullable<Text>,
         locale -> Nullable<Text>,
+        webhook_id -> Nullable<Integer>,
     }
 }
 
@@ -228,6 +239,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     teams,
     employees,
     login_attempts,
+    oidc_logins,
     surveys,
     survey_teams,
     questions,
@@ -385,3 +397,41 @@ diesel::table! {
 
 // The audit list names its actors.
 diesel::allow_tables_to_appear_in_same_query!(audit_log, employees);
+
+diesel::table! {
+    webhooks (id) {
+        id -> Integer,
+        url -> Text,
+        events -> Text,
+        format -> Text,
+        secret -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Text>,
+        last_delivered_at -> Nullable<Timestamp>,
+        failures -> Integer,
+    }
+}
+
+// A delivery is an outbox row that names its webhook.
+diesel::joinable!(outbox -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(outbox, webhooks);
+
+diesel::table! {
+    erasures (employee_id) {
+        employee_id -> Integer,
+        erased_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(erasures, employees);
+
+diesel::table! {
+    answers_removed (round_id) {
+        round_id -> Integer,
+        removed_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(answers_removed, rounds);

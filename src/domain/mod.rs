@@ -13,6 +13,7 @@ pub mod one_on_one_overview;
 pub mod people;
 pub mod people_csv;
 pub mod report;
+pub mod retention;
 pub mod schedule;
 pub mod survey;
 pub mod teams;

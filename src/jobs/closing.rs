@@ -45,11 +45,16 @@ pub fn close(conn: &mut DbConnection, mail_dir: &Path, round_id: i32) -> anyhow:
         repo::rounds::shuffle_responses(conn, round_id)?;
         // The round's figures are decided once, here, and every view adds them up.
         repo::reports::store_cells(conn, round_id)?;
+        // Its results go out with the decision that made them, once.
+        crate::webhooks::events::round_closed(conn, round_id, repo::now())?;
         Ok(true)
     })?;
     if finished {
         remove_round_files(mail_dir, round_id);
-        crate::db::forget_deleted(conn);
+        crate::db::forget_deleted(
+            conn,
+            &["responses", "answers", "invitations", "round_team_stats"],
+        );
     }
     Ok(finished)
 }

@@ -41,6 +41,7 @@ pub struct TickOutcome {
     pub failed: usize,
     /// Not attempted because the mail relay does not answer; sent at the first pass that finds it back.
     pub deferred: usize,
+    pub webhooks: crate::webhooks::deliver::WebhookReport,
 }
 
 /// One scheduler pass then one dispatch pass at `now`: what `pulse tick`
@@ -57,10 +58,12 @@ pub async fn tick(
     outcome.retried = d.retried;
     outcome.failed = d.failed;
     outcome.deferred = d.deferred;
+    outcome.webhooks = crate::webhooks::deliver::dispatch(pool, &mailing.base_url, now).await?;
     Ok(outcome)
 }
 
-/// The scheduler pass (rounds, reminders, closing) and the 1:1 meetings pass.
+/// The scheduler pass (rounds, reminders, closing), the 1:1 meetings pass,
+/// due action items and retention.
 async fn schedule(
     pool: &Pool,
     mailing: &Arc<Mailing>,
@@ -74,6 +77,8 @@ async fn schedule(
             crate::memory::give_back();
         }
         let meetings = meetings::run(&mut conn, &mailing, now)?;
+        crate::webhooks::events::actions_due(&mut conn, now.naive_utc())?;
+        crate::retention::apply(&mut conn, now.naive_utc())?;
         Ok(TickOutcome {
             schedule,
             meetings,
@@ -81,6 +86,18 @@ async fn schedule(
         })
     })
     .await?
+}
+
+/// What `pulse serve`'s scheduler loop runs: `schedule`, then the webhook
+/// deliveries that are due (emails have a loop of their own).
+async fn scheduler_pass(
+    pool: &Pool,
+    mailing: &Arc<Mailing>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<TickOutcome> {
+    let mut outcome = schedule(pool, mailing, now).await?;
+    outcome.webhooks = crate::webhooks::deliver::dispatch(pool, &mailing.base_url, now).await?;
+    Ok(outcome)
 }
 
 /// One dispatch pass at `now`, rendering round emails as they go.
@@ -139,7 +156,7 @@ pub async fn run_forever(
         queued,
     ));
     loop {
-        let outcome = schedule(&pool, &mailing, Utc::now()).await;
+        let outcome = scheduler_pass(&pool, &mailing, Utc::now()).await;
         metrics.tick(outcome.as_ref().ok());
         match outcome {
             Ok(o)
@@ -147,6 +164,9 @@ pub async fn run_forever(
                     + o.schedule.reminders
                     + o.schedule.rounds_closed
                     + o.meetings.meetings_created
+                    + o.webhooks.delivered
+                    + o.webhooks.retried
+                    + o.webhooks.failed
                     > 0 =>
             {
                 tracing::info!(?o, "scheduler tick")

@@ -162,6 +162,15 @@ pub fn open_round_within(
         }
         let plan = plan_invitations(conn, survey, at)?;
         repo::rounds::insert_team_stats(conn, round_id, &plan.invited_by_team)?;
+        let opened = crate::webhooks::events::Opened {
+            round_id,
+            survey_id: survey.id,
+            survey_title: &survey.title,
+            opens_at: new.opens_at,
+            closes_at: new.closes_at,
+            invited: plan.invitees.len(),
+        };
+        crate::webhooks::events::round_opened(conn, &opened, now.naive_utc())?;
         let lease_end = (now + OPENING_LEASE).naive_utc();
         repo::openings::begin(
             conn,

@@ -452,7 +452,7 @@ async fn failed(
 }
 
 /// Runs blocking diesel work off the async threads, checking out a connection there.
-async fn with_conn<T, F>(pool: &Pool, f: F) -> anyhow::Result<T>
+pub(crate) async fn with_conn<T, F>(pool: &Pool, f: F) -> anyhow::Result<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> diesel::QueryResult<T> + Send + 'static,

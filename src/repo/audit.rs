@@ -40,6 +40,7 @@ pub mod action {
     pub const EMPLOYEE_DEPARTURE: &str = "employee.departure";
     pub const EMPLOYEE_IMPORT: &str = "employee.import";
     pub const EMPLOYEE_INVITE: &str = "employee.invite";
+    pub const EMPLOYEE_ERASE: &str = "employee.erase";
     pub const TEAM_CREATE: &str = "team.create";
     pub const TEAM_UPDATE: &str = "team.update";
     pub const SURVEY_CREATE: &str = "survey.create";
@@ -52,7 +53,10 @@ pub mod action {
     pub const EXPORT_TURNOVER: &str = "export.turnover";
     pub const EXPORT_ROUND_ANSWERS: &str = "export.round_answers";
     pub const EXPORT_AUDIT: &str = "export.audit";
+    pub const EXPORT_PERSON: &str = "export.person";
     pub const SETTING_CHANGE: &str = "setting.change";
+    pub const WEBHOOK_CREATE: &str = "webhook.create";
+    pub const WEBHOOK_DELETE: &str = "webhook.delete";
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -212,6 +212,9 @@ pub fn apply(
                     };
                     changed.insert(old.id, !c.is_empty());
                     repo::employees::update(conn, old.id, &c)?;
+                    if let Some(Some(left_on)) = c.left_on {
+                        crate::webhooks::events::employee_left(conn, old.id, left_on, now)?;
+                    }
                     ids.insert(row.email.clone(), old.id);
                 }
                 None => {

@@ -3,18 +3,22 @@
 pub mod account_invitations;
 pub mod audit;
 pub mod employees;
+pub mod erasure;
 pub mod import;
 pub mod login_attempts;
 pub mod notes_keys;
+pub mod oidc_logins;
 pub mod one_on_one_overview;
 pub mod one_on_ones;
 pub mod openings;
 pub mod outbox;
 pub mod reports;
+pub mod retention;
 pub mod rounds;
 pub mod settings;
 pub mod surveys;
 pub mod teams;
+pub mod webhooks;
 
 use chrono::{NaiveDateTime, Utc};
 

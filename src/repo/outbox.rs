@@ -247,6 +247,7 @@ fn claim_on_postgres(
         "UPDATE outbox SET locked_until = $1, claim_token = $2 \
          WHERE id = ANY(ARRAY(SELECT id FROM outbox \
                               WHERE status = 'pending' AND next_attempt_at <= $3 \
+                                AND webhook_id IS NULL \
                                 AND (locked_until IS NULL OR locked_until < $3) \
                               ORDER BY next_attempt_at, id LIMIT $4 \
                               FOR UPDATE SKIP LOCKED)) \
@@ -272,6 +273,8 @@ fn claim_candidates(
 ) -> QueryResult<Option<Vec<OutboxMessage>>> {
     {
         let due = outbox::table
+            // Webhook deliveries are claimed by `repo::webhooks::claim`.
+            .filter(outbox::webhook_id.is_null())
             .filter(outbox::status.eq(PENDING))
             .filter(outbox::next_attempt_at.le(now))
             .filter(

@@ -92,6 +92,9 @@ pub struct Closed {
     /// Answer-level export: allowed with the respondents, or why not.
     pub export: Result<u32, Reason>,
     pub comment_min: u32,
+    /// When the retention policy deleted this round's answers, if it did:
+    /// its counters and cells remain, its per-question results do not.
+    pub answers_removed_at: Option<chrono::NaiveDateTime>,
     question_rows: Vec<QuestionRow>,
     answers: Vec<AnswerRow>,
     /// The team tree and the group asked for, to pick the group's answers.
@@ -165,8 +168,10 @@ pub fn load(
         }
         Shown::Figures(f) => Ok(f.responses),
     };
+    let answers_removed_at = repo::retention::answers_removed_at(conn, round_id)?;
     let (question_rows, answers) = match &shown {
         Shown::Suppressed { .. } => (vec![], vec![]),
+        Shown::Figures(_) if answers_removed_at.is_some() => (vec![], vec![]),
         Shown::Figures(_) => (
             repo::surveys::questions(conn, round.survey_id, round.question_version)?,
             repo::reports::round_answers(conn, round_id)?,
@@ -177,6 +182,7 @@ pub fn load(
         questions: vec![],
         export,
         comment_min,
+        answers_removed_at,
         question_rows,
         answers,
         tree,
@@ -213,6 +219,37 @@ pub fn group_figures(
     let min = round.min_group_size.max(3) as u32;
     let cells = RoundCells::from_stored(round.id, round.scheduled_for.date(), min, cells);
     Ok(Some(Shown::of(&sum([&cells], group))))
+}
+
+/// Every group's figure of a closed round as the reports show it, from the cells
+/// stored at close: the company first (`COMPANY`), then each team. A hidden cell is
+/// `Shown::Suppressed` with no count, so whatever passes these on (webhooks) shows
+/// no figure that a report reader could not see. Empty until the cells are stored.
+pub fn closed_groups(
+    conn: &mut DbConnection,
+    round: &Round,
+) -> diesel::QueryResult<Vec<(i32, Shown)>> {
+    let at = round.scheduled_for;
+    let rows: Vec<_> = repo::reports::cells(
+        conn,
+        None,
+        Some(round.survey_id),
+        None,
+        at,
+        at + chrono::Duration::seconds(1),
+    )?
+    .into_iter()
+    .filter(|r| r.round_id == round.id)
+    .map(|r| r.cell)
+    .collect();
+    let mut groups: Vec<i32> = rows.iter().map(|c| c.group).collect();
+    groups.sort_by_key(|&g| (g != COMPANY, g));
+    let min = round.min_group_size.max(3) as u32;
+    let cells = RoundCells::from_stored(round.id, at.date(), min, rows);
+    Ok(groups
+        .into_iter()
+        .map(|g| (g, Shown::of(&sum([&cells], g))))
+        .collect())
 }
 
 impl Closed {

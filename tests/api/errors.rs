@@ -157,6 +157,9 @@ async fn openapi_describes_every_endpoint(app: TestApp) {
         ("get", "/api/v1/audit"),
         ("get", "/api/v1/audit.csv"),
         ("get", "/metrics"),
+        ("post", "/api/v1/webhooks"),
+        ("get", "/api/v1/webhooks"),
+        ("delete", "/api/v1/webhooks/{id}"),
     ];
     for (method, path) in expected {
         assert!(

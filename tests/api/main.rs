@@ -6,12 +6,16 @@ mod auth;
 mod cells;
 mod cli;
 mod concurrency;
+mod erasure;
 mod errors;
 mod helpers;
 mod import;
 mod meeting_edits;
 mod metrics;
 mod notes_page;
+// Shared with tests/browser, which alone reads the provider's last callback.
+#[allow(dead_code)]
+mod oidc_provider;
 mod one_on_one_overview;
 mod one_on_ones;
 mod openings;
@@ -22,8 +26,11 @@ mod privacy;
 mod private_notes;
 mod rate_limits;
 mod reports;
+mod retention;
 mod scheduling;
 mod schema;
 mod setup;
 mod smtp_sink;
+mod sso;
 mod surveys;
+mod webhooks;

@@ -224,7 +224,7 @@ async fn private_notes_are_sealed_and_only_their_author_opens_them(app: TestApp)
     let state = ok(&app, Method::GET, "/api/v1/account/notes", &as_lead, None).await;
     assert_eq!(
         state,
-        json!({"unlocked": false, "locked": true, "has_recovery_code": true})
+        json!({"unlocked": false, "locked": true, "has_recovery_code": true, "needs_passphrase": false})
     );
     let (status, body) = send(
         &app,

@@ -6,6 +6,8 @@
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
+#[path = "../api/oidc_provider.rs"]
+mod oidc_provider;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -508,6 +510,7 @@ async fn main_pages_look_finished_for_every_role() {
         ("report-enps", "/reports/enps"),
         ("report-turnover", "/reports/turnover"),
         ("audit", "/audit"),
+        ("webhooks", "/webhooks"),
     ];
     sign_in(&c, &app, "hr@demo.pulse.example", PASSWORD).await;
     for (name, path) in &pages {
@@ -878,4 +881,88 @@ async fn a_lead_runs_a_one_on_one_from_the_browser_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lead_runs_a_one_on_one_from_the_browser_postgres() {
     a_lead_runs_a_one_on_one_from_the_browser(Engine::Postgres).await;
+}
+
+/// From Pulse's sign-in page through the provider and back; the provider's
+/// login form shows only while it has no session of its own.
+async fn through_the_provider(c: &Client, app: &TestApp, issuer: &str, login: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    submit(c, "#sso").await;
+    let at = c.current_url().await.unwrap();
+    if at.as_str().starts_with(issuer) {
+        fill(c, "input[name=login]", login).await;
+        fill(c, "input[name=password]", "the provider's own password").await;
+        submit(c, "button.login-submit").await;
+    }
+}
+
+/// Single sign-on in a real browser: a provider that misbehaves (another
+/// key, another audience, an expired token, another sign-in's nonce) signs
+/// no one in; then the sign-in works, its callback cannot be replayed, and
+/// the person opens their private notes with a notes passphrase, since no
+/// password reached Pulse.
+async fn a_person_signs_in_through_the_openid_provider(engine: Engine) {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let port = oidc_provider::free_port();
+    let vars = oidc_provider::settings(port);
+    let borrowed: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let Some(app) = helpers::spawn_app_with(engine, &borrowed).await else {
+        return;
+    };
+    let provider = oidc_provider::start(port, &app.url("/login/sso/callback"));
+    let admin = app.admin_token().await;
+    app.employee(
+        &admin,
+        json!({"email": "ada@example.com", "name": "Ada Lovelace", "hired_on": "2024-01-01"}),
+    )
+    .await;
+
+    for (mode, why) in [
+        ("key", "signature does not verify"),
+        ("aud", "issued for another application"),
+        ("exp", "has expired"),
+        ("nonce", "answers another sign-in"),
+    ] {
+        provider.tamper(mode).await;
+        through_the_provider(&c, &app, &provider.issuer, "ada@example.com").await;
+        let text = body_text(&c).await;
+        assert!(text.contains(why), "{mode}: {text}");
+        assert!(
+            text.contains("Sign in with Acme ID"),
+            "{mode}: back at sign-in"
+        );
+    }
+
+    through_the_provider(&c, &app, &provider.issuer, "ada@example.com").await;
+    css(&c, "nav.site-nav").await;
+    let at = c.current_url().await.unwrap();
+    assert!(at.as_str().starts_with(&app.address), "back at Pulse: {at}");
+    assert!(body_text(&c).await.contains("Ada Lovelace"));
+    // The provider's answer, replayed, signs no one in.
+    c.goto(&provider.last_callback().await).await.unwrap();
+    let text = body_text(&c).await;
+    assert!(text.contains("start again"), "{text}");
+
+    c.goto(&app.url("/account/notes")).await.unwrap();
+    assert!(body_text(&c).await.contains("Waiting for your passphrase"));
+    fill(&c, "#notes-passphrase", "a long notes passphrase").await;
+    submit(&c, "form[action='/account/notes/passphrase'] button").await;
+    let text = body_text(&c).await;
+    assert!(
+        text.contains("Your private notes are open in this session"),
+        "{text}"
+    );
+    assert!(text.contains("Unlocked"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_through_the_openid_provider_sqlite() {
+    a_person_signs_in_through_the_openid_provider(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_through_the_openid_provider_postgres() {
+    a_person_signs_in_through_the_openid_provider(Engine::Postgres).await;
 }

@@ -19,6 +19,10 @@ pub struct NotesKeyState {
     /// password was reset since. Unlock with the recovery code, or start afresh.
     pub locked: bool,
     pub has_recovery_code: bool,
+    /// This session came through single sign-on and has not opened the notes
+    /// key yet: send the notes passphrase (a Pulse password, if the person
+    /// has one, serves as it) to `POST /api/v1/account/notes/passphrase`.
+    pub needs_passphrase: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -32,6 +36,13 @@ pub struct UnlockRequest {
     pub recovery_code: String,
     /// The caller's current password, under which the key is wrapped again.
     pub password: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PassphraseRequest {
+    /// The notes passphrase; chosen now (at least 10 characters) when the
+    /// person has neither a notes key nor a Pulse password.
+    pub passphrase: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -63,6 +74,7 @@ pub async fn key_state(state: &AppState, caller: &Caller) -> AppResult<NotesKeyS
         unlocked,
         locked: has_key && !unlocked,
         has_recovery_code,
+        needs_passphrase: caller.sso && !unlocked,
     })
 }
 
@@ -92,11 +104,17 @@ pub async fn recovery_code(state: web::Data<AppState>, caller: Caller) -> AppRes
 }
 
 /// The caller's password, checked as at sign-in; a wrong one is a field error.
+/// Someone who signs in only through single sign-on has no Pulse password:
+/// what they type becomes their notes passphrase, so it need only be long enough.
 async fn check_password(state: &AppState, caller: &Caller, typed: &str) -> AppResult<()> {
     let id = caller.id;
     let stored = state
         .db(move |conn| Ok(repo::employees::find(conn, id)?.and_then(|e| e.password_hash)))
         .await?;
+    if stored.is_none() && caller.sso {
+        return crate::domain::people::check_password(typed)
+            .map_err(|why| AppError::field("password", format!("(your notes passphrase) {why}")));
+    }
     let typed = typed.to_string();
     if web::block(move || password::verify(&typed, stored.as_deref())).await? {
         Ok(())
@@ -146,12 +164,62 @@ pub async fn unlock_with_code(
                 "does not open your private notes: check it, or use the newest code you made",
             ),
         })?;
-    let (token, expires_at) = state.jwt.issue(id, now, Some(&key));
+    let (token, expires_at) = state.jwt.issue_as(id, now, Some(&key), caller.sso);
     Ok(NewSession {
         token,
         expires_at,
         deleted_private_notes: 0,
     })
+}
+
+/// Opens the notes key of a session that came through single sign-on with
+/// the notes passphrase, or makes the key under a new passphrase at the
+/// person's first use. Someone with a Pulse password uses it as the
+/// passphrase, so both ways in open the same wrapping.
+pub async fn unlock_with_passphrase(
+    state: &AppState,
+    caller: &Caller,
+    typed: &str,
+) -> AppResult<NewSession> {
+    let id = caller.id;
+    let has_key = state
+        .db(move |conn| Ok(private_notes::has_key(conn, id)?))
+        .await?;
+    if !has_key {
+        // The first key is made under what is typed: it must be the Pulse
+        // password when there is one, else long enough to be a passphrase.
+        check_password(state, caller, typed)
+            .await
+            .map_err(|_| passphrase_refused(true))?;
+    }
+    let typed = typed.to_string();
+    let now = Utc::now();
+    let key = state
+        .db(move |conn| {
+            crate::db::write_transaction(conn, |c| {
+                Ok(private_notes::unlock(c, id, &typed, now.naive_utc())?)
+            })
+        })
+        .await?
+        .ok_or_else(|| passphrase_refused(false))?;
+    let (token, expires_at) = state.jwt.issue_as(id, now, Some(&key), caller.sso);
+    Ok(NewSession {
+        token,
+        expires_at,
+        deleted_private_notes: 0,
+    })
+}
+
+fn passphrase_refused(first: bool) -> AppError {
+    AppError::field(
+        "passphrase",
+        if first {
+            "must be your Pulse password if you have one, else a new passphrase of 10 to 256 characters"
+        } else {
+            "does not open your private notes: it is the passphrase you chose (or your Pulse \
+             password, if you have one); a recovery code also opens them"
+        },
+    )
 }
 
 /// Deletes the private notes no key opens any more and makes a new key.
@@ -170,7 +238,7 @@ pub async fn start_afresh_with(
             })
         })
         .await?;
-    let (token, expires_at) = state.jwt.issue(id, now, Some(&key));
+    let (token, expires_at) = state.jwt.issue_as(id, now, Some(&key), caller.sso);
     Ok(NewSession {
         token,
         expires_at,
@@ -188,6 +256,20 @@ pub async fn unlock(
     body: web::Json<UnlockRequest>,
 ) -> AppResult<HttpResponse> {
     let out = unlock_with_code(&state, &caller, &body.recovery_code, &body.password).await?;
+    Ok(HttpResponse::Ok()
+        .cookie(session::session_cookie(&state, &out.token))
+        .json(out))
+}
+
+#[utoipa::path(post, path = "/api/v1/account/notes/passphrase", tag = "account", request_body = PassphraseRequest,
+    responses((status = 200, body = NewSession),
+              (status = 422, description = "a passphrase that does not open the notes key, or too short a new one", body = crate::error::ErrorBody)))]
+pub async fn passphrase(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<PassphraseRequest>,
+) -> AppResult<HttpResponse> {
+    let out = unlock_with_passphrase(&state, &caller, &body.passphrase).await?;
     Ok(HttpResponse::Ok()
         .cookie(session::session_cookie(&state, &out.token))
         .json(out))

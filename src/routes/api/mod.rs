@@ -5,6 +5,7 @@ pub mod account_invitations;
 pub mod audit;
 pub mod auth;
 pub mod employees;
+pub mod erasure;
 pub mod health;
 pub mod meeting_items;
 pub mod one_on_one_overview;
@@ -12,8 +13,10 @@ pub mod one_on_ones;
 pub mod openapi;
 pub mod reports;
 pub mod responses;
+pub mod retention;
 pub mod surveys;
 pub mod teams;
+pub mod webhooks;
 
 use crate::error::AppError;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
@@ -45,6 +48,10 @@ fn api_routes() -> crate::routes::Router {
         .route("/employees/import", web::post().to(employees::import))
         .route("/employees/{id}", web::get().to(employees::get))
         .route("/employees/{id}", web::patch().to(employees::update))
+        .route("/employees/{id}/erase", web::post().to(erasure::erase))
+        .route("/settings/retention", web::get().to(retention::get))
+        .route("/settings/retention", web::put().to(retention::put))
+        .route("/employees/{id}/export", web::get().to(erasure::export))
         .route("/surveys", web::post().to(surveys::create))
         .route("/surveys", web::get().to(surveys::list))
         .route("/surveys/{id}", web::get().to(surveys::get))
@@ -69,6 +76,9 @@ fn api_routes() -> crate::routes::Router {
         .route("/reports/rounds/{id}", web::get().to(reports::round))
         .route("/audit", web::get().to(audit::list))
         .route("/audit.csv", web::get().to(audit::csv))
+        .route("/webhooks", web::post().to(webhooks::create))
+        .route("/webhooks", web::get().to(webhooks::list))
+        .route("/webhooks/{id}", web::delete().to(webhooks::delete))
         .route(
             "/reports/rounds/{id}/answers.csv",
             web::get().to(reports::round_answers_csv),
@@ -127,6 +137,10 @@ fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
             web::post().to(account::recovery_code),
         )
         .route("/account/notes/unlock", web::post().to(account::unlock))
+        .route(
+            "/account/notes/passphrase",
+            web::post().to(account::passphrase),
+        )
         .route(
             "/account/notes/start-afresh",
             web::post().to(account::start_afresh),

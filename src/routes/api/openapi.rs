@@ -1,8 +1,8 @@
 //! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
 
 use crate::routes::api::{
-    account, account_invitations, audit, auth, employees, health, meeting_items,
-    one_on_one_overview, one_on_ones, reports, responses, surveys, teams,
+    account, account_invitations, audit, auth, employees, erasure, health, meeting_items,
+    one_on_one_overview, one_on_ones, reports, responses, retention, surveys, teams, webhooks,
 };
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         auth::login, auth::logout,
         teams::create, teams::list, teams::get, teams::update,
         employees::create, employees::list, employees::get, employees::update, employees::import,
+        erasure::erase, erasure::export, retention::get, retention::put,
         surveys::create, surveys::list, surveys::get, surveys::update, surveys::send_round, surveys::rounds,
         responses::submit,
         account_invitations::invite,
@@ -25,10 +26,11 @@ use utoipa::{Modify, OpenApi};
         meeting_items::patch_agenda_item, meeting_items::delete_agenda_item, meeting_items::patch_note,
         meeting_items::delete_note, meeting_items::patch_action, meeting_items::delete_action,
         meeting_items::templates, meeting_items::create_template, meeting_items::delete_template, meeting_items::add_from_template,
-        account::notes, account::recovery_code, account::unlock, account::start_afresh,
+        account::notes, account::recovery_code, account::unlock, account::passphrase, account::start_afresh,
         reports::enps, reports::enps_csv, reports::enps_teams, reports::enps_turnover,
         reports::turnover_report, reports::turnover_csv, reports::round, reports::round_answers_csv, reports::close_round,
         audit::list, audit::csv, crate::routes::metrics::metrics,
+        webhooks::create, webhooks::list, webhooks::delete,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
     modifiers(&Security, &ErrorResponses),

@@ -410,9 +410,13 @@ pub struct ClosedRound {
     /// The group's figures, or `{"suppressed": true, "reason"}`.
     #[serde(flatten)]
     pub shown: Shown,
-    /// Present only when the group is not suppressed.
+    /// Present only when the group is not suppressed and the answers are kept.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<QuestionResult>,
+    /// When the retention setting deleted the round's answers (comments,
+    /// distributions, the export); its eNPS and participation stay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answers_removed_at: Option<chrono::NaiveDateTime>,
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/rounds/{id}", tag = "reports", params(RoundParams),
@@ -449,6 +453,7 @@ pub async fn round(
             min_group_size: d.round.min_group_size,
             shown: c.shown,
             questions: c.questions,
+            answers_removed_at: c.answers_removed_at,
         }),
     };
     Ok(HttpResponse::Ok().json(report))
@@ -457,7 +462,8 @@ pub async fn round(
 #[utoipa::path(get, path = "/api/v1/reports/rounds/{id}/answers.csv", tag = "reports", params(RoundParams),
     responses((status = 200, description = "one row per anonymous response, in random order", content_type = "text/csv", body = String),
               (status = 403, description = "also when the group is too small for its answers to be exported, or would give a smaller group away", body = crate::error::ErrorBody),
-              (status = 409, description = "the round is still open", body = crate::error::ErrorBody)))]
+              (status = 409, description = "the round is still open", body = crate::error::ErrorBody),
+              (status = 410, description = "answers_removed: deleted under the retention setting", body = crate::error::ErrorBody)))]
 pub async fn round_answers_csv(
     state: web::Data<AppState>,
     caller: Caller,
@@ -477,6 +483,15 @@ pub async fn round_answers_csv(
         }
         Stage::Closed(c) => c,
     };
+    if let Some(at) = c.answers_removed_at {
+        return Err(AppError::Gone {
+            code: "answers_removed",
+            message: format!(
+                "this round's answers were deleted on {} under the retention setting; its eNPS and participation are kept",
+                at.date()
+            ),
+        });
+    }
     if let Err(reason) = c.export {
         let min = c.comment_min;
         return Err(AppError::Forbidden(match reason {

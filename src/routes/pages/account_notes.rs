@@ -5,7 +5,8 @@
 use crate::auth::session::session_cookie;
 use crate::error::AppError;
 use crate::routes::api::account::{
-    key_state, make_recovery_code, start_afresh_with, unlock_with_code, NewSession,
+    key_state, make_recovery_code, start_afresh_with, unlock_with_code, unlock_with_passphrase,
+    NewSession,
 };
 use crate::routes::pages::ui::{
     field, field_errors, redirect_with, FormData, OrPage, PageResult, Session, User,
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(recovery_code),
         )
         .route("/account/notes/unlock", web::post().to(unlock))
+        .route("/account/notes/passphrase", web::post().to(passphrase))
         .route("/account/notes/start-afresh", web::post().to(start_afresh))
         .register(cfg);
 }
@@ -49,6 +51,13 @@ async fn render(req: &HttpRequest, user: &User, state: &AppState, shown: Shown) 
     };
     let none = BTreeMap::new();
     let of = |f: &str| if form == f { &errors } else { &none };
+    // Signed in through single sign-on without a Pulse password, what is
+    // typed in place of the password becomes the notes passphrase.
+    let password_label = if user.caller.sso {
+        "Your Pulse password, or a new notes passphrase if you have none"
+    } else {
+        "Your current password"
+    };
     Ok(user.render(
         req,
         status,
@@ -59,18 +68,24 @@ async fn render(req: &HttpRequest, user: &User, state: &AppState, shown: Shown) 
             "unlocked": key.unlocked,
             "locked": key.locked,
             "has_recovery_code": key.has_recovery_code,
+            "needs_passphrase": key.needs_passphrase,
             "recovery_code": code,
+            "passphrase_error": of("passphrase").get("form"),
+            "passphrase_fields": [
+                field("passphrase", "Notes passphrase").id("notes-passphrase").kind("password")
+                    .required().autocomplete("current-password").errors(of("passphrase")).json(),
+            ],
             "unlock_error": of("unlock").get("form"),
             "unlock_fields": [
                 field("recovery_code", "Recovery code").id("unlock-code").required()
                     .autocomplete("off").hint("32 letters and digits, dashes optional")
                     .errors(of("unlock")).json(),
-                field("password", "Your current password").id("unlock-password").kind("password")
+                field("password", password_label).id("unlock-password").kind("password")
                     .required().autocomplete("current-password").errors(of("unlock")).json(),
             ],
             "afresh_error": of("afresh").get("form").or(of("afresh").get("confirm")),
             "afresh_fields": [
-                field("password", "Your current password").id("afresh-password").kind("password")
+                field("password", password_label).id("afresh-password").kind("password")
                     .required().autocomplete("current-password").errors(of("afresh")).json(),
             ],
         }),
@@ -142,6 +157,25 @@ pub async fn unlock(
             "Your private notes are unlocked again. Your recovery code still works; if anyone else may have seen it, make a new one.",
         ),
         Err(e) => refused(&req, &user, &state, "unlock", e).await,
+    }
+}
+
+pub async fn passphrase(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    form: FormData,
+) -> PageResult {
+    let user = session.require(&req)?;
+    user.check_csrf(&req, &form)?;
+    match unlock_with_passphrase(&state, &user.caller, form.get("passphrase")).await {
+        Ok(out) => opened(
+            &req,
+            &state,
+            &out,
+            "Your private notes are open in this session.",
+        ),
+        Err(e) => refused(&req, &user, &state, "passphrase", e).await,
     }
 }
 

@@ -15,9 +15,11 @@ pub mod reports;
 pub mod rounds;
 pub mod session;
 pub mod setup;
+pub mod sso;
 pub mod surveys;
 pub mod teams;
 pub mod ui;
+pub mod webhooks;
 
 use crate::auth::Caller;
 use crate::state::AppState;
@@ -61,7 +63,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(reports::configure)
         .configure(privacy::configure)
         .configure(account_notes::configure)
-        .configure(audit::configure);
+        .configure(audit::configure)
+        .configure(sso::configure)
+        .configure(webhooks::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and

@@ -160,6 +160,8 @@ async fn page_data(state: &AppState, caller: Caller, id: i32) -> Result<Value, A
                     "mine": n.author_id == me, "edited": n.edited_at.is_some(),
                 })).collect::<Vec<_>>(),
                 "locked_private_notes": out.locked_private_notes,
+                // Single sign-on brings no notes key: it waits for the passphrase.
+                "needs_passphrase": caller.sso && caller.notes_key.is_none(),
                 "actions": out.actions.iter().map(action).collect::<Vec<_>>(),
                 "carried": out.carried_actions.iter().map(action).collect::<Vec<_>>(),
                 "templates": templates.iter().map(|t| json!({"key": t.key, "title": t.title})).collect::<Vec<_>>(),

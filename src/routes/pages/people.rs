@@ -30,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/people/{id}", web::get().to(edit_form))
         .route("/people/{id}", web::post().to(update))
         .route("/people/{id}/departure", web::post().to(departure))
+        .route("/people/{id}/export.json", web::get().to(export))
+        .route("/people/{id}/erase", web::post().to(erase))
         .register(cfg);
 }
 
@@ -451,6 +453,13 @@ fn render_edit(
             "form_error": errors.get("form"),
             "has_errors": !errors.is_empty(),
             "departure": departure,
+            // Erasure is for people whose last day has passed.
+            "erasable": e.left_on.is_some_and(|l| l < chrono::Utc::now().date_naive())
+                && !e.email.ends_with("@erased.invalid"),
+            "erase_fields": [
+                field("confirm_email", "Type their email address to confirm").id("confirm_email")
+                    .kind("email").required().autocomplete("off").json(),
+            ],
         }),
     )
 }
@@ -598,6 +607,66 @@ pub async fn departure(
         &BTreeMap::new(),
         &d,
     ))
+}
+
+/// Everything Pulse holds about the person, as a JSON file (GDPR article 15).
+pub async fn export(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> PageResult {
+    let user = session.require(&req)?;
+    user.require_admin(&req)?;
+    let e = load(&req, &user, &state, &id).await?;
+    let doc = crate::routes::api::erasure::export_person(&state, &user.caller.actor(), e.id)
+        .await
+        .or_page(&req, &user)?;
+    Ok(actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"pulse-person-{}.json\"", e.id),
+        ))
+        .body(doc))
+}
+
+/// Erases a person who has left (GDPR article 17), after their email is typed again.
+pub async fn erase(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: FormData,
+) -> PageResult {
+    let user = session.require(&req)?;
+    user.require_admin(&req)?;
+    user.check_csrf(&req, &form)?;
+    let e = load(&req, &user, &state, &id).await?;
+    let here = format!("/people/{}", e.id);
+    match crate::routes::api::erasure::erase_person(
+        &state,
+        &user.caller.actor(),
+        e.id,
+        form.get("confirm_email"),
+    )
+    .await
+    {
+        Ok(gone) => Ok(redirect_with(
+            &req,
+            &here,
+            true,
+            &format!(
+                "Erased {}: {} 1:1 series, {} notes, {} survey invitations and {} emails removed. \
+                 Their departure stays in turnover, without a name.",
+                e.name, gone.one_on_ones, gone.notes, gone.invitations, gone.emails
+            ),
+        )),
+        Err(err @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
+            Ok(redirect_with(&req, &here, false, &err.to_string()))
+        }
+        Err(err) => Err(user.error(&req, err)),
+    }
 }
 
 const EXAMPLE: &str = "email,name,team,manager_email,role,hired_on,left_on,leave_reason,regretted\nana@example.com,Ana Lima,Engineering/Platform,zoe@example.com,member,2024-03-01,,,";

@@ -24,13 +24,37 @@ pub struct Next {
     next: Option<String>,
 }
 
-pub async fn login_form(req: HttpRequest, q: web::Query<Next>) -> HttpResponse {
-    let next = safe_next(q.next.as_deref());
+pub async fn login_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<Next>,
+) -> HttpResponse {
+    login_page(&state, &req, StatusCode::OK, "", None, q.next.as_deref())
+}
+
+/// The sign-in page: the password form unless it is turned off, and the
+/// single sign-on button when a provider is configured.
+pub fn login_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    email: &str,
+    error: Option<String>,
+    next: Option<&str>,
+) -> HttpResponse {
+    let next = safe_next(next);
+    let sso = state.settings.oidc.as_ref().map(|o| {
+        json!({
+            "name": o.name,
+            "href": format!("/login/sso?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)),
+        })
+    });
     render(
-        &req,
-        StatusCode::OK,
+        req,
+        status,
         "login",
-        json!({ "title": "Sign in", "email": "", "error": null, "user": null, "next": next }),
+        json!({ "title": "Sign in", "email": email, "error": error, "user": null, "next": next,
+                "sso": sso, "password_sign_in": state.settings.password_sign_in }),
     )
 }
 
@@ -40,12 +64,13 @@ pub async fn login(
     form: web::Form<LoginForm>,
 ) -> HttpResponse {
     let page = |status, error: String| {
-        render(
+        login_page(
+            &state,
             &req,
             status,
-            "login",
-            json!({ "title": "Sign in", "email": form.email, "error": error, "user": null,
-                    "next": safe_next(form.next.as_deref()) }),
+            &form.email,
+            Some(error),
+            form.next.as_deref(),
         )
     };
     if !same_origin(&req, &state.settings.base_url) {
@@ -67,7 +92,11 @@ pub async fn login(
             let _ = res.add_cookie(&session::session_cookie(&state, &signed.token));
             res
         }
-        Err(e @ (AppError::InvalidCredentials | AppError::RateLimited { .. })) => {
+        Err(
+            e @ (AppError::InvalidCredentials
+            | AppError::RateLimited { .. }
+            | AppError::Forbidden(_)),
+        ) => {
             use actix_web::ResponseError;
             page(e.status_code(), e.to_string())
         }

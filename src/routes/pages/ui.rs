@@ -503,6 +503,7 @@ fn nav(role: Role, path: &str) -> Vec<NavItem> {
             ("/reports/enps", "Reports", &["/reports"]),
             ("/one-on-ones/overview", "1:1 overview", &[]),
             ("/audit", "Audit trail", &[]),
+            ("/webhooks", "Webhooks", &[]),
         ],
         Role::Lead => &[
             ("/", "Dashboard", &["/rounds"]),
@@ -667,7 +668,8 @@ mod tests {
                 "Surveys",
                 "Reports",
                 "1:1 overview",
-                "Audit trail"
+                "Audit trail",
+                "Webhooks",
             ]
         );
         assert_eq!(labels(Role::Lead), ["Dashboard", "Reports"]);
