@@ -14,6 +14,7 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 pub mod meeting_items;
+pub mod memory;
 pub mod metrics;
 pub mod repo;
 pub mod reports;

@@ -100,10 +100,7 @@ impl Metrics {
         };
         let add = |c: &AtomicU64, n: usize| c.fetch_add(n as u64, Ordering::Relaxed);
         add(&t.ok, 1);
-        add(&t.sent, o.sent);
-        add(&t.retried, o.retried);
-        add(&t.given_up, o.failed);
-        add(&t.deferred, o.deferred);
+        self.deliveries(o.sent, o.retried, o.failed, o.deferred);
         add(&t.rounds_sent, o.schedule.rounds_sent);
         add(&t.rounds_closed, o.schedule.rounds_closed);
         add(&t.webhooks_delivered, o.webhooks.delivered);
@@ -114,6 +111,16 @@ impl Metrics {
             .map(|d| d.as_secs())
             .unwrap_or_default();
         t.last_ok.store(now, Ordering::Relaxed);
+    }
+
+    /// Counts delivery attempts, of a pass or of a dispatch between passes.
+    pub fn deliveries(&self, sent: usize, retried: usize, given_up: usize, deferred: usize) {
+        let t = &self.ticks;
+        let add = |c: &AtomicU64, n: usize| c.fetch_add(n as u64, Ordering::Relaxed);
+        add(&t.sent, sent);
+        add(&t.retried, retried);
+        add(&t.given_up, given_up);
+        add(&t.deferred, deferred);
     }
 
     /// Counts one finished request. `route` is the matched pattern, or `None`.
@@ -210,7 +217,7 @@ impl Metrics {
         out.family(
             "pulse_scheduler_passes_total",
             "counter",
-            "Scheduler and dispatch passes this process ran, by result.",
+            "Scheduler passes this process ran, by result (a failed dispatch pass counts as an error).",
         );
         out.sample(
             "pulse_scheduler_passes_total",

@@ -295,7 +295,62 @@ pub fn forget_deleted(conn: &mut DbConnection, tables: &[&str]) {
 /// is locked" at once rather than risk a deadlock, and WAL refuses to upgrade
 /// a stale snapshot). On PostgreSQL it is an ordinary transaction. Inside a
 /// transaction already open it is a savepoint, under the outer one's lock.
+///
+/// Hooks registered with `after_commit` inside it run once the outermost
+/// one has committed.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if in_transaction(conn) {
+        return write_transaction_inner(conn, f);
+    }
+    let result = write_transaction_inner(conn, f);
+    let hooks = AFTER_COMMIT.with(|h| std::mem::take(&mut *h.borrow_mut()));
+    if result.is_ok() {
+        for hook in hooks {
+            hook();
+        }
+    }
+    result
+}
+
+thread_local! {
+    /// What to run once the outermost `write_transaction` on this thread
+    /// commits: a connection stays on one thread for a whole transaction.
+    static AFTER_COMMIT: std::cell::RefCell<Vec<fn()>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `hook` once what was just written on `conn` is visible to other
+/// connections: at once outside a transaction, else after the outermost
+/// `write_transaction` commits (never when it rolls back). For signals such
+/// as "emails were queued", which a reader woken before the commit would
+/// miss.
+pub fn after_commit(conn: &mut DbConnection, hook: fn()) {
+    if !in_transaction(conn) {
+        hook();
+        return;
+    }
+    AFTER_COMMIT.with(|h| {
+        let mut hooks = h.borrow_mut();
+        if !hooks.iter().any(|&h| std::ptr::fn_addr_eq(h, hook)) {
+            hooks.push(hook);
+        }
+    });
+}
+
+/// Whether a transaction is open on `conn` (a broken one counts as open).
+fn in_transaction(conn: &mut DbConnection) -> bool {
+    use diesel::connection::TransactionManager;
+    !matches!(
+        <DbConnection as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
+            .transaction_depth(),
+        Ok(None)
+    )
+}
+
+fn write_transaction_inner<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,

@@ -204,97 +204,221 @@ crate::on_both_engines!(
     rounds_go_out_over_smtp_and_survive_an_outage,
 );
 
+/// `pulse serve` on a database of its own, sending to `sink`, with a
+/// scheduler tick every `tick_seconds`; killed when dropped.
+struct Serve {
+    address: String,
+    database_url: String,
+    client: reqwest::Client,
+    server: std::process::Child,
+    _db: crate::helpers::TestDb,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+impl Serve {
+    async fn start(
+        engine: crate::helpers::Engine,
+        sink: &crate::smtp_sink::SmtpSink,
+        tick_seconds: u64,
+    ) -> Option<Self> {
+        let (database_url, db) = crate::helpers::test_database(engine)?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("http://127.0.0.1:{port}");
+        let server = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+            .arg("serve")
+            .env("DATABASE_URL", &database_url)
+            .env("PULSE_BIND", format!("127.0.0.1:{port}"))
+            .env("SMTP_URL", sink.url())
+            .env("PULSE_TICK_SECONDS", tick_seconds.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let serve = Self {
+            address,
+            database_url,
+            client: reqwest::Client::new(),
+            server,
+            _db: db,
+        };
+        let mut up = false;
+        for _ in 0..100 {
+            if serve.client.get(serve.url("/healthz")).send().await.is_ok() {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(up, "pulse serve did not answer");
+        Some(serve)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Makes the admin in the database, as `pulse admin create` does, and signs in.
+    async fn admin_token(&self) -> String {
+        let mut conn =
+            pulse::db::Manager::new(pulse::db::DatabaseUrl::parse(&self.database_url).unwrap())
+                .establish()
+                .unwrap();
+        let admin = pulse::domain::email::Email::parse(crate::helpers::ADMIN_EMAIL).unwrap();
+        pulse::repo::employees::make_admin(
+            &mut conn,
+            &admin,
+            "HR",
+            &pulse::auth::password::hash(crate::helpers::PASSWORD),
+        )
+        .unwrap();
+        let login = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": crate::helpers::ADMIN_EMAIL, "password": crate::helpers::PASSWORD}),
+            )
+            .await;
+        login["token"].as_str().unwrap().to_string()
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (u16, Value) {
+        let mut req = self.client.request(method, self.url(path)).json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Value {
+        let (status, body) = self.send(reqwest::Method::POST, path, token, body).await;
+        assert!((200..300).contains(&status), "POST {path}: {status} {body}");
+        body
+    }
+
+    /// Sends a round of a new survey for everyone now, through the API.
+    async fn send_round(&self, token: &str) {
+        let mut survey = weekly(0);
+        survey["audience"] = json!({"team_ids": []});
+        let s = self.post("/api/v1/surveys", Some(token), survey).await;
+        self.post(
+            &format!("/api/v1/surveys/{}/rounds", s["id"]),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    }
+}
+
+/// Waits up to `seconds` for the sink to hold `n` messages; returns how many it holds.
+async fn wait_for_mail(sink: &crate::smtp_sink::SmtpSink, n: usize, seconds: u64) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        let received = sink.received().len();
+        if received >= n || std::time::Instant::now() >= deadline {
+            return received;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// `pulse serve` runs the dispatcher on its own: a round sent from the API
 /// reaches the SMTP server without any `pulse tick`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pulse_serve_delivers_mail_by_itself() {
-    let (database_url, _db) =
-        crate::helpers::test_database(crate::helpers::Engine::Sqlite).unwrap();
     let sink = crate::smtp_sink::SmtpSink::start().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("http://127.0.0.1:{port}");
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .arg("serve")
-        .env("DATABASE_URL", &database_url)
-        .env("PULSE_BIND", format!("127.0.0.1:{port}"))
-        .env("SMTP_URL", sink.url())
-        .env("PULSE_TICK_SECONDS", "1")
-        .env("PULSE_ADMIN_PASSWORD", crate::helpers::PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..100 {
-        if client
-            .get(format!("{address}/healthz"))
-            .send()
-            .await
-            .is_ok()
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(up, "pulse serve did not answer");
-    let mut conn = pulse::db::Manager::new(pulse::db::DatabaseUrl::parse(&database_url).unwrap())
-        .establish()
-        .unwrap();
-    let admin = pulse::domain::email::Email::parse(crate::helpers::ADMIN_EMAIL).unwrap();
-    pulse::repo::employees::make_admin(
-        &mut conn,
-        &admin,
-        "HR",
-        &pulse::auth::password::hash(crate::helpers::PASSWORD),
-    )
-    .unwrap();
-    let login: Value = client
-        .post(format!("{address}/api/v1/auth/login"))
-        .json(&json!({"email": crate::helpers::ADMIN_EMAIL, "password": crate::helpers::PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let serve = Serve::start(crate::helpers::Engine::Sqlite, &sink, 1)
         .await
         .unwrap();
-    let token = login["token"].as_str().unwrap();
-    let mut survey = weekly(0);
-    survey["audience"] = json!({"team_ids": []});
-    let s: Value = client
-        .post(format!("{address}/api/v1/surveys"))
-        .bearer_auth(token)
-        .json(&survey)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sent = client
-        .post(format!("{address}/api/v1/surveys/{}/rounds", s["id"]))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), 201);
-    let mut delivered = 0;
-    for _ in 0..100 {
-        delivered = sink.received().len();
-        if delivered > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    server.kill().unwrap();
-    let _ = server.wait();
+    let token = serve.admin_token().await;
+    serve.send_round(&token).await;
     assert_eq!(
-        delivered, 1,
+        wait_for_mail(&sink, 1, 10).await,
+        1,
         "the admin, the only employee, got the invitation"
     );
+}
+
+/// Emails queued in `pulse serve` go at once, not at the dispatcher's next
+/// tick: with a tick of an hour, after the first pass, a round sent through
+/// the API and a password changed by an admin each reach the SMTP server
+/// (the deadline is for a loaded machine: without the wake they would wait
+/// the hour).
+async fn queued_emails_go_without_waiting_for_the_tick(engine: crate::helpers::Engine) {
+    let sink = crate::smtp_sink::SmtpSink::start().await;
+    let Some(serve) = Serve::start(engine, &sink, 3600).await else {
+        return;
+    };
+    let token = serve.admin_token().await;
+    // The first pass, at start, is over: whatever comes next waits for the
+    // hour unless queuing wakes the dispatcher.
+    let mut passes = String::new();
+    for _ in 0..200 {
+        passes = serve
+            .client
+            .get(serve.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if passes.contains(r#"pulse_scheduler_passes_total{result="ok"} 1"#) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        passes.contains(r#"pulse_scheduler_passes_total{result="ok"} 1"#),
+        "{passes}"
+    );
+    serve.send_round(&token).await;
+    assert_eq!(wait_for_mail(&sink, 1, 60).await, 1, "the invitation");
+    assert_eq!(sink.received()[0].to, [crate::helpers::ADMIN_EMAIL]);
+    // Any email, not only a round's: an admin sets someone's password.
+    let person = serve
+        .post(
+            "/api/v1/employees",
+            Some(&token),
+            json!({"email": "kim@example.com", "name": "Kim", "hired_on": "2024-01-01"}),
+        )
+        .await;
+    let (status, _) = serve
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/employees/{}", person["id"]),
+            Some(&token),
+            json!({"password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(wait_for_mail(&sink, 2, 60).await, 2, "the password notice");
+    assert_eq!(sink.received()[1].to, ["kim@example.com"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_emails_go_without_waiting_for_the_tick_sqlite() {
+    queued_emails_go_without_waiting_for_the_tick(crate::helpers::Engine::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_emails_go_without_waiting_for_the_tick_postgres() {
+    queued_emails_go_without_waiting_for_the_tick(crate::helpers::Engine::Postgres).await
 }

@@ -448,13 +448,10 @@ pub(crate) async fn import_csv(
     state
         .db(move |conn| {
             let rows = crate::domain::people_csv::parse(&body).map_err(AppError::InvalidCsv)?;
-            Ok(repo::import::apply_audited(
-                conn,
-                &rows,
-                today,
-                &actor,
-                &mut |_, _| {},
-            )?)
+            let summary = repo::import::apply_audited(conn, &rows, today, &actor, &mut |_, _| {});
+            drop((rows, body));
+            crate::memory::give_back();
+            Ok(summary?)
         })
         .await
 }
