@@ -435,3 +435,29 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(answers_removed, rounds);
+
+diesel::table! {
+    scim_tokens (id) {
+        id -> Integer,
+        name -> Text,
+        token_hash -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    scim_resources (id) {
+        id -> Integer,
+        kind -> Text,
+        local_id -> Integer,
+        external_id -> Nullable<Text>,
+        user_name -> Nullable<Text>,
+        attributes -> Text,
+        deleted -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
