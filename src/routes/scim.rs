@@ -178,8 +178,8 @@ async fn resource_type_one(
 #[serde(rename_all = "camelCase")]
 pub struct ListQuery {
     filter: Option<String>,
-    start_index: Option<serde_json::Number>,
-    count: Option<serde_json::Number>,
+    start_index: Option<String>,
+    count: Option<String>,
     attributes: Option<String>,
     excluded_attributes: Option<String>,
 }
@@ -199,7 +199,8 @@ fn search_query(body: &Value) -> ScimResult<ListQuery> {
         }
     };
     let num = |k: &str| match filter::get_ci(body, k) {
-        Some(Value::Number(n)) => Some(n.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s.clone()),
         _ => None,
     };
     Ok(ListQuery {
@@ -226,21 +227,25 @@ fn list_response(all: Vec<Value>, q: &ListQuery) -> ScimResult<HttpResponse> {
         .into_iter()
         .filter(|r| f.as_ref().is_none_or(|f| f.matches(r)))
         .collect();
-    let start = q
-        .start_index
-        .as_ref()
-        .and_then(|n| n.as_f64())
-        .unwrap_or(1.0);
+    let number = |name: &str, v: &Option<String>, default: f64| -> ScimResult<f64> {
+        match v.as_deref().map(str::trim) {
+            None | Some("") => Ok(default),
+            Some(n) => n
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| {
+                    ScimError::bad("invalidValue", format!("{name} {n:?} is not a number"))
+                }),
+        }
+    };
+    let start = number("startIndex", &q.start_index, 1.0)?;
     let start = if start < 1.0 {
         1
     } else {
         start.min(1e9) as usize
     };
-    let count = q
-        .count
-        .as_ref()
-        .and_then(|n| n.as_f64())
-        .unwrap_or(MAX_RESULTS as f64);
+    let count = number("count", &q.count, MAX_RESULTS as f64)?;
     let count = if count < 0.0 {
         0
     } else {
