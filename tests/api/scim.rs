@@ -588,7 +588,69 @@ async fn compliance_tool(app: TestApp) {
     assert_eq!(count("CRITICAL"), 0, "{text}");
 }
 
+/// A provisioned leaver's export shows what the provider said; erasing them
+/// removes it, and they are no longer a SCIM User.
+async fn export_and_erasure(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (_, token) = make_token(&app, &admin).await;
+    let (status, u) = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(json!({
+            "schemas": [USER], "userName": "eve.provisioned", "externalId": "ext-eve-77",
+            "name": {"formatted": "Eve Example"}, "active": false,
+            "emails": [{"value": "eve@example.com", "primary": true}],
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{u}");
+    let id = u["id"].as_str().unwrap().to_string();
+    let export: Value = app
+        .get(&format!("/api/v1/employees/{id}/export"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        export["provisioning"]["external_id"],
+        json!("ext-eve-77"),
+        "{export}"
+    );
+    // Only a past departure can be erased: HR dates it back.
+    let res = app
+        .patch(
+            &format!("/api/v1/employees/{id}"),
+            &admin,
+            json!({"hired_on": "2025-01-01", "left_on": "2025-06-30"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let res = app
+        .post(
+            &format!("/api/v1/employees/{id}/erase"),
+            Some(&admin),
+            json!({"confirm_email": "eve@example.com"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (status, body) = scim(&app, "GET", &format!("/Users/{id}"), &token, None).await;
+    assert_scim_error(status, &body, 404, None);
+    use pulse::db::schema::scim_resources;
+    let kept: Vec<(Option<String>, Option<String>, String)> = scim_resources::table
+        .select((
+            scim_resources::external_id,
+            scim_resources::user_name,
+            scim_resources::attributes,
+        ))
+        .load(&mut app.conn())
+        .unwrap();
+    assert_eq!(kept, vec![(None, None, "{}".to_string())]);
+}
+
 crate::on_both_engines!(
+    export_and_erasure,
     token_lifecycle,
     users_lifecycle,
     groups_move_people,
