@@ -144,7 +144,7 @@ pub fn erase(conn: &mut DbConnection, e: &Employee, now: NaiveDateTime) -> Query
         .execute(conn)?;
     // What an identity provider said (userName, externalId, names): gone, and the
     // erased person is no longer a SCIM User.
-    crate::repo::scim::mark_deleted(conn, crate::repo::scim::USER, id, now)?;
+    crate::repo::scim::forget(conn, crate::repo::scim::USER, id, now)?;
     diesel::insert_into(erasures::table)
         .values((erasures::employee_id.eq(id), erasures::erased_at.eq(now)))
         .execute(conn)?;

@@ -188,3 +188,24 @@ pub fn mark_deleted(
     .execute(conn)
     .map(drop)
 }
+
+/// Erasure: what the provider said goes, and the resource is gone for SCIM.
+/// Only an existing row is changed (an erased person who never came by SCIM is
+/// hidden from it by `erased_ids`).
+pub fn forget(
+    conn: &mut DbConnection,
+    kind: &str,
+    local_id: i32,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    if resource(conn, kind, local_id)?.is_some() {
+        mark_deleted(conn, kind, local_id, now)?;
+    }
+    Ok(())
+}
+
+/// The people erased: never SCIM Users.
+pub fn erased_ids(conn: &mut DbConnection) -> QueryResult<Vec<i32>> {
+    use crate::db::schema::erasures;
+    erasures::table.select(erasures::employee_id).load(conn)
+}

@@ -94,10 +94,19 @@ async fn authenticate(state: &AppState, req: &HttpRequest) -> ScimResult<Actor> 
     })
 }
 
-/// `https://host/scim/v2`, as the client reached it.
+/// `<PULSE_BASE_URL>/scim/v2`: locations are never taken from the Host header.
 fn base(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}/scim/v2", info.scheme(), info.host())
+    let configured = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| {
+            s.settings
+                .base_url
+                .as_str()
+                .trim_end_matches('/')
+                .to_string()
+        })
+        .unwrap_or_default();
+    format!("{configured}/scim/v2")
 }
 
 fn rfc3339(at: NaiveDateTime) -> String {
@@ -332,6 +341,8 @@ fn all_users(conn: &mut DbConnection, base: &str) -> ScimResult<Vec<Value>> {
     )?
     .0;
     all.sort_by_key(|e| e.id);
+    let erased = repo::scim::erased_ids(conn)?;
+    all.retain(|e| !erased.contains(&e.id));
     Ok(all
         .iter()
         .filter_map(|e| {
@@ -346,7 +357,7 @@ fn find_user(conn: &mut DbConnection, base: &str, id: &str) -> ScimResult<(Emplo
     let id: i32 = id.parse().map_err(|_| missing())?;
     let e = repo::employees::find(conn, id)?.ok_or_else(missing)?;
     let row = repo::scim::resource(conn, repo::scim::USER, id)?;
-    if row.as_ref().is_some_and(|r| r.deleted) {
+    if row.as_ref().is_some_and(|r| r.deleted) || repo::scim::erased_ids(conn)?.contains(&id) {
         return Err(missing());
     }
     let user = render_user(base, &e, row.as_ref());

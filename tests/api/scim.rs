@@ -647,6 +647,9 @@ async fn export_and_erasure(app: TestApp) {
         .load(&mut app.conn())
         .unwrap();
     assert_eq!(kept, vec![(None, None, "{}".to_string())]);
+    // The erased person is in no list either.
+    let (_, users) = scim(&app, "GET", "/Users", &token, None).await;
+    assert_eq!(users["totalResults"], json!(1), "only HR: {users}");
 }
 
 crate::on_both_engines!(
