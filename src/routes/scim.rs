@@ -296,6 +296,27 @@ fn render_user(base: &str, e: &Employee, row: Option<&ScimResource>) -> Value {
             for (k, v) in attrs {
                 out.insert(k, v);
             }
+            // HR changed the email or name in Pulse since: the User says so.
+            if let Ok(said) = user_fields(&Value::Object(out.clone())) {
+                if said.email != e.email {
+                    if out["userName"].as_str().is_some_and(|u| u.contains('@')) {
+                        out.insert("userName".into(), json!(e.email));
+                    }
+                    if let Some(Value::Array(emails)) = out.get_mut("emails") {
+                        let at = emails
+                            .iter()
+                            .position(|m| m.get("primary") == Some(&json!(true)))
+                            .unwrap_or(0);
+                        if let Some(Value::Object(m)) = emails.get_mut(at) {
+                            m.insert("value".into(), json!(e.email));
+                        }
+                    }
+                }
+                if said.name.is_some_and(|n| n != e.name) {
+                    out.insert("name".into(), json!({"formatted": e.name}));
+                    out.insert("displayName".into(), json!(e.name));
+                }
+            }
             // Shown when the provider speaks of it (a removed `active` stays unassigned).
             if out.contains_key("active") {
                 out.insert("active".into(), json!(e.left_on.is_none()));

@@ -273,6 +273,19 @@ async fn users_lifecycle(app: TestApp) {
         json!("ann@example.org")
     );
 
+    // HR changes the name in Pulse: the User reads the same.
+    let res = app
+        .patch(
+            &format!("/api/v1/employees/{id}"),
+            &admin,
+            json!({"name": "Ann Smith"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (_, got) = scim(&app, "GET", &format!("/Users/{id}"), &token, None).await;
+    assert_eq!(got["name"]["formatted"], json!("Ann Smith"), "{got}");
+    assert_eq!(got["userName"], json!("ann@example.org"));
+
     // A userName that is not an email takes the primary email.
     let (status, bo) = scim(&app, "POST", "/Users", &token, Some(json!({
         "schemas": [USER], "userName": "bo", "displayName": "Bo Berg",
