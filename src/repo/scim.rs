@@ -209,3 +209,36 @@ pub fn erased_ids(conn: &mut DbConnection) -> QueryResult<Vec<i32>> {
     use crate::db::schema::erasures;
     erasures::table.select(erasures::employee_id).load(conn)
 }
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both engines for ASCII.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// Employees who may have this userName: by email or by what a provider said,
+/// ignoring case. The caller checks each against the full filter.
+pub fn user_ids_named(conn: &mut DbConnection, user_name: &str) -> QueryResult<Vec<i32>> {
+    use crate::db::schema::employees;
+    let wanted = user_name.to_lowercase();
+    let mut ids: Vec<i32> = employees::table
+        .filter(lower(employees::email.nullable()).eq(&wanted))
+        .select(employees::id)
+        .load(conn)?;
+    ids.extend(
+        scim_resources::table
+            .filter(scim_resources::kind.eq(USER))
+            .filter(lower(scim_resources::user_name).eq(&wanted))
+            .select(scim_resources::local_id)
+            .load::<i32>(conn)?,
+    );
+    Ok(ids)
+}
+
+/// Employees a provider gave this externalId.
+pub fn user_ids_external(conn: &mut DbConnection, external_id: &str) -> QueryResult<Vec<i32>> {
+    scim_resources::table
+        .filter(scim_resources::kind.eq(USER))
+        .filter(scim_resources::external_id.eq(external_id))
+        .select(scim_resources::local_id)
+        .load(conn)
+}

@@ -349,19 +349,36 @@ fn render_user(base: &str, e: &Employee, row: Option<&ScimResource>) -> Value {
 }
 
 fn all_users(conn: &mut DbConnection, base: &str) -> ScimResult<Vec<Value>> {
-    let rows = repo::scim::resources(conn, repo::scim::USER)?;
-    let mut all = repo::employees::list(
-        conn,
-        &repo::employees::ListQuery {
-            filter: repo::employees::Filter::All,
-            team_id: None,
-            search: None,
-            offset: 0,
-            limit: i64::MAX,
-        },
-    )?
-    .0;
+    users(conn, base, None)
+}
+
+/// The live Users; with a `userName eq` or `externalId eq` filter, only those
+/// that may match are read (found by SQL), the rest of the filter is applied after.
+fn users(
+    conn: &mut DbConnection,
+    base: &str,
+    narrow: Option<&filter::Filter>,
+) -> ScimResult<Vec<Value>> {
+    use crate::db::schema::employees;
+    use diesel::prelude::*;
+    let candidates = match narrow.and_then(filter::Filter::simple_eq) {
+        Some((a, v)) if a.eq_ignore_ascii_case("userName") => {
+            Some(repo::scim::user_ids_named(conn, v)?)
+        }
+        Some((a, v)) if a.eq_ignore_ascii_case("externalId") => {
+            Some(repo::scim::user_ids_external(conn, v)?)
+        }
+        _ => None,
+    };
+    let mut all: Vec<Employee> = match candidates {
+        Some(ids) => employees::table
+            .filter(employees::id.eq_any(ids))
+            .select(Employee::as_select())
+            .load(conn)?,
+        None => employees::table.select(Employee::as_select()).load(conn)?,
+    };
     all.sort_by_key(|e| e.id);
+    let rows = repo::scim::resources(conn, repo::scim::USER)?;
     let erased = repo::scim::erased_ids(conn)?;
     all.retain(|e| !erased.contains(&e.id));
     Ok(all
@@ -371,6 +388,16 @@ fn all_users(conn: &mut DbConnection, base: &str) -> ScimResult<Vec<Value>> {
             (!row.is_some_and(|r| r.deleted)).then(|| render_user(base, e, row))
         })
         .collect())
+}
+
+/// The filter of a list, parsed once: a SCIM 400 when it does not parse.
+fn parsed_filter(q: &ListQuery) -> ScimResult<Option<filter::Filter>> {
+    match q.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+        Some(f) => filter::parse(f)
+            .map(Some)
+            .map_err(|e| ScimError::bad("invalidFilter", format!("filter {f:?}: {e}"))),
+        None => Ok(None),
+    }
 }
 
 fn find_user(conn: &mut DbConnection, base: &str, id: &str) -> ScimResult<(Employee, Value)> {
@@ -392,7 +419,10 @@ async fn users_list(
 ) -> ScimResult<HttpResponse> {
     authenticate(&state, &req).await?;
     let b = base(&req);
-    let all = state.db(move |conn| Ok(all_users(conn, &b))).await?;
+    let narrow = parsed_filter(&q)?;
+    let all = state
+        .db(move |conn| Ok(users(conn, &b, narrow.as_ref())))
+        .await?;
     list_response(all?, &q)
 }
 
@@ -404,7 +434,10 @@ async fn users_search(
     authenticate(&state, &req).await?;
     let q = search_query(&json_body(&body)?)?;
     let b = base(&req);
-    let all = state.db(move |conn| Ok(all_users(conn, &b))).await?;
+    let narrow = parsed_filter(&q)?;
+    let all = state
+        .db(move |conn| Ok(users(conn, &b, narrow.as_ref())))
+        .await?;
     list_response(all?, &q)
 }
 
@@ -564,7 +597,15 @@ fn user_name_taken(
     user_name: &str,
     except: Option<i32>,
 ) -> ScimResult<bool> {
-    let all = all_users(conn, "")?;
+    let all = users(
+        conn,
+        "",
+        Some(&filter::Filter::Compare(
+            "userName".into(),
+            filter::Op::Eq,
+            json!(user_name),
+        )),
+    )?;
     Ok(all.iter().any(|u| {
         u["id"] != json!(except.map(|i| i.to_string()))
             && u["userName"]
