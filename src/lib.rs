@@ -20,6 +20,7 @@ pub mod repo;
 pub mod reports;
 pub mod retention;
 pub mod routes;
+pub mod scim;
 pub mod startup;
 pub mod state;
 pub mod templates;

@@ -461,3 +461,29 @@ diesel::table! {
         departures -> Integer,
     }
 }
+
+diesel::table! {
+    scim_tokens (id) {
+        id -> Integer,
+        name -> Text,
+        token_hash -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    scim_resources (id) {
+        id -> Integer,
+        kind -> Text,
+        local_id -> Integer,
+        external_id -> Nullable<Text>,
+        user_name -> Nullable<Text>,
+        attributes -> Text,
+        deleted -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

@@ -57,6 +57,8 @@ pub mod action {
     pub const SETTING_CHANGE: &str = "setting.change";
     pub const WEBHOOK_CREATE: &str = "webhook.create";
     pub const WEBHOOK_DELETE: &str = "webhook.delete";
+    pub const SCIM_TOKEN_CREATE: &str = "scim_token.create";
+    pub const SCIM_TOKEN_REVOKE: &str = "scim_token.revoke";
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -142,6 +142,9 @@ pub fn erase(conn: &mut DbConnection, e: &Employee, now: NaiveDateTime) -> Query
             employees::updated_at.eq(now),
         ))
         .execute(conn)?;
+    // What an identity provider said (userName, externalId, names): gone, and the
+    // erased person is no longer a SCIM User.
+    crate::repo::scim::forget(conn, crate::repo::scim::USER, id, now)?;
     diesel::insert_into(erasures::table)
         .values((erasures::employee_id.eq(id), erasures::erased_at.eq(now)))
         .execute(conn)?;
@@ -152,6 +155,7 @@ pub fn erase(conn: &mut DbConnection, e: &Employee, now: NaiveDateTime) -> Query
 /// notes are sealed under a key only they can open: counted, not shown.
 pub fn export(conn: &mut DbConnection, e: &Employee, now: NaiveDateTime) -> QueryResult<Value> {
     let id = e.id;
+    let scim = crate::repo::scim::resource(conn, crate::repo::scim::USER, id)?;
     let stays: Vec<(i32, chrono::NaiveDate, Option<chrono::NaiveDate>)> = team_memberships::table
         .filter(team_memberships::employee_id.eq(id))
         .order(team_memberships::started_on)
@@ -279,6 +283,11 @@ pub fn export(conn: &mut DbConnection, e: &Employee, now: NaiveDateTime) -> Quer
             "has_private_notes_key": has_notes_key,
             "created_at": e.created_at, "updated_at": e.updated_at,
         },
+        "provisioning": scim.filter(|r| !r.deleted).map(|r| json!({
+            "external_id": r.external_id, "user_name": r.user_name,
+            "attributes": serde_json::from_str::<Value>(&r.attributes).unwrap_or(Value::Null),
+            "updated_at": r.updated_at,
+        })),
         "team_history": stays.iter().map(|(team, from, to)| json!({"team_id": team, "from": from, "to": to})).collect::<Vec<_>>(),
         "survey_invitations": rounds.iter().map(|r| json!({"round_id": r})).collect::<Vec<_>>(),
         "one_on_ones": series.iter().map(|(sid, manager, report, cadence, starts, status)| json!({

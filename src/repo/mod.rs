@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod reports;
 pub mod retention;
 pub mod rounds;
+pub mod scim;
 pub mod settings;
 pub mod surveys;
 pub mod teams;

@@ -4,6 +4,7 @@ pub mod api;
 pub mod metrics;
 pub mod nul;
 pub mod pages;
+pub mod scim;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -36,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         )
         .app_data(web::FormConfig::default().limit(JSON_LIMIT))
         .configure(api::configure)
+        .configure(scim::configure)
+        .service(web::scope("/scim").default_service(web::to(scim::not_found)))
         .configure(pages::configure);
 }
 
@@ -99,6 +102,8 @@ pub async fn explain_405(
     );
     let mut out = if req.path().starts_with("/api/") {
         actix_web::ResponseError::error_response(&AppError::MethodNotAllowed(message))
+    } else if req.path().starts_with("/scim/") {
+        actix_web::ResponseError::error_response(&crate::scim::ScimError::new(405, None, message))
     } else {
         pages::message_page(
             &req,

@@ -29,6 +29,7 @@ mod reports;
 mod retention;
 mod scheduling;
 mod schema;
+mod scim;
 mod setup;
 mod smtp_sink;
 mod sso;

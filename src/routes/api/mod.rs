@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod reports;
 pub mod responses;
 pub mod retention;
+pub mod scim_tokens;
 pub mod surveys;
 pub mod teams;
 pub mod webhooks;
@@ -79,6 +80,9 @@ fn api_routes() -> crate::routes::Router {
         .route("/webhooks", web::post().to(webhooks::create))
         .route("/webhooks", web::get().to(webhooks::list))
         .route("/webhooks/{id}", web::delete().to(webhooks::delete))
+        .route("/scim-tokens", web::post().to(scim_tokens::create))
+        .route("/scim-tokens", web::get().to(scim_tokens::list))
+        .route("/scim-tokens/{id}", web::delete().to(scim_tokens::delete))
         .route(
             "/reports/rounds/{id}/answers.csv",
             web::get().to(reports::round_answers_csv),

@@ -2,7 +2,8 @@
 
 use crate::routes::api::{
     account, account_invitations, audit, auth, employees, erasure, health, meeting_items,
-    one_on_one_overview, one_on_ones, reports, responses, retention, surveys, teams, webhooks,
+    one_on_one_overview, one_on_ones, reports, responses, retention, scim_tokens, surveys, teams,
+    webhooks,
 };
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -31,6 +32,7 @@ use utoipa::{Modify, OpenApi};
         reports::turnover_report, reports::turnover_csv, reports::round, reports::round_answers_csv, reports::close_round,
         audit::list, audit::csv, crate::routes::metrics::metrics,
         webhooks::create, webhooks::list, webhooks::delete,
+        scim_tokens::create, scim_tokens::list, scim_tokens::delete,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
     modifiers(&Security, &ErrorResponses),

@@ -1,0 +1,2 @@
+DROP TABLE scim_resources;
+DROP TABLE scim_tokens;
