@@ -78,6 +78,10 @@ const PAGES: &[(&str, &str)] = &[
     ),
     ("audit", include_str!("../templates/pages/audit.hbs")),
     ("webhooks", include_str!("../templates/pages/webhooks.hbs")),
+    (
+        "scim_tokens",
+        include_str!("../templates/pages/scim_tokens.hbs"),
+    ),
 ];
 
 pub fn registry() -> anyhow::Result<Handlebars<'static>> {

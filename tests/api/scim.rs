@@ -665,7 +665,50 @@ async fn export_and_erasure(app: TestApp) {
     assert_eq!(users["totalResults"], json!(1), "only HR: {users}");
 }
 
+/// HR makes and revokes tokens from the page, without the API.
+async fn tokens_from_the_page(app: TestApp) {
+    app.admin_token().await;
+    let hr =
+        crate::pages::Browser::sign_in(&app, crate::helpers::ADMIN_EMAIL, crate::helpers::PASSWORD)
+            .await;
+    let (status, html) = hr.page("/scim-tokens").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("{}/scim/v2", app.address)),
+        "the endpoint is shown"
+    );
+    let res = hr.post("/scim-tokens", &[("name", "")]).await;
+    assert_eq!(res.status(), 422);
+    let res = hr.post("/scim-tokens", &[("name", "Entra ID")]).await;
+    assert_eq!(res.status(), 201);
+    let html = res.text().await.unwrap();
+    let at = html
+        .find("class=\"recovery-code\">")
+        .expect("the token is shown once")
+        + 22;
+    let token: String = html[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    assert_eq!(token.len(), 64, "{html}");
+    let (status, _) = scim(&app, "GET", "/Users", &token, None).await;
+    assert_eq!(status, 200);
+    let (_, html) = hr.page("/scim-tokens").await;
+    assert!(!html.contains(&token), "never shown again");
+    let id = html
+        .split("/scim-tokens/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .unwrap()
+        .to_string();
+    let res = hr.post(&format!("/scim-tokens/{id}/revoke"), &[]).await;
+    assert_eq!(res.status(), 303);
+    let (status, _) = scim(&app, "GET", "/Users", &token, None).await;
+    assert_eq!(status, 401);
+}
+
 crate::on_both_engines!(
+    tokens_from_the_page,
     export_and_erasure,
     token_lifecycle,
     users_lifecycle,

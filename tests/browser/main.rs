@@ -511,6 +511,7 @@ async fn main_pages_look_finished_for_every_role() {
         ("report-turnover", "/reports/turnover"),
         ("audit", "/audit"),
         ("webhooks", "/webhooks"),
+        ("scim-tokens", "/scim-tokens"),
     ];
     sign_in(&c, &app, "hr@demo.pulse.example", PASSWORD).await;
     for (name, path) in &pages {

@@ -120,14 +120,7 @@ pub async fn list(
     req: HttpRequest,
     paging: web::Query<Paging>,
 ) -> AppResult<HttpResponse> {
-    let tokens = state
-        .db(|conn| {
-            Ok(repo::scim::list_tokens(conn)?
-                .into_iter()
-                .map(ScimTokenOut::from)
-                .collect::<Vec<_>>())
-        })
-        .await?;
+    let tokens = list_tokens(&state).await?;
     paged_vec(&req, *paging, tokens)
 }
 
@@ -141,7 +134,13 @@ pub async fn delete(
     Admin(admin): Admin,
     id: web::Path<i32>,
 ) -> AppResult<HttpResponse> {
-    let (id, actor) = (id.into_inner(), admin.actor());
+    revoke_token(&state, &admin.actor(), id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes a token; a revoked or unknown one is not found.
+pub(crate) async fn revoke_token(state: &AppState, actor: &Actor, id: i32) -> AppResult<()> {
+    let actor = actor.clone();
     state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| -> AppResult<()> {
@@ -158,6 +157,17 @@ pub async fn delete(
                 Ok(())
             })
         })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+        .await
+}
+
+/// Every token, oldest first, revoked ones too; never a secret.
+pub(crate) async fn list_tokens(state: &AppState) -> AppResult<Vec<ScimTokenOut>> {
+    state
+        .db(|conn| {
+            Ok(repo::scim::list_tokens(conn)?
+                .into_iter()
+                .map(ScimTokenOut::from)
+                .collect::<Vec<_>>())
+        })
+        .await
 }

@@ -13,6 +13,7 @@ pub mod people;
 pub mod privacy;
 pub mod reports;
 pub mod rounds;
+pub mod scim_tokens;
 pub mod session;
 pub mod setup;
 pub mod sso;
@@ -65,7 +66,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(account_notes::configure)
         .configure(audit::configure)
         .configure(sso::configure)
-        .configure(webhooks::configure);
+        .configure(webhooks::configure)
+        .configure(scim_tokens::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and
