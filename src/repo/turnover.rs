@@ -198,6 +198,33 @@ fn add(conn: &mut DbConnection, diff: &Facts) -> QueryResult<()> {
     Ok(())
 }
 
+/// A day's facts as stored, in the order `day_facts` reads them.
+const FACT_COLUMNS: (
+    tf::arrivals,
+    tf::departures,
+    tf::separations,
+    tf::voluntary,
+    tf::involuntary,
+    tf::other_reason,
+    tf::regretted,
+    tf::first_year,
+    tf::brief_month,
+    tf::brief_quarter,
+    tf::brief_year,
+) = (
+    tf::arrivals,
+    tf::departures,
+    tf::separations,
+    tf::voluntary,
+    tf::involuntary,
+    tf::other_reason,
+    tf::regretted,
+    tf::first_year,
+    tf::brief_month,
+    tf::brief_quarter,
+    tf::brief_year,
+);
+
 type Values = (
     diesel::dsl::Eq<tf::team_id, i32>,
     diesel::dsl::Eq<tf::day, NaiveDate>,
@@ -369,23 +396,7 @@ pub fn ledgers(
         }
         let mut q = tf::table
             .filter(tf::day.ge(from))
-            .select((
-                tf::team_id,
-                tf::day,
-                (
-                    tf::arrivals,
-                    tf::departures,
-                    tf::separations,
-                    tf::voluntary,
-                    tf::involuntary,
-                    tf::other_reason,
-                    tf::regretted,
-                    tf::first_year,
-                    tf::brief_month,
-                    tf::brief_quarter,
-                    tf::brief_year,
-                ),
-            ))
+            .select((tf::team_id, tf::day, FACT_COLUMNS))
             .into_boxed();
         if let Some(c) = chunk {
             q = q.filter(tf::team_id.eq_any(c.to_vec()));
@@ -483,23 +494,7 @@ pub fn stored(conn: &mut DbConnection) -> QueryResult<Facts> {
 
 fn stored_facts(conn: &mut DbConnection) -> QueryResult<Facts> {
     Ok(tf::table
-        .select((
-            tf::team_id,
-            tf::day,
-            (
-                tf::arrivals,
-                tf::departures,
-                tf::separations,
-                tf::voluntary,
-                tf::involuntary,
-                tf::other_reason,
-                tf::regretted,
-                tf::first_year,
-                tf::brief_month,
-                tf::brief_quarter,
-                tf::brief_year,
-            ),
-        ))
+        .select((tf::team_id, tf::day, FACT_COLUMNS))
         .load::<Row>(conn)?
         .into_iter()
         .map(|(g, d, f)| ((g, d), day_facts(f)))
