@@ -32,6 +32,13 @@ pub fn client_ip(req: &HttpRequest, trusted: &TrustedProxies) -> String {
     trusted.client_address(peer, &forwarded).to_string()
 }
 
+/// An email as sign-ins look it up: normalised as when the account was made.
+fn as_stored(email: &str) -> String {
+    crate::domain::email::Email::parse(email)
+        .map(|e| e.to_string())
+        .unwrap_or_else(|_| email.trim().to_lowercase())
+}
+
 /// Checks the password and issues a session. Every failure — unknown account,
 /// wrong password, account without password or gone — is the same error.
 ///
@@ -48,10 +55,7 @@ pub async fn sign_in(
     if !state.settings.password_sign_in {
         return Err(password_sign_in_off(state));
     }
-    // Looked up as stored: normalised as when the account was made.
-    let email = crate::domain::email::Email::parse(email)
-        .map(|e| e.to_string())
-        .unwrap_or_else(|_| email.trim().to_lowercase());
+    let email = as_stored(email);
     let password = password.to_string();
     let typed = password.clone();
     let account_key = la::account_key(&email);
@@ -118,9 +122,7 @@ pub async fn sign_in(
 /// account, and people who have left get no session. The session carries no
 /// notes key until the person gives their notes passphrase.
 pub async fn sign_in_verified_email(state: &AppState, email: &str) -> AppResult<SignedIn> {
-    let normalised = crate::domain::email::Email::parse(email)
-        .map(|e| e.to_string())
-        .unwrap_or_else(|_| email.trim().to_lowercase());
+    let normalised = as_stored(email);
     let now = Utc::now();
     let today = now.date_naive();
     let lookup = normalised.clone();

@@ -135,11 +135,16 @@ pub async fn export(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let doc = export_person(&state, &admin.actor(), id).await?;
-    Ok(HttpResponse::Ok()
+    Ok(export_file(id, doc))
+}
+
+/// The export as a file to save, for the API and the person's page.
+pub fn export_file(id: i32, doc: String) -> HttpResponse {
+    HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"pulse-person-{id}.json\""),
         ))
-        .body(doc))
+        .body(doc)
 }

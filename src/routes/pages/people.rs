@@ -455,7 +455,7 @@ fn render_edit(
             "departure": departure,
             // Erasure is for people whose last day has passed.
             "erasable": e.left_on.is_some_and(|l| l < chrono::Utc::now().date_naive())
-                && !e.email.ends_with("@erased.invalid"),
+                && e.email != crate::repo::erasure::erased_email(e.id),
             "erase_fields": [
                 field("confirm_email", "Type their email address to confirm").id("confirm_email")
                     .kind("email").required().autocomplete("off").json(),
@@ -622,13 +622,7 @@ pub async fn export(
     let doc = crate::routes::api::erasure::export_person(&state, &user.caller.actor(), e.id)
         .await
         .or_page(&req, &user)?;
-    Ok(actix_web::HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"pulse-person-{}.json\"", e.id),
-        ))
-        .body(doc))
+    Ok(crate::routes::api::erasure::export_file(e.id, doc))
 }
 
 /// Erases a person who has left (GDPR article 17), after their email is typed again.

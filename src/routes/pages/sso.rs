@@ -81,10 +81,15 @@ fn unavailable(state: &AppState, req: &HttpRequest, e: AppError) -> HttpResponse
 
 fn refused(state: &AppState, req: &HttpRequest, status: StatusCode, why: String) -> HttpResponse {
     let mut res = login_page(state, req, status, "", Some(why), None);
+    forget_state(state, &mut res);
+    res
+}
+
+/// A finished or refused sign-in's state cookie is of no further use.
+fn forget_state(state: &AppState, res: &mut HttpResponse) {
     let mut gone = state_cookie(state, "");
     gone.make_removal();
     let _ = res.add_removal_cookie(&gone);
-    res
 }
 
 pub async fn start(
@@ -216,9 +221,7 @@ pub async fn callback(
         Ok(signed) => {
             let mut res = redirect(safe_next(Some(&pending.next_path)));
             let _ = res.add_cookie(&session::session_cookie(&state, &signed.token));
-            let mut gone = state_cookie(&state, "");
-            gone.make_removal();
-            let _ = res.add_removal_cookie(&gone);
+            forget_state(&state, &mut res);
             res
         }
         Err(AppError::Forbidden(why)) => refused(&state, &req, StatusCode::FORBIDDEN, why),
