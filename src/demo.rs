@@ -256,30 +256,35 @@ pub fn run(
                 prompt: "How likely are you to recommend working here to a friend?".into(),
                 options: vec![],
                 required: true,
+                driver: None,
             },
             Question {
                 kind: QuestionKind::Scale,
                 prompt: "I have what I need to do my job well".into(),
                 options: vec![],
                 required: true,
+                driver: None,
             },
             Question {
                 kind: QuestionKind::Scale,
                 prompt: "My workload is sustainable".into(),
                 options: vec![],
                 required: true,
+                driver: None,
             },
             Question {
                 kind: QuestionKind::Choice,
                 prompt: "Where did you work most this week?".into(),
                 options: vec!["Office".into(), "Home".into(), "Both".into()],
                 required: true,
+                driver: None,
             },
             Question {
                 kind: QuestionKind::Text,
                 prompt: "Anything else you want HR to know?".into(),
                 options: vec![],
                 required: false,
+                driver: None,
             },
         ];
         let survey_id = repo::surveys::insert(

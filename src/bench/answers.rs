@@ -211,6 +211,7 @@ fn set_up(settings: &Settings, people: usize) -> anyhow::Result<Fixture> {
         prompt: prompt.into(),
         options: options.iter().map(|o| o.to_string()).collect(),
         required: true,
+        driver: None,
     };
     repo::surveys::insert_questions(
         conn,

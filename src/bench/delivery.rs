@@ -279,6 +279,7 @@ fn bench_survey(conn: &mut DbConnection) -> anyhow::Result<repo::surveys::Survey
         prompt: prompt.into(),
         options: Vec::new(),
         required: false,
+        driver: None,
     };
     repo::surveys::insert_questions(
         conn,

@@ -93,6 +93,7 @@ diesel::table! {
         prompt -> Text,
         options -> Nullable<Text>,
         required -> Bool,
+        driver -> Nullable<Text>,
     }
 }
 

@@ -4,6 +4,7 @@ pub mod anonymity;
 pub mod calendar;
 pub mod client_address;
 pub mod disclosure;
+pub mod driver;
 pub mod email;
 pub mod enps;
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Surveys and answers as the domain defines them: question kinds, scales, and the rules each must meet.
 
+use crate::domain::driver::Driver;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -84,6 +85,8 @@ pub struct Question {
     pub prompt: String,
     pub options: Vec<String>,
     pub required: bool,
+    /// What a `scale` question measures, for key-driver reports.
+    pub driver: Option<Driver>,
 }
 
 /// A question as a client sends it.
@@ -100,6 +103,11 @@ pub struct QuestionInput {
     /// Defaults to true, except for `text` questions.
     #[serde(default)]
     pub required: Option<bool>,
+    /// For `scale` questions: the engagement driver it measures (`recognition`,
+    /// `growth`, `manager`, `wellbeing`, `alignment`, `autonomy`, `peers`,
+    /// `environment`, `pay`, `satisfaction`, `stay_intent`).
+    #[serde(default)]
+    pub driver: Option<String>,
 }
 
 /// Checks the question list, reporting problems as `questions[i].field`.
@@ -176,11 +184,32 @@ pub fn parse_questions(
             }
             _ => {}
         }
+        let driver = match q.driver.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            None => None,
+            Some(_) if kind != QuestionKind::Scale => {
+                errors.insert(
+                    key("driver"),
+                    format!(
+                        "only scale questions measure a driver, not {}",
+                        kind.as_str()
+                    ),
+                );
+                None
+            }
+            Some(d) => match Driver::parse(d) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    errors.insert(key("driver"), e);
+                    None
+                }
+            },
+        };
         out.push(Question {
             kind,
             prompt,
             options,
             required: q.required.unwrap_or(kind != QuestionKind::Text),
+            driver,
         });
     }
     out
@@ -311,6 +340,7 @@ mod tests {
             prompt: "Prompt".into(),
             options: options.map(|o| o.into_iter().map(String::from).collect()),
             required: None,
+            driver: None,
         }
     }
 
@@ -356,6 +386,24 @@ mod tests {
     }
 
     #[test]
+    fn only_scale_questions_measure_a_known_driver() {
+        let with = |kind: &str, driver: &str| QuestionInput {
+            driver: Some(driver.into()),
+            ..q(kind, None)
+        };
+        let mut errors = BTreeMap::new();
+        let qs = parse_questions(&[with("scale", "growth")], &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(qs[0].driver, Some(Driver::Growth));
+        parse_questions(
+            &[with("enps", "growth"), with("scale", "mood")],
+            &mut errors,
+        );
+        assert!(errors["questions[0].driver"].contains("only scale"));
+        assert!(errors["questions[1].driver"].contains("not a driver"));
+    }
+
+    #[test]
     fn min_group_size_never_below_three() {
         assert_eq!(parse_min_group_size(None), Ok(5));
         assert_eq!(parse_min_group_size(Some(3)), Ok(3));
@@ -369,6 +417,7 @@ mod tests {
             prompt: "p".into(),
             options: vec![],
             required: true,
+            driver: None,
         };
         let raw = |score| RawAnswer {
             question_id: 1,
@@ -393,6 +442,7 @@ mod tests {
             prompt: "p".into(),
             options: vec!["A".into(), "B".into()],
             required: true,
+            driver: None,
         };
         let pick = |c: &str| RawAnswer {
             question_id: 1,
@@ -410,6 +460,7 @@ mod tests {
             prompt: "p".into(),
             options: vec![],
             required: false,
+            driver: None,
         };
         let say = |t: String| RawAnswer {
             question_id: 1,
@@ -427,6 +478,7 @@ mod tests {
             prompt: "p".into(),
             options: vec![],
             required: true,
+            driver: None,
         };
         assert!(check_answer(&scale, EnpsScale::OneToTen, Some(&raw(6))).is_err());
     }
@@ -438,6 +490,7 @@ mod tests {
             prompt: "p".into(),
             options: vec![],
             required,
+            driver: None,
         };
         let questions = [
             (4, question(QuestionKind::Scale, true)),

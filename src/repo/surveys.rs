@@ -2,6 +2,7 @@
 
 use crate::db::schema::{questions, survey_teams, surveys};
 use crate::db::DbConnection;
+use crate::domain::driver::Driver;
 use crate::domain::schedule::{Cadence, Schedule};
 use crate::domain::survey::{EnpsScale, Question, QuestionKind};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -90,6 +91,7 @@ pub struct QuestionRow {
     pub prompt: String,
     pub options: Option<String>,
     pub required: bool,
+    pub driver: Option<String>,
 }
 
 impl QuestionRow {
@@ -103,6 +105,7 @@ impl QuestionRow {
                 .and_then(|o| serde_json::from_str(o).ok())
                 .unwrap_or_default(),
             required: self.required,
+            driver: self.driver.as_deref().and_then(|d| Driver::parse(d).ok()),
         }
     }
 }
@@ -159,6 +162,7 @@ pub fn insert_questions(
                 questions::prompt.eq(&q.prompt),
                 questions::options.eq(options),
                 questions::required.eq(q.required),
+                questions::driver.eq(q.driver.map(Driver::key)),
             ))
             .execute(conn)?;
     }

@@ -18,7 +18,7 @@ async fn app_and_provider(engine: Engine, extra: &[(&str, &str)]) -> Option<(Tes
     vars.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
     let borrowed: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = spawn_app_with(engine, &borrowed).await?;
-    let provider = oidc_provider::start(port, &app.url("/login/sso/callback"));
+    let provider = oidc_provider::start(port, &app.url("/auth/oidc/callback"));
     Some((app, provider))
 }
 
@@ -57,7 +57,7 @@ async fn through_the_provider(
     login: &str,
 ) -> String {
     let res = b
-        .get(app.url("/login/sso?next=/one-on-ones"))
+        .get(app.url("/auth/oidc/start?next=/one-on-ones"))
         .send()
         .await
         .unwrap();
@@ -241,7 +241,7 @@ async fn a_person_signs_in_through_the_provider(engine: Engine) {
         .1
         .to_string();
     let crossed = app.url(&format!(
-        "/login/sso/callback?code={}&state={state_of_second}",
+        "/auth/oidc/callback?code={}&state={state_of_second}",
         code(&first)
     ));
     let (status, _) = page_error(b4.get(&crossed).send().await.unwrap()).await;

@@ -135,6 +135,21 @@ async fn surveys_are_checked_field_by_field(app: TestApp) {
             && body["fields"]["questions[1].kind"].is_string(),
         "{body}"
     );
+    // A driver belongs to a scale question and must be one Pulse knows.
+    let mut bad_driver = weekly(1);
+    bad_driver["questions"] = json!([{"kind": "enps", "prompt": "Recommend?", "driver": "growth"}, {"kind": "scale", "prompt": "I grow", "driver": "vibes"}]);
+    bad_driver["audience"] = json!({"team_ids": []});
+    let body: Value = app
+        .post("/api/v1/surveys", Some(&admin), bad_driver)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        body["fields"]["questions[0].driver"].is_string()
+            && body["fields"]["questions[1].driver"].is_string(),
+        "{body}"
+    );
     let res = app
         .post(
             "/api/v1/surveys",
@@ -164,6 +179,18 @@ async fn surveys_are_checked_field_by_field(app: TestApp) {
     assert_eq!(s["questions"].as_array().unwrap().len(), 4);
     assert_eq!(s["questions"][3]["required"], false);
     assert!(s["questions"][0]["id"].is_i64());
+
+    // A scale question keeps the driver it measures; others name none.
+    let mut with_driver = weekly(team);
+    with_driver["questions"][1]["driver"] = json!("growth");
+    let s: Value = app
+        .post("/api/v1/surveys", Some(&admin), with_driver)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["questions"][1]["driver"], "growth", "{s}");
+    assert!(s["questions"][0].get("driver").is_none(), "{s}");
 }
 
 async fn a_weekly_round_goes_out_is_answered_and_reminded(app: TestApp) {

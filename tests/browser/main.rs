@@ -912,7 +912,7 @@ async fn a_person_signs_in_through_the_openid_provider(engine: Engine) {
     let Some(app) = helpers::spawn_app_with(engine, &borrowed).await else {
         return;
     };
-    let provider = oidc_provider::start(port, &app.url("/login/sso/callback"));
+    let provider = oidc_provider::start(port, &app.url("/auth/oidc/callback"));
     let admin = app.admin_token().await;
     app.employee(
         &admin,

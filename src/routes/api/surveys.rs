@@ -63,6 +63,9 @@ pub struct QuestionOut {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
     pub required: bool,
+    /// The engagement driver a scale question measures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -93,6 +96,7 @@ pub(crate) fn survey_out(conn: &mut DbConnection, s: Survey) -> AppResult<Survey
                 prompt: q.prompt,
                 options: d.options,
                 required: q.required,
+                driver: q.driver,
             }
         })
         .collect();

@@ -46,7 +46,7 @@ pub fn login_page(
     let sso = state.settings.oidc.as_ref().map(|o| {
         json!({
             "name": o.name,
-            "href": format!("/login/sso?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)),
+            "href": format!("/auth/oidc/start?next={}", percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)),
         })
     });
     render(

@@ -1,4 +1,4 @@
-//! /login/sso and its callback: signing in through the OpenID provider.
+//! /auth/oidc/start and its callback: signing in through the OpenID provider.
 //!
 //! The browser leaves with a fresh `state`, `nonce` and PKCE challenge; the
 //! state is also set in a cookie, so a callback only completes in the browser
@@ -20,10 +20,13 @@ use chrono::Utc;
 use serde::Deserialize;
 
 const STATE_COOKIE: &str = "pulse_sso";
-const CALLBACK: &str = "/login/sso/callback";
+const START: &str = "/auth/oidc/start";
+const CALLBACK: &str = "/auth/oidc/callback";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     crate::routes::Router::new()
+        .route(START, web::get().to(start))
+        // The first name this page had; bookmarks and provider buttons keep working.
         .route("/login/sso", web::get().to(start))
         .route(CALLBACK, web::get().to(callback))
         .register(cfg);

@@ -234,6 +234,8 @@ impl Draft {
                         .collect()
                 }),
                 required: Some(s.required),
+                // The builder does not offer drivers yet; the API does.
+                driver: None,
             })
             .collect();
         let mut team_ids = vec![];
