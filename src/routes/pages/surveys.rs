@@ -555,8 +555,9 @@ pub async fn new_form(
     ))
 }
 
-/// Every button of the builder posts here: add or remove a question, preview
-/// the dates, or create the survey.
+/// Every button of the builder posts here: start from a template, add a
+/// question (blank or from the library) or remove one, preview the dates and
+/// the coverage plan, or create the survey.
 pub async fn build(
     req: HttpRequest,
     session: Session,
@@ -568,8 +569,9 @@ pub async fn build(
     user.check_csrf(&req, &form)?;
     let action = form.get("action").to_string();
     let mut draft = Draft::read(form);
-    let teams = choices(&state).await.or_page(&req, &user)?;
-    let none = BTreeMap::new();
+    let choices = choices(&state).await.or_page(&req, &user)?;
+    let mut errors = BTreeMap::new();
+    let mut status = StatusCode::OK;
     if let Some(key) = action.strip_prefix("template-") {
         let input = SurveyInput {
             template: Some(key.to_string()),
@@ -577,125 +579,71 @@ pub async fn build(
             ..Default::default()
         };
         let today = Utc::now().date_naive();
-        let filled = state
+        match state
             .db(move |conn| crate::routes::api::templates::apply(conn, input, today))
-            .await;
-        let errors = match filled {
-            Ok(filled) => {
-                draft.from_template(filled);
-                none.clone()
-            }
-            Err(e) => field_errors(&e).ok_or_else(|| user.error(&req, e))?,
-        };
-        return Ok(render_builder(
-            &req,
-            &user,
-            &teams,
-            &draft,
-            &errors,
-            StatusCode::OK,
-        ));
-    }
-    if action == "add-library" && draft.slots.len() < draft.max_slots() {
+            .await
+        {
+            Ok(filled) => draft.from_template(filled),
+            Err(e) => errors = field_errors(&e).ok_or_else(|| user.error(&req, e))?,
+        }
+    } else if action == "add-library" || action == "add" {
         let lang = draft.form.get("template_language").to_string();
         let picked = draft.form.get("library_pick").parse::<i32>().ok();
-        if let Some(row) = teams.library.iter().find(|r| Some(r.id) == picked) {
-            draft
-                .slots
-                .push(Slot::of(&row.question().survey_input(&lang)));
-        }
-        return Ok(render_builder(
-            &req,
-            &user,
-            &teams,
-            &draft,
-            &none,
-            StatusCode::OK,
-        ));
-    }
-    if action == "add" {
-        if draft.slots.len() < draft.max_slots() {
-            draft.slots.push(Slot {
+        let slot = match choices.library.iter().find(|r| Some(r.id) == picked) {
+            Some(row) if action == "add-library" => {
+                Some(Slot::of(&row.question().survey_input(&lang)))
+            }
+            _ if action == "add" => Some(Slot {
                 kind: QuestionKind::Scale.as_str().into(),
                 prompt: String::new(),
                 options: String::new(),
                 required: true,
                 driver: String::new(),
-            });
+            }),
+            _ => None,
+        };
+        if draft.slots.len() < draft.max_slots() {
+            draft.slots.extend(slot);
         }
-        return Ok(render_builder(
-            &req,
-            &user,
-            &teams,
-            &draft,
-            &none,
-            StatusCode::OK,
-        ));
-    }
-    if let Some(i) = action
+    } else if let Some(i) = action
         .strip_prefix("remove-")
         .and_then(|i| i.parse::<usize>().ok())
     {
         if i < draft.slots.len() {
             draft.slots.remove(i);
         }
-        return Ok(render_builder(
-            &req,
-            &user,
-            &teams,
-            &draft,
-            &none,
-            StatusCode::OK,
-        ));
-    }
-    if action != "create" {
-        return Ok(render_builder(
-            &req,
-            &user,
-            &teams,
-            &draft,
-            &none,
-            StatusCode::OK,
-        ));
-    }
-    let mut errors = BTreeMap::new();
-    let input = draft.input(&mut errors);
-    if errors.is_empty() {
-        let now = Utc::now();
-        let actor = user.caller.actor();
-        match state
-            .db(move |conn| create_survey(conn, &actor, input, now))
-            .await
-        {
-            Ok(s) => {
-                let text = match s.next_round_at {
-                    Some(t) => format!(
-                        "Survey created. The first round goes out {} ({}).",
-                        local_time(t, tz_of(&s.schedule.timezone)),
-                        s.schedule.timezone
-                    ),
-                    None => "Survey created.".into(),
-                };
-                return Ok(redirect_with(
-                    &req,
-                    &format!("/surveys/{}", s.id),
-                    true,
-                    &text,
-                ));
+    } else if action == "create" {
+        let input = draft.input(&mut errors);
+        if errors.is_empty() {
+            let now = Utc::now();
+            let actor = user.caller.actor();
+            match state
+                .db(move |conn| create_survey(conn, &actor, input, now))
+                .await
+            {
+                Ok(s) => {
+                    let text = match s.next_round_at {
+                        Some(t) => format!(
+                            "Survey created. The first round goes out {} ({}).",
+                            local_time(t, tz_of(&s.schedule.timezone)),
+                            s.schedule.timezone
+                        ),
+                        None => "Survey created.".into(),
+                    };
+                    return Ok(redirect_with(
+                        &req,
+                        &format!("/surveys/{}", s.id),
+                        true,
+                        &text,
+                    ));
+                }
+                Err(e) => errors = field_errors(&e).ok_or_else(|| user.error(&req, e))?,
             }
-            Err(e) => match field_errors(&e) {
-                Some(f) => errors = f,
-                None => return Err(user.error(&req, e)),
-            },
         }
+        status = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(render_builder(
-        &req,
-        &user,
-        &teams,
-        &draft,
-        &errors,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        &req, &user, &choices, &draft, &errors, status,
     ))
 }
 
