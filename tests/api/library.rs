@@ -573,7 +573,42 @@ async fn the_builder_starts_from_a_template_and_shows_the_coverage_plan(app: Tes
     assert_eq!(res.status(), 422);
 }
 
+/// The demo company's weekly pulse comes from the template and rotates: each
+/// closed round asks every driver, each respondent three of its questions.
+async fn the_demo_company_runs_a_rotating_pulse_from_the_library(app: TestApp) {
+    let mut conn = app.conn();
+    let hash = pulse::auth::password::hash(crate::helpers::PASSWORD);
+    pulse::demo::run(&mut conn, 120, 6, &hash, 7).unwrap();
+    let admin = app.login("hr@demo.pulse.example", crate::helpers::PASSWORD).await;
+    let surveys: Vec<Value> = app.get("/api/v1/surveys", Some(&admin)).await.json().await.unwrap();
+    let pulse = surveys.iter().find(|s| s["title"] == "Weekly engagement pulse").unwrap();
+    assert_eq!(pulse["rotation"]["per_round"], 3);
+    let rounds: Vec<Value> = app
+        .get(&format!("/api/v1/surveys/{}/rounds", pulse["id"]), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(rounds.len() >= 5, "{}", rounds.len());
+    let round = &rounds[0];
+    let r: Value = app
+        .get(&format!("/api/v1/reports/rounds/{}", round["id"]), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let qs = r["questions"].as_array().unwrap_or_else(|| panic!("{r}"));
+    assert_eq!(qs.len(), 43);
+    let enps = qs[0]["answers"].as_u64().unwrap();
+    assert_eq!(Some(enps), round["responded"].as_u64());
+    let shown: Vec<u64> = qs[1..42].iter().filter_map(|q| q["answers"].as_u64()).collect();
+    assert!(!shown.is_empty(), "some driver questions reach the threshold");
+    assert!(shown.iter().all(|&n| n >= 5 && n < enps / 3), "{shown:?} of {enps}");
+    assert!(qs[1..42].iter().any(|q| q["reason"] == "too_few"));
+}
+
 crate::on_both_engines!(
+    the_demo_company_runs_a_rotating_pulse_from_the_library,
     the_library_ships_its_questions_and_hr_versions_them,
     templates_fill_a_survey_and_given_fields_override_them,
     each_link_answers_exactly_its_draw_and_figures_need_enough_answers_per_question,
