@@ -579,12 +579,25 @@ async fn the_demo_company_runs_a_rotating_pulse_from_the_library(app: TestApp) {
     let mut conn = app.conn();
     let hash = pulse::auth::password::hash(crate::helpers::PASSWORD);
     pulse::demo::run(&mut conn, 120, 6, &hash, 7).unwrap();
-    let admin = app.login("hr@demo.pulse.example", crate::helpers::PASSWORD).await;
-    let surveys: Vec<Value> = app.get("/api/v1/surveys", Some(&admin)).await.json().await.unwrap();
-    let pulse = surveys.iter().find(|s| s["title"] == "Weekly engagement pulse").unwrap();
+    let admin = app
+        .login("hr@demo.pulse.example", crate::helpers::PASSWORD)
+        .await;
+    let surveys: Vec<Value> = app
+        .get("/api/v1/surveys", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pulse = surveys
+        .iter()
+        .find(|s| s["title"] == "Weekly engagement pulse")
+        .unwrap();
     assert_eq!(pulse["rotation"]["per_round"], 3);
     let rounds: Vec<Value> = app
-        .get(&format!("/api/v1/surveys/{}/rounds", pulse["id"]), Some(&admin))
+        .get(
+            &format!("/api/v1/surveys/{}/rounds", pulse["id"]),
+            Some(&admin),
+        )
         .await
         .json()
         .await
@@ -592,7 +605,10 @@ async fn the_demo_company_runs_a_rotating_pulse_from_the_library(app: TestApp) {
     assert!(rounds.len() >= 5, "{}", rounds.len());
     let round = &rounds[0];
     let r: Value = app
-        .get(&format!("/api/v1/reports/rounds/{}", round["id"]), Some(&admin))
+        .get(
+            &format!("/api/v1/reports/rounds/{}", round["id"]),
+            Some(&admin),
+        )
         .await
         .json()
         .await
@@ -601,9 +617,18 @@ async fn the_demo_company_runs_a_rotating_pulse_from_the_library(app: TestApp) {
     assert_eq!(qs.len(), 43);
     let enps = qs[0]["answers"].as_u64().unwrap();
     assert_eq!(Some(enps), round["responded"].as_u64());
-    let shown: Vec<u64> = qs[1..42].iter().filter_map(|q| q["answers"].as_u64()).collect();
-    assert!(!shown.is_empty(), "some driver questions reach the threshold");
-    assert!(shown.iter().all(|&n| n >= 5 && n < enps / 3), "{shown:?} of {enps}");
+    let shown: Vec<u64> = qs[1..42]
+        .iter()
+        .filter_map(|q| q["answers"].as_u64())
+        .collect();
+    assert!(
+        !shown.is_empty(),
+        "some driver questions reach the threshold"
+    );
+    assert!(
+        shown.iter().all(|&n| n >= 5 && n < enps / 3),
+        "{shown:?} of {enps}"
+    );
     assert!(qs[1..42].iter().any(|q| q["reason"] == "too_few"));
 }
 
