@@ -12,6 +12,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 
+/// One respondent's filed team and answers.
+type Answered = (Option<i32>, Vec<(i32, Answer)>);
+
 const COMMENTS: [&str; 4] = [
     "The new on-call rota helps a lot.",
     "I would like clearer goals for next quarter.",
@@ -28,7 +31,7 @@ pub fn seed_rotating_pulse(
     weeks: u32,
     seed: u64,
 ) -> anyhow::Result<i32> {
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed_11b);
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x05ee_d11b);
     let today = now.date_naive();
     let first = today - Duration::weeks(i64::from(weeks));
     let first_monday = first - Duration::days(i64::from(first.weekday().num_days_from_monday()));
@@ -115,7 +118,8 @@ pub fn seed_rotating_pulse(
                 .execute(conn)?;
         }
         let filed = tree.filing(&invited, survey.min_group_size as u32);
-        let mut answered: Vec<(Option<i32>, Vec<(i32, Answer)>)> = vec![];
+        // (filed team, answers) per respondent.
+        let mut answered: Vec<Answered> = vec![];
         for (team, _, _) in &invitees {
             if !rng.gen_bool(0.7) {
                 continue;

@@ -245,7 +245,7 @@ impl Draft {
     }
 
     /// Fills the draft from a template, keeping its audience and threshold.
-    fn from_template(&mut self, filled: SurveyInput) {
+    fn fill_from_template(&mut self, filled: SurveyInput) {
         let keep = ["audience", "min_group_size", "csrf", "template_language"];
         self.form.0.retain(|(k, _)| keep.contains(&k.as_str()));
         let mut set = |k: &str, v: String| self.form.0.push((k.into(), v));
@@ -583,7 +583,7 @@ pub async fn build(
             .db(move |conn| crate::routes::api::templates::apply(conn, input, today))
             .await
         {
-            Ok(filled) => draft.from_template(filled),
+            Ok(filled) => draft.fill_from_template(filled),
             Err(e) => errors = field_errors(&e).ok_or_else(|| user.error(&req, e))?,
         }
     } else if action == "add-library" || action == "add" {
