@@ -64,12 +64,61 @@ pub fn open(
     let survey =
         repo::surveys::find(conn, round.survey_id)?.ok_or_else(|| AppError::not_found("survey"))?;
     let questions = repo::surveys::questions(conn, survey.id, round.question_version)?;
+    let questions = match repo::rotations::per_round(conn, survey.id, round.question_version)? {
+        Some(k) => asked(questions, k, round.id, link_key(token)),
+        None => questions,
+    };
     Ok(Ok(OpenForm {
         invitation,
         round,
         survey,
         questions,
     }))
+}
+
+/// The key a link draws its rotating questions with: from the token itself,
+/// which is never stored, so nothing in the database tells which questions a
+/// person was asked, and so which response is theirs.
+pub fn link_key(token: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("pulse-rotation:{token}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
+}
+
+/// The questions of a rotating round that one link is asked, in survey order.
+pub fn asked<T: AsQuestion>(
+    questions: Vec<T>,
+    per_round: usize,
+    round_id: i32,
+    key: u64,
+) -> Vec<T> {
+    let qs: Vec<_> = questions.iter().map(AsQuestion::as_question).collect();
+    let keep = crate::domain::rotation::draw(&qs, per_round, round_id, key);
+    questions
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, q)| q)
+        .collect()
+}
+
+/// A stored question row or a checked one: what the draw needs of either.
+pub trait AsQuestion {
+    fn as_question(&self) -> crate::domain::survey::Question;
+}
+
+impl AsQuestion for QuestionRow {
+    fn as_question(&self) -> crate::domain::survey::Question {
+        self.question()
+    }
+}
+
+impl AsQuestion for (i32, crate::domain::survey::Question) {
+    fn as_question(&self) -> crate::domain::survey::Question {
+        self.1.clone()
+    }
 }
 
 pub enum SubmitError {
@@ -110,6 +159,8 @@ impl From<SubmitError> for AppError {
 /// goes no further than the handler), the answers as given, and when they came.
 pub struct Submission {
     pub token_hash: String,
+    /// `link_key` of the token: which questions a rotating round asked it.
+    pub link_key: u64,
     pub answers: Vec<RawAnswer>,
     pub now: DateTime<Utc>,
 }
@@ -118,6 +169,7 @@ impl Submission {
     pub fn new(token: &str, answers: Vec<RawAnswer>, now: DateTime<Utc>) -> Self {
         Self {
             token_hash: sha256_hex(token),
+            link_key: link_key(token),
             answers,
             now,
         }

@@ -449,6 +449,7 @@ pub fn run(
                 ))
                 .execute(conn)?;
         }
+        crate::library_demo::seed_rotating_pulse(conn, Utc::now(), weeks.min(12), seed)?;
         Ok(report)
     })
 }

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod emails;
 pub mod error;
 pub mod jobs;
+pub mod library_demo;
 pub mod mail;
 pub mod meeting_items;
 pub mod memory;

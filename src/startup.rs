@@ -35,6 +35,8 @@ fn migrated(pool: Pool, settings: &Settings) -> Result<Pool, String> {
         .get()
         .map_err(|e| format!("cannot open the database: {e}"))?;
     let ran = db::migrate(&mut conn)?;
+    crate::repo::library::seed(&mut conn, chrono::Utc::now().naive_utc())
+        .map_err(|e| format!("cannot seed the question library: {e}"))?;
     if ran > 0 {
         tracing::info!(
             migrations = ran,

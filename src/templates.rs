@@ -46,6 +46,11 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/survey_new.hbs"),
     ),
     ("survey", include_str!("../templates/pages/survey.hbs")),
+    (
+        "questions",
+        include_str!("../templates/pages/questions.hbs"),
+    ),
+    ("question", include_str!("../templates/pages/question.hbs")),
     ("round", include_str!("../templates/pages/round.hbs")),
     (
         "report_enps",

@@ -20,6 +20,8 @@ use std::sync::Arc;
 pub struct RoundFacts {
     pub questions: Vec<(i32, Question)>,
     pub scale: EnpsScale,
+    /// A rotating round: how many pool questions each link is asked.
+    pub per_round: Option<usize>,
 }
 
 /// Facts of the open rounds answers came for. A round is forgotten as soon as a
@@ -47,7 +49,12 @@ impl FactsCache {
                 .map(|s| s.scale())
                 .unwrap_or(EnpsScale::OneToTen),
         };
-        let facts = Arc::new(RoundFacts { questions, scale });
+        let per_round = repo::rotations::per_round(conn, round.survey_id, round.question_version)?;
+        let facts = Arc::new(RoundFacts {
+            questions,
+            scale,
+            per_round,
+        });
         if self.rounds.len() >= Self::MAX_ROUNDS {
             self.rounds.clear();
         }
@@ -118,7 +125,16 @@ fn commit_in(
             continue;
         }
         let f = facts.get(conn, round)?;
-        match check_answers(&f.questions, f.scale, &s.answers) {
+        // A rotating round takes exactly the questions this link was asked.
+        let drawn;
+        let questions = match f.per_round {
+            Some(k) => {
+                drawn = super::asked(f.questions.clone(), k, round.id, s.link_key);
+                &drawn
+            }
+            None => &f.questions,
+        };
+        match check_answers(questions, f.scale, &s.answers) {
             Ok(checked) => {
                 taken.insert(inv.id);
                 accepted.push((i, *inv, checked));

@@ -488,3 +488,43 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+// Branch `library`: the question library and rotating pulses (migration 2026-12-07-010000).
+
+diesel::table! {
+    library_questions (id) {
+        id -> Integer,
+        key -> Nullable<Text>,
+        kind -> Text,
+        driver -> Nullable<Text>,
+        prompt_en -> Text,
+        prompt_fr -> Text,
+        options_en -> Nullable<Text>,
+        options_fr -> Nullable<Text>,
+        version -> Integer,
+        retired -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    library_question_history (question_id, version) {
+        question_id -> Integer,
+        version -> Integer,
+        driver -> Nullable<Text>,
+        prompt_en -> Text,
+        prompt_fr -> Text,
+        options_en -> Nullable<Text>,
+        options_fr -> Nullable<Text>,
+        replaced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    question_rotations (survey_id, version) {
+        survey_id -> Integer,
+        version -> Integer,
+        per_round -> Integer,
+    }
+}

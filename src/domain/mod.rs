@@ -9,14 +9,17 @@ pub mod email;
 pub mod enps;
 #[cfg(test)]
 pub mod exact;
+pub mod library;
 pub mod one_on_one;
 pub mod one_on_one_overview;
 pub mod people;
 pub mod people_csv;
 pub mod report;
 pub mod retention;
+pub mod rotation;
 pub mod schedule;
 pub mod survey;
 pub mod teams;
+pub mod templates;
 pub mod turnover;
 pub mod turnover_facts;

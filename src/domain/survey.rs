@@ -115,14 +115,29 @@ pub fn parse_questions(
     input: &[QuestionInput],
     errors: &mut BTreeMap<String, String>,
 ) -> Vec<Question> {
+    parse_questions_up_to(input, MAX_QUESTIONS, errors)
+}
+
+/// As `parse_questions`, for a list of up to `max` questions: a rotating
+/// survey's pool may exceed what one form asks (see `domain::rotation`).
+pub fn parse_questions_up_to(
+    input: &[QuestionInput],
+    max: usize,
+    errors: &mut BTreeMap<String, String>,
+) -> Vec<Question> {
     if input.is_empty() {
         errors.insert("questions".into(), "add at least one question".into());
     }
-    if input.len() > MAX_QUESTIONS {
+    if input.len() > max {
+        let what = if max == MAX_QUESTIONS {
+            "a pulse survey"
+        } else {
+            "a rotating survey"
+        };
         errors.insert(
             "questions".into(),
             format!(
-                "a pulse survey has at most {MAX_QUESTIONS} questions; this one has {}",
+                "{what} has at most {max} questions; this one has {}",
                 input.len()
             ),
         );

@@ -160,6 +160,10 @@ async fn openapi_describes_every_endpoint(app: TestApp) {
         ("post", "/api/v1/webhooks"),
         ("get", "/api/v1/webhooks"),
         ("delete", "/api/v1/webhooks/{id}"),
+        ("get", "/api/v1/questions"),
+        ("post", "/api/v1/questions"),
+        ("patch", "/api/v1/questions/{id}"),
+        ("get", "/api/v1/templates"),
     ];
     for (method, path) in expected {
         assert!(

@@ -967,3 +967,100 @@ async fn a_person_signs_in_through_the_openid_provider_sqlite() {
 async fn a_person_signs_in_through_the_openid_provider_postgres() {
     a_person_signs_in_through_the_openid_provider(Engine::Postgres).await;
 }
+
+/// HR builds a rotating weekly pulse from a template in under a minute: one
+/// click fills the builder (questions from the library with their drivers, a
+/// schedule, a rotation and its coverage plan), everything stays editable, one
+/// more click creates it; the first person asked gets eNPS, three drawn
+/// questions and the comment, and answers them.
+async fn hr_builds_a_rotating_pulse_from_a_template(engine: Engine) {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let token = app.admin_token().await;
+    for i in 0..5 {
+        app.employee(&token, json!({"email": format!("e{i}@example.com"), "name": format!("Employee {i}"), "hired_on": "2024-01-01"})).await;
+    }
+    sign_in(&c, &app, ADMIN_EMAIL, PASSWORD).await;
+    let started = std::time::Instant::now();
+    c.goto(&app.url("/surveys")).await.unwrap();
+    submit(&c, ".page-head a[href='/surveys/new']").await;
+    submit(&c, "button[value=template-weekly-engagement]").await;
+    let text = body_text(&c).await;
+    assert!(text.contains("Coverage plan."), "{text}");
+    assert!(text.contains("3 of the 41 rotating questions"), "{text}");
+    assert_eq!(
+        css(&c, "#title")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("Weekly engagement pulse")
+    );
+    assert_eq!(
+        css(&c, "#q1_driver")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("recognition"),
+        "each question carries its driver"
+    );
+    screenshot(&c, "builder-template-desktop", DESKTOP).await;
+    // Still editable: four a round instead of three, and the plan follows.
+    fill(&c, "#per_round", "4").await;
+    submit(
+        &c,
+        "section[aria-labelledby=s-rotation] button[value=preview]",
+    )
+    .await;
+    let text = body_text(&c).await;
+    assert!(text.contains("4 of the 41 rotating questions"), "{text}");
+    submit(&c, "button[value=create]").await;
+    let text = body_text(&c).await;
+    assert!(text.contains("Survey created."), "{text}");
+    assert!(text.contains("Rotating: 4 a round per person."), "{text}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    screenshot(&c, "survey-rotating-desktop", DESKTOP).await;
+
+    // A round: each link asks eNPS, its own four drawn questions and the comment.
+    submit(&c, "form[action$='/rounds'] button").await;
+    app.tick(&chrono::Utc::now().to_rfc3339()).await;
+    let links: Vec<String> = app.emails().iter().map(|e| answer_link(e)).collect();
+    assert_eq!(links.len(), 6);
+    set_size(&c, PHONE).await;
+    c.goto(&app.url(&links[0])).await.unwrap();
+    let fieldsets = c
+        .find_all(Locator::Css("main fieldset"))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(fieldsets, 6, "eNPS, four drawn, the comment");
+    screenshot(&c, "answer-rotating-phone", PHONE).await;
+    click(&c, "fieldset:nth-of-type(1) input[value='9']").await;
+    for n in 2..=5 {
+        click(&c, &format!("fieldset:nth-of-type({n}) input[value='4']")).await;
+    }
+    submit(&c, "main button[type=submit]").await;
+    assert!(body_text(&c).await.contains("Thank you"));
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hr_builds_a_rotating_pulse_from_a_template_sqlite() {
+    hr_builds_a_rotating_pulse_from_a_template(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hr_builds_a_rotating_pulse_from_a_template_postgres() {
+    hr_builds_a_rotating_pulse_from_a_template(Engine::Postgres).await;
+}

@@ -11,12 +11,14 @@ pub mod meeting_items;
 pub mod one_on_one_overview;
 pub mod one_on_ones;
 pub mod openapi;
+pub mod questions;
 pub mod reports;
 pub mod responses;
 pub mod retention;
 pub mod scim_tokens;
 pub mod surveys;
 pub mod teams;
+pub mod templates;
 pub mod webhooks;
 
 use crate::error::AppError;
@@ -61,6 +63,7 @@ fn api_routes() -> crate::routes::Router {
         .route("/surveys/{id}/rounds", web::get().to(surveys::rounds))
         .route("/rounds/{id}/close", web::post().to(reports::close_round))
         .route("/responses", web::post().to(responses::submit))
+        .apply(library_routes)
         .apply(one_on_one_routes)
         .route("/reports/enps", web::get().to(reports::enps))
         .route("/reports/enps.csv", web::get().to(reports::enps_csv))
@@ -87,6 +90,16 @@ fn api_routes() -> crate::routes::Router {
             "/reports/rounds/{id}/answers.csv",
             web::get().to(reports::round_answers_csv),
         )
+}
+
+/// The question library and the survey templates built from it.
+fn library_routes(routes: crate::routes::Router) -> crate::routes::Router {
+    routes
+        .route("/questions", web::get().to(questions::list))
+        .route("/questions", web::post().to(questions::create))
+        .route("/questions/{id}", web::get().to(questions::get))
+        .route("/questions/{id}", web::patch().to(questions::update))
+        .route("/templates", web::get().to(templates::list))
 }
 
 /// 1:1s and the account invitations that let people sign in for them.

@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         audit::list, audit::csv, crate::routes::metrics::metrics,
         webhooks::create, webhooks::list, webhooks::delete,
         scim_tokens::create, scim_tokens::list, scim_tokens::delete,
+        super::questions::list, super::questions::get, super::questions::create, super::questions::update, super::templates::list,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
     modifiers(&Security, &ErrorResponses),

@@ -2,14 +2,16 @@
 
 use crate::auth::Admin;
 use crate::db::DbConnection;
+use crate::domain::rotation::{self, Plan, RotationInput, MAX_ROTATING_QUESTIONS};
 use crate::domain::survey::{
-    parse_min_group_size, parse_questions, parse_schedule, EnpsScale, QuestionInput, ScheduleInput,
+    parse_min_group_size, parse_questions_up_to, parse_schedule, EnpsScale, Question,
+    QuestionInput, ScheduleInput, MAX_QUESTIONS,
 };
 use crate::error::{AppError, AppResult};
 use crate::jobs::scheduler::{self, RoundOutcome};
 use crate::repo::audit::{self, Actor};
 use crate::repo::{self, surveys::NewSurvey, surveys::Survey, surveys::SurveyChanges};
-use crate::routes::api::{paged, Paging};
+use crate::routes::api::{double_option, paged, Paging};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -24,7 +26,7 @@ pub struct AudienceInput {
     pub team_ids: Vec<i32>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SurveyInput {
     pub title: Option<String>,
@@ -40,6 +42,17 @@ pub struct SurveyInput {
     /// Results for smaller groups are never shown; at least 3, default 5.
     #[schema(minimum = 3)]
     pub min_group_size: Option<i32>,
+    /// Start from a template (`GET /api/v1/templates`): every field given here overrides it.
+    pub template: Option<String>,
+    /// `en` (default) or `fr`: the language of the template's wording.
+    #[schema(pattern = "^(en|fr)$")]
+    pub language: Option<String>,
+    /// Each person is asked `per_round` of the scale and choice questions a
+    /// round (eNPS and comments always); up to 50 questions then. Null: every
+    /// question every round, at most 10.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<RotationInput>)]
+    pub rotation: Option<Option<RotationInput>>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -53,6 +66,10 @@ pub struct SurveyPatch {
     /// A new question list: later rounds use it, earlier answers keep theirs.
     pub questions: Option<Vec<QuestionInput>>,
     pub min_group_size: Option<i32>,
+    /// A new rotation (null: none) for later rounds, with the questions given or the current ones.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<RotationInput>)]
+    pub rotation: Option<Option<RotationInput>>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -83,10 +100,54 @@ pub struct SurveyOut {
     pub next_round_at: Option<DateTime<Utc>>,
     /// The next five send instants, for previews.
     pub upcoming: Vec<DateTime<Utc>>,
+    /// Present when the survey rotates its questions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationOut>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RotationOut {
+    pub per_round: usize,
+    /// The coverage plan: how often each driver and question comes round.
+    pub plan: Plan,
+    /// The plan in a sentence.
+    pub summary: String,
+}
+
+impl RotationOut {
+    pub fn of(questions: &[Question], per_round: usize, cadence: &str) -> Self {
+        let plan = Plan::of(questions, per_round);
+        Self {
+            summary: plan.summary(rotation::unit(cadence)),
+            per_round,
+            plan,
+        }
+    }
+}
+
+/// Checks the question list and its rotation together: a rotating survey may
+/// hold up to 50 questions, each form still at most 10.
+fn parse_questions_and_rotation(
+    questions: &[QuestionInput],
+    rotation: Option<&RotationInput>,
+    fields: &mut BTreeMap<String, String>,
+) -> (Vec<Question>, Option<usize>) {
+    let max = match rotation {
+        Some(_) => MAX_ROTATING_QUESTIONS,
+        None => MAX_QUESTIONS,
+    };
+    let qs = parse_questions_up_to(questions, max, fields);
+    let per_round = rotation.and_then(|r| rotation::parse(r, &qs, fields));
+    (qs, per_round)
 }
 
 pub(crate) fn survey_out(conn: &mut DbConnection, s: Survey) -> AppResult<SurveyOut> {
-    let questions = repo::surveys::questions(conn, s.id, s.question_version)?
+    let rows = repo::surveys::questions(conn, s.id, s.question_version)?;
+    let rotation = repo::rotations::per_round(conn, s.id, s.question_version)?.map(|k| {
+        let qs: Vec<Question> = rows.iter().map(|q| q.question()).collect();
+        RotationOut::of(&qs, k, &s.cadence)
+    });
+    let questions = rows
         .into_iter()
         .map(|q| {
             let d = q.question();
@@ -131,6 +192,7 @@ pub(crate) fn survey_out(conn: &mut DbConnection, s: Survey) -> AppResult<Survey
         questions,
         next_round_at: upcoming.first().copied(),
         upcoming,
+        rotation,
     })
 }
 
@@ -177,10 +239,15 @@ pub(crate) fn create_survey(
     input: SurveyInput,
     now: DateTime<Utc>,
 ) -> AppResult<SurveyOut> {
+    let input = crate::routes::api::templates::apply(conn, input, now.date_naive())?;
     let mut fields = BTreeMap::new();
     let title = parse_title(input.title.as_deref(), &mut fields);
     let intro = parse_intro(input.intro.as_deref(), &mut fields);
-    let questions = parse_questions(&input.questions, &mut fields);
+    let (questions, per_round) = parse_questions_and_rotation(
+        &input.questions,
+        input.rotation.flatten().as_ref(),
+        &mut fields,
+    );
     let scale = EnpsScale::parse(input.enps_scale.as_deref().unwrap_or("1-10"))
         .map_err(|e| fields.insert("enps_scale".into(), e))
         .ok();
@@ -232,13 +299,17 @@ pub(crate) fn create_survey(
             },
         )?;
         repo::surveys::insert_questions(conn, id, 1, &questions)?;
+        if let Some(k) = per_round {
+            repo::rotations::set(conn, id, 1, k)?;
+        }
         repo::surveys::set_audience(conn, id, &team_ids)?;
         let survey = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
         let detail = format!(
-            "{}, {}, {} questions, min_group_size {}",
+            "{}, {}, {} questions{}, min_group_size {}",
             survey.title,
             survey.cadence,
             questions.len(),
+            per_round.map_or(String::new(), |k| format!(" ({k} a round)")),
             survey.min_group_size
         );
         audit::record(
@@ -350,17 +421,41 @@ pub(crate) fn update_survey(
                 .map_err(|e| fields.insert("min_group_size".into(), e))
                 .ok();
         }
-        let questions = patch
-            .questions
-            .as_ref()
-            .map(|q| parse_questions(q, &mut fields));
+        // New questions or a new rotation make a new version of the list.
+        let revised = match (&patch.questions, &patch.rotation) {
+            (None, None) => None,
+            (questions, rotation) => {
+                let current = repo::rotations::per_round(conn, id, s.question_version)?;
+                let questions = match questions {
+                    Some(q) => q.clone(),
+                    None => repo::surveys::questions(conn, id, s.question_version)?
+                        .iter()
+                        .map(|q| as_input(&q.question()))
+                        .collect(),
+                };
+                let rotation = match rotation {
+                    Some(r) => *r,
+                    None => current.map(|k| RotationInput {
+                        per_round: k as i32,
+                    }),
+                };
+                Some(parse_questions_and_rotation(
+                    &questions,
+                    rotation.as_ref(),
+                    &mut fields,
+                ))
+            }
+        };
         if !fields.is_empty() {
             return Err(AppError::fields(fields));
         }
-        if let Some(qs) = questions {
+        if let Some((qs, per_round)) = revised {
             // Rounds already sent keep the version they were sent with.
             let version = s.question_version + 1;
             repo::surveys::insert_questions(conn, id, version, &qs)?;
+            if let Some(k) = per_round {
+                repo::rotations::set(conn, id, version, k)?;
+            }
             c.question_version = Some(version);
         }
         repo::surveys::update(conn, id, &c)?;
@@ -397,6 +492,17 @@ pub(crate) fn update_survey(
         )?;
         survey_out(conn, after)
     })
+}
+
+/// A stored question as the client would send it, to carry it into a new version.
+fn as_input(q: &Question) -> QuestionInput {
+    QuestionInput {
+        kind: q.kind.as_str().into(),
+        prompt: q.prompt.clone(),
+        options: (!q.options.is_empty()).then(|| q.options.clone()),
+        required: Some(q.required),
+        driver: q.driver.map(|d| d.key().into()),
+    }
 }
 
 fn survey_target(id: i32) -> String {

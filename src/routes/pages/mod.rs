@@ -11,6 +11,7 @@ pub mod one_on_one_overview;
 pub mod one_on_ones;
 pub mod people;
 pub mod privacy;
+pub mod questions;
 pub mod reports;
 pub mod rounds;
 pub mod scim_tokens;
@@ -67,7 +68,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(audit::configure)
         .configure(sso::configure)
         .configure(webhooks::configure)
-        .configure(scim_tokens::configure);
+        .configure(scim_tokens::configure)
+        .configure(questions::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and

@@ -2,16 +2,23 @@
 //! timezone picker and a preview of the next five send dates), and each
 //! survey's page with pause, resume, archive, "send now" and its rounds. HR only.
 
+use crate::domain::driver::Driver;
+use crate::domain::rotation::{self, RotationInput, MAX_ROTATING_QUESTIONS};
 use crate::domain::schedule::Cadence;
 use crate::domain::survey::{
-    parse_schedule, QuestionInput, QuestionKind, ScheduleInput, MAX_QUESTIONS,
+    parse_questions_up_to, parse_schedule, QuestionInput, QuestionKind, ScheduleInput,
+    MAX_QUESTIONS,
 };
+use crate::domain::templates::TEMPLATES;
+use crate::repo::library::LibraryRow;
 use crate::repo::{self, rounds::Round};
 use crate::reports::round::Live;
+use crate::routes::api::surveys::RotationOut;
 use crate::routes::api::surveys::{
     create_survey, send_round_now, survey_out, update_survey, AudienceInput, SurveyInput,
     SurveyOut, SurveyPatch,
 };
+use crate::routes::api::templates::next_monday;
 use crate::routes::pages::ui::{
     field, field_errors, local_time, percent, redirect_with, FormData, OrPage, PageResult, Session,
     TeamTree, User,
@@ -131,6 +138,41 @@ struct Slot {
     prompt: String,
     options: String,
     required: bool,
+    /// A driver key, or "" for none.
+    driver: String,
+}
+
+impl Slot {
+    fn of(q: &QuestionInput) -> Self {
+        Slot {
+            kind: q.kind.clone(),
+            prompt: q.prompt.clone(),
+            options: q.options.clone().unwrap_or_default().join("\n"),
+            required: q.required.unwrap_or(q.kind != "text"),
+            driver: q.driver.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl Slot {
+    fn input(&self) -> QuestionInput {
+        QuestionInput {
+            kind: self.kind.clone(),
+            prompt: self.prompt.clone(),
+            options: (self.kind == "choice").then(|| {
+                self.options
+                    .lines()
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(String::from)
+                    .collect()
+            }),
+            required: Some(self.required),
+            // Only scale questions measure a driver; a driver left on a slot
+            // whose kind changed is dropped rather than refused.
+            driver: Some(self.driver.clone()).filter(|d| !d.is_empty() && self.kind == "scale"),
+        }
+    }
 }
 
 /// The builder's state, read back from its own form.
@@ -141,12 +183,7 @@ struct Draft {
 
 impl Draft {
     fn blank() -> Self {
-        let today = chrono::Utc::now().date_naive();
-        // Next Monday: pulses usually go out at the start of a week.
-        let monday = today
-            + chrono::Duration::days(
-                (7 - i64::from(chrono::Datelike::weekday(&today).num_days_from_monday())) % 7,
-            );
+        let monday = next_monday(chrono::Utc::now().date_naive());
         let form = FormData(
             [
                 ("title", "Weekly pulse".to_string()),
@@ -168,6 +205,7 @@ impl Draft {
             prompt: prompt.into(),
             options: String::new(),
             required,
+            driver: String::new(),
         };
         Self {
             form,
@@ -200,9 +238,66 @@ impl Draft {
                 prompt: form.get(&format!("q{i}_prompt")).to_string(),
                 options: form.get(&format!("q{i}_options")).to_string(),
                 required: form.has(&format!("q{i}_required")),
+                driver: form.get(&format!("q{i}_driver")).trim().to_string(),
             })
             .collect();
         Self { form, slots }
+    }
+
+    /// Fills the draft from a template, keeping its audience and threshold.
+    fn fill_from_template(&mut self, filled: SurveyInput) {
+        let keep = ["audience", "min_group_size", "csrf", "template_language"];
+        self.form.0.retain(|(k, _)| keep.contains(&k.as_str()));
+        let mut set = |k: &str, v: String| self.form.0.push((k.into(), v));
+        set("title", filled.title.unwrap_or_default());
+        set("intro", filled.intro.unwrap_or_default());
+        set("enps_scale", "1-10".into());
+        if let Some(s) = filled.schedule {
+            set("cadence", s.cadence);
+            set("starts_on", s.starts_on);
+            set("send_time", s.send_time);
+            set("timezone", s.timezone);
+            set("open_days", s.open_days.to_string());
+            set(
+                "reminder_after_days",
+                s.reminder_after_days
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        if let Some(r) = filled.rotation.flatten() {
+            set("per_round", r.per_round.to_string());
+        }
+        self.slots = filled.questions.iter().map(Slot::of).collect();
+    }
+
+    /// The rotation as typed: None for none, Err for what is not a number.
+    fn per_round(&self) -> Result<Option<RotationInput>, String> {
+        match self.form.opt("per_round") {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(|per_round| Some(RotationInput { per_round }))
+                .map_err(|_| format!("`{v}` is not a whole number")),
+        }
+    }
+
+    /// How many questions the builder holds: more when the survey rotates.
+    fn max_slots(&self) -> usize {
+        match self.per_round() {
+            Ok(Some(_)) => MAX_ROTATING_QUESTIONS,
+            _ => MAX_QUESTIONS,
+        }
+    }
+
+    /// The coverage plan of the rotation as typed, when it is valid.
+    fn plan(&self) -> Option<String> {
+        let rotation = self.per_round().ok()??;
+        let mut errors = BTreeMap::new();
+        let inputs: Vec<QuestionInput> = self.slots.iter().map(Slot::input).collect();
+        let qs = parse_questions_up_to(&inputs, MAX_ROTATING_QUESTIONS, &mut errors);
+        let k = rotation::parse(&rotation, &qs, &mut errors)?;
+        Some(RotationOut::of(&qs, k, self.form.get("cadence")).summary)
     }
 
     fn schedule(&self) -> ScheduleInput {
@@ -219,25 +314,12 @@ impl Draft {
 
     fn input(&self, errors: &mut BTreeMap<String, String>) -> SurveyInput {
         let f = &self.form;
-        let questions = self
-            .slots
-            .iter()
-            .map(|s| QuestionInput {
-                kind: s.kind.clone(),
-                prompt: s.prompt.clone(),
-                options: (s.kind == "choice").then(|| {
-                    s.options
-                        .lines()
-                        .map(str::trim)
-                        .filter(|o| !o.is_empty())
-                        .map(String::from)
-                        .collect()
-                }),
-                required: Some(s.required),
-                // The builder does not offer drivers yet; the API does.
-                driver: None,
-            })
-            .collect();
+        let questions = self.slots.iter().map(Slot::input).collect();
+        let rotation = self
+            .per_round()
+            .map_err(|e| errors.insert("rotation.per_round".into(), e))
+            .ok()
+            .flatten();
         let mut team_ids = vec![];
         for t in f.all("audience") {
             match t.parse() {
@@ -279,6 +361,10 @@ impl Draft {
             audience: Some(AudienceInput { team_ids }),
             schedule: Some(self.schedule()),
             min_group_size: number("min_group_size", errors),
+            template: None,
+            language: None,
+            // Explicit: an empty field means no rotation.
+            rotation: Some(rotation),
         }
     }
 
@@ -296,15 +382,52 @@ impl Draft {
     }
 }
 
+/// What the builder offers besides the draft: teams, and library questions to add.
+struct Choices {
+    teams: TeamTree,
+    library: Vec<LibraryRow>,
+}
+
 fn render_builder(
     req: &HttpRequest,
     user: &User,
-    teams: &TeamTree,
+    choices: &Choices,
     draft: &Draft,
     errors: &BTreeMap<String, String>,
     status: StatusCode,
 ) -> HttpResponse {
+    let teams = &choices.teams;
     let f = &draft.form;
+    let drivers: Vec<(&str, &str)> = std::iter::once(("", "No driver"))
+        .chain(Driver::ALL.iter().map(|d| (d.key(), d.name("en"))))
+        .collect();
+    let lang = if f.get("template_language") == "fr" {
+        "fr"
+    } else {
+        "en"
+    };
+    let mut library: Vec<(String, String)> = choices
+        .library
+        .iter()
+        .filter(|r| !r.retired)
+        .map(|r| {
+            let q = r.question();
+            let theme = match (q.driver, q.kind) {
+                (Some(d), _) => d.name("en").to_string(),
+                (None, QuestionKind::Enps) => "eNPS".into(),
+                (None, QuestionKind::Text) => "Comment".into(),
+                (None, _) => "Other".into(),
+            };
+            let prompt = if lang == "fr" {
+                q.prompt.fr
+            } else {
+                q.prompt.en
+            };
+            (r.id.to_string(), format!("{theme} — {prompt}"))
+        })
+        .collect();
+    library.sort_by(|a, b| a.1.cmp(&b.1));
+    let max_slots = draft.max_slots();
     let chosen: Vec<i32> = f.all("audience").filter_map(|t| t.parse().ok()).collect();
     let audience: Vec<Value> = teams
         .rows
@@ -336,8 +459,12 @@ fn render_builder(
                     .value(&s.options)
                     .error_from(errors, &key("options"))
                     .json(),
+                "driver": field(&format!("q{i}_driver"), "Driver").value(&s.driver).options(drivers.clone())
+                    .hint("For an agreement question: what it measures, for key-driver reports")
+                    .error_from(errors, &key("driver")).json(),
                 "required": s.required,
                 "is_choice": s.kind == "choice",
+                "is_scale": s.kind == "scale",
             })
         })
         .collect();
@@ -368,8 +495,20 @@ fn render_builder(
             "audience": audience,
             "audience_error": errors.get("audience.team_ids"),
             "slots": slots,
-            "can_add": draft.slots.len() < MAX_QUESTIONS,
-            "max": MAX_QUESTIONS,
+            "can_add": draft.slots.len() < max_slots,
+            "max": max_slots,
+            "templates": TEMPLATES.iter().map(|t| json!({
+                "key": t.key,
+                "title": t.title(lang),
+                "rotates": t.per_round.is_some(),
+            })).collect::<Vec<_>>(),
+            "template_language": field("template_language", "Wording").value(lang).options([("en", "English"), ("fr", "Français")]).json(),
+            "library": field("library_pick", "From the library").value("").options(library).json(),
+            "has_library": !choices.library.is_empty(),
+            "per_round": field("per_round", "Questions per person and round").kind("number").range(1, 9)
+                .hint("Empty: everyone answers every question (at most 10). A number: the survey rotates: up to 50 questions, and each person gets this many of the agreement and choice questions each round, plus eNPS and comments")
+                .value(f.get("per_round")).error_from(errors, "rotation.per_round").json(),
+            "plan": draft.plan(),
             "count": draft.slots.len(),
             "schedule": [
                 field("cadence", "How often").value(f.get("cadence")).options(cadences).error_from(errors, &sched("cadence")).json(),
@@ -387,9 +526,14 @@ fn render_builder(
     )
 }
 
-async fn teams(state: &AppState) -> Result<TeamTree, crate::error::AppError> {
+async fn choices(state: &AppState) -> Result<Choices, crate::error::AppError> {
     state
-        .db(|conn| Ok(TeamTree::new(repo::teams::all(conn)?)))
+        .db(|conn| {
+            Ok(Choices {
+                teams: TeamTree::new(repo::teams::all(conn)?),
+                library: repo::library::all(conn)?,
+            })
+        })
         .await
 }
 
@@ -400,7 +544,7 @@ pub async fn new_form(
 ) -> PageResult {
     let user = session.require(&req)?;
     user.require_admin(&req)?;
-    let teams = teams(&state).await.or_page(&req, &user)?;
+    let teams = choices(&state).await.or_page(&req, &user)?;
     Ok(render_builder(
         &req,
         &user,
@@ -411,8 +555,9 @@ pub async fn new_form(
     ))
 }
 
-/// Every button of the builder posts here: add or remove a question, preview
-/// the dates, or create the survey.
+/// Every button of the builder posts here: start from a template, add a
+/// question (blank or from the library) or remove one, preview the dates and
+/// the coverage plan, or create the survey.
 pub async fn build(
     req: HttpRequest,
     session: Session,
@@ -424,90 +569,81 @@ pub async fn build(
     user.check_csrf(&req, &form)?;
     let action = form.get("action").to_string();
     let mut draft = Draft::read(form);
-    let teams = teams(&state).await.or_page(&req, &user)?;
-    let none = BTreeMap::new();
-    if action == "add" {
-        if draft.slots.len() < MAX_QUESTIONS {
-            draft.slots.push(Slot {
+    let choices = choices(&state).await.or_page(&req, &user)?;
+    let mut errors = BTreeMap::new();
+    let mut status = StatusCode::OK;
+    if let Some(key) = action.strip_prefix("template-") {
+        let input = SurveyInput {
+            template: Some(key.to_string()),
+            language: draft.form.opt("template_language"),
+            ..Default::default()
+        };
+        let today = Utc::now().date_naive();
+        match state
+            .db(move |conn| crate::routes::api::templates::apply(conn, input, today))
+            .await
+        {
+            Ok(filled) => draft.fill_from_template(filled),
+            Err(e) => errors = field_errors(&e).ok_or_else(|| user.error(&req, e))?,
+        }
+    } else if action == "add-library" || action == "add" {
+        let lang = draft.form.get("template_language").to_string();
+        let picked = draft.form.get("library_pick").parse::<i32>().ok();
+        let slot = match choices.library.iter().find(|r| Some(r.id) == picked) {
+            Some(row) if action == "add-library" => {
+                Some(Slot::of(&row.question().survey_input(&lang)))
+            }
+            _ if action == "add" => Some(Slot {
                 kind: QuestionKind::Scale.as_str().into(),
                 prompt: String::new(),
                 options: String::new(),
                 required: true,
-            });
+                driver: String::new(),
+            }),
+            _ => None,
+        };
+        if draft.slots.len() < draft.max_slots() {
+            draft.slots.extend(slot);
         }
-        return Ok(render_builder(
-            &req,
-            &user,
-            &teams,
-            &draft,
-            &none,
-            StatusCode::OK,
-        ));
-    }
-    if let Some(i) = action
+    } else if let Some(i) = action
         .strip_prefix("remove-")
         .and_then(|i| i.parse::<usize>().ok())
     {
         if i < draft.slots.len() {
             draft.slots.remove(i);
         }
-        return Ok(render_builder(
-            &req,
-            &user,
-            &teams,
-            &draft,
-            &none,
-            StatusCode::OK,
-        ));
-    }
-    if action != "create" {
-        return Ok(render_builder(
-            &req,
-            &user,
-            &teams,
-            &draft,
-            &none,
-            StatusCode::OK,
-        ));
-    }
-    let mut errors = BTreeMap::new();
-    let input = draft.input(&mut errors);
-    if errors.is_empty() {
-        let now = Utc::now();
-        let actor = user.caller.actor();
-        match state
-            .db(move |conn| create_survey(conn, &actor, input, now))
-            .await
-        {
-            Ok(s) => {
-                let text = match s.next_round_at {
-                    Some(t) => format!(
-                        "Survey created. The first round goes out {} ({}).",
-                        local_time(t, tz_of(&s.schedule.timezone)),
-                        s.schedule.timezone
-                    ),
-                    None => "Survey created.".into(),
-                };
-                return Ok(redirect_with(
-                    &req,
-                    &format!("/surveys/{}", s.id),
-                    true,
-                    &text,
-                ));
+    } else if action == "create" {
+        let input = draft.input(&mut errors);
+        if errors.is_empty() {
+            let now = Utc::now();
+            let actor = user.caller.actor();
+            match state
+                .db(move |conn| create_survey(conn, &actor, input, now))
+                .await
+            {
+                Ok(s) => {
+                    let text = match s.next_round_at {
+                        Some(t) => format!(
+                            "Survey created. The first round goes out {} ({}).",
+                            local_time(t, tz_of(&s.schedule.timezone)),
+                            s.schedule.timezone
+                        ),
+                        None => "Survey created.".into(),
+                    };
+                    return Ok(redirect_with(
+                        &req,
+                        &format!("/surveys/{}", s.id),
+                        true,
+                        &text,
+                    ));
+                }
+                Err(e) => errors = field_errors(&e).ok_or_else(|| user.error(&req, e))?,
             }
-            Err(e) => match field_errors(&e) {
-                Some(f) => errors = f,
-                None => return Err(user.error(&req, e)),
-            },
         }
+        status = StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(render_builder(
-        &req,
-        &user,
-        &teams,
-        &draft,
-        &errors,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        &req, &user, &choices, &draft, &errors, status,
     ))
 }
 
@@ -566,6 +702,7 @@ pub async fn detail(
                     _ => "free comment".into(),
                 },
                 "required": q.required,
+                "driver": q.driver.as_deref().and_then(|d| Driver::parse(d).ok()).map(|d| d.name("en")),
             })
         })
         .collect();
@@ -592,6 +729,7 @@ pub async fn detail(
                 "audience": if audience.is_empty() { "Everyone".to_string() } else { audience.join(", ") },
             },
             "questions": questions,
+            "rotation": s.rotation.as_ref().map(|r| json!({"per_round": r.per_round, "summary": r.summary})),
             "upcoming": s.upcoming.iter().map(|t| local_time(*t, tz)).collect::<Vec<_>>(),
             "rounds": rounds.iter().map(|r| round_json(r, &live, tz)).collect::<Vec<_>>(),
             "more_rounds": total > rounds.len() as i64,
@@ -617,6 +755,7 @@ pub async fn set_status(
         intro: None,
         questions: None,
         min_group_size: None,
+        rotation: None,
     };
     let now = Utc::now();
     let back = format!("/surveys/{id}");
