@@ -7,6 +7,7 @@ pub mod disclosure;
 pub mod driver;
 pub mod email;
 pub mod enps;
+pub mod lifecycle;
 #[cfg(test)]
 pub mod exact;
 pub mod one_on_one;

@@ -279,6 +279,7 @@ impl Draft {
             audience: Some(AudienceInput { team_ids }),
             schedule: Some(self.schedule()),
             min_group_size: number("min_group_size", errors),
+            trigger: None,
         }
     }
 
