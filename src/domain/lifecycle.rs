@@ -252,7 +252,10 @@ pub fn cohort_window<Tz: TimeZone>(
         // A gap (DST) at that local time: an hour later exists.
         tz.from_local_datetime(&naive)
             .earliest()
-            .or_else(|| tz.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+            .or_else(|| {
+                tz.from_local_datetime(&(naive + Duration::hours(1)))
+                    .earliest()
+            })
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(|| naive.and_utc())
     };
@@ -316,8 +319,14 @@ mod tests {
         let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
         let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
         // 07:59 UTC is 08:59 in Paris in winter: still the day before.
-        assert_eq!(sending_day(at("2026-12-07T07:59:00Z"), &tz, nine), d("2026-12-06"));
-        assert_eq!(sending_day(at("2026-12-07T08:00:00Z"), &tz, nine), d("2026-12-07"));
+        assert_eq!(
+            sending_day(at("2026-12-07T07:59:00Z"), &tz, nine),
+            d("2026-12-06")
+        );
+        assert_eq!(
+            sending_day(at("2026-12-07T08:00:00Z"), &tz, nine),
+            d("2026-12-07")
+        );
     }
 
     #[test]
@@ -337,7 +346,13 @@ mod tests {
         let (from, to) = hired_between(30, d("2026-12-14"), 14);
         assert_eq!((from, to), (d("2026-11-01"), d("2026-11-14")));
         assert!(onboarding_due(from, 30, d("2026-12-14"), created, 14));
-        assert!(!onboarding_due(from - Duration::days(1), 30, d("2026-12-14"), created, 14));
+        assert!(!onboarding_due(
+            from - Duration::days(1),
+            30,
+            d("2026-12-14"),
+            created,
+            14
+        ));
     }
 
     #[test]

@@ -7,9 +7,9 @@ pub mod disclosure;
 pub mod driver;
 pub mod email;
 pub mod enps;
-pub mod lifecycle;
 #[cfg(test)]
 pub mod exact;
+pub mod lifecycle;
 pub mod one_on_one;
 pub mod one_on_one_overview;
 pub mod people;

@@ -13,7 +13,11 @@ use crate::tokens::{random_token, sha256_hex};
 use chrono::{DateTime, Utc};
 
 /// Writes the digests of the week `now` falls in that are not written yet; returns how many.
-pub fn run(conn: &mut DbConnection, mailing: &Mailing, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub fn run(
+    conn: &mut DbConnection,
+    mailing: &Mailing,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let week = digest::week_start(now);
     let mut written = 0;
     for lead_id in repo::digests::recipients(conn, now.date_naive())? {

@@ -21,7 +21,11 @@ use crate::tokens::{random_token, sha256_hex};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// Runs every active lifecycle survey at `now`; returns how many people it invited.
-pub fn run(conn: &mut DbConnection, mailing: &Mailing, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub fn run(
+    conn: &mut DbConnection,
+    mailing: &Mailing,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let triggers = repo::lifecycle::triggers(conn)?;
     if triggers.is_empty() {
         return Ok(0);
@@ -46,7 +50,10 @@ fn run_survey(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let Some(schedule) = survey.schedule() else {
-        tracing::warn!(survey = survey.id, "lifecycle survey with an unreadable schedule; skipped");
+        tracing::warn!(
+            survey = survey.id,
+            "lifecycle survey with an unreadable schedule; skipped"
+        );
         return Ok(0);
     };
     let tz = survey.tz();
@@ -82,7 +89,10 @@ fn run_survey(
     let in_audience = if teams.is_empty() {
         None
     } else {
-        Some(with_descendants(&repo::teams::edges(conn)?, teams.iter().copied()))
+        Some(with_descendants(
+            &repo::teams::edges(conn)?,
+            teams.iter().copied(),
+        ))
     };
     let sent = repo::lifecycle::sent(conn, survey.id)?;
     let mut invited = 0;

@@ -1,8 +1,8 @@
 //! The weekly manager digest in storage: who turned it off, which week each lead was sent, and what it reads.
 
 use crate::db::schema::{
-    digest_preferences as prefs, digest_sends as sends, employees, erasures, meetings,
-    one_on_ones, rounds, teams,
+    digest_preferences as prefs, digest_sends as sends, employees, erasures, meetings, one_on_ones,
+    rounds, teams,
 };
 use crate::db::DbConnection;
 use crate::repo::one_on_ones::{Meeting, CANCELLED};

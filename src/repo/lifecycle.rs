@@ -1,8 +1,8 @@
 //! Lifecycle surveys in storage: triggers, the cohort rounds, and who was sent which milestone.
 
 use crate::db::schema::{
-    employees, erasures, invitations, lifecycle_cohorts, lifecycle_sends, round_team_stats,
-    rounds, survey_triggers,
+    employees, erasures, invitations, lifecycle_cohorts, lifecycle_sends, round_team_stats, rounds,
+    survey_triggers,
 };
 use crate::db::DbConnection;
 use crate::domain::lifecycle::{Period, Trigger};
@@ -193,8 +193,7 @@ pub fn exit_cohorts_between(
 ) -> QueryResult<Vec<Cohort>> {
     lifecycle_cohorts::table
         .inner_join(
-            survey_triggers::table
-                .on(survey_triggers::survey_id.eq(lifecycle_cohorts::survey_id)),
+            survey_triggers::table.on(survey_triggers::survey_id.eq(lifecycle_cohorts::survey_id)),
         )
         .filter(survey_triggers::kind.eq("exit"))
         .filter(lifecycle_cohorts::period_start.le(to))

@@ -222,7 +222,11 @@ fn one_on_ones(conn: &mut DbConnection, lead_id: i32, week: NaiveDate) -> AppRes
     let rows = repo::digests::meetings_between(conn, lead_id, from, from + Duration::days(7))?;
     let mut out = Vec::with_capacity(rows.len());
     for (meeting, manager_id, report_id, timezone) in rows {
-        let other = if manager_id == lead_id { report_id } else { manager_id };
+        let other = if manager_id == lead_id {
+            report_id
+        } else {
+            manager_id
+        };
         let with = repo::employees::find(conn, other)?
             .map(|e| e.name)
             .unwrap_or_default();
@@ -234,6 +238,17 @@ fn one_on_ones(conn: &mut DbConnection, lead_id: i32, week: NaiveDate) -> AppRes
         });
     }
     Ok(out)
+}
+
+/// The lead dashboard's digest: this week's, as the email words it.
+pub async fn dashboard(
+    state: &crate::state::AppState,
+    lead_id: i32,
+) -> AppResult<serde_json::Value> {
+    let now = Utc::now();
+    state
+        .db(move |conn| Ok(view(&load(conn, lead_id, now)?)))
+        .await
 }
 
 /// What the email and the dashboard show, in words and local times.

@@ -10,6 +10,7 @@ mod erasure;
 mod errors;
 mod helpers;
 mod import;
+mod lifecycle;
 mod meeting_edits;
 mod metrics;
 mod notes_page;

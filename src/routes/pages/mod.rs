@@ -6,6 +6,7 @@ pub mod answer;
 pub mod audit;
 pub mod charts;
 pub mod dashboard;
+pub mod digest;
 pub mod one_on_one_new;
 pub mod one_on_one_overview;
 pub mod one_on_ones;
@@ -67,7 +68,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(audit::configure)
         .configure(sso::configure)
         .configure(webhooks::configure)
-        .configure(scim_tokens::configure);
+        .configure(scim_tokens::configure)
+        .configure(digest::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and
