@@ -449,6 +449,7 @@ pub fn run(
                 ))
                 .execute(conn)?;
         }
+        report.responses += crate::demo_lifecycle::seed(conn, today, now, seed)?;
         Ok(report)
     })
 }

@@ -569,3 +569,59 @@ async fn each_lead_gets_one_digest_a_week_in_their_language(app: TestApp) {
         .unwrap();
     assert_eq!(mine["enabled"], false);
 }
+
+/// `pulse demo` gives the company onboarding and exit surveys with closed,
+/// disclosed cohorts; its history is recorded as sent, so the next pass
+/// sends none of it again.
+fn the_demo_has_lifecycle_surveys_with_history(engine: crate::helpers::Engine) {
+    let Some((url, _guard)) = crate::helpers::test_database(engine) else {
+        return eprintln!("skipped: TEST_DATABASE_URL not set");
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["demo", "--employees", "300", "--weeks", "4"])
+        .env("DATABASE_URL", &url)
+        .env("PULSE_ADMIN_PASSWORD", "correct horse battery")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = pulse::db::DatabaseUrl::parse(&url).unwrap();
+    let mut conn = pulse::db::Manager::new(db).establish().unwrap();
+    let triggers = pulse::repo::lifecycle::triggers(&mut conn).unwrap();
+    let kinds: Vec<&str> = triggers.values().map(|t| t.kind()).collect();
+    assert_eq!(kinds, ["onboarding", "exit"]);
+    let scope = pulse::auth::Scope::Everything;
+    for &survey_id in triggers.keys() {
+        let report = pulse::reports::lifecycle::load(&mut conn, &scope, survey_id).unwrap();
+        let shown = report
+            .cohorts
+            .iter()
+            .filter(|c| c.status == "closed" && c.figures.is_some())
+            .count();
+        assert!(shown >= 2, "{} has {shown} disclosed cohorts", report.kind);
+    }
+    let mailing = pulse::jobs::Mailing::new(
+        &pulse::config::Settings::from_lookup(|k| (k == "DATABASE_URL").then(|| url.clone()))
+            .unwrap(),
+    )
+    .unwrap();
+    let sent = pulse::jobs::lifecycle::run(&mut conn, &mailing, chrono::Utc::now()).unwrap();
+    // Only milestones and departures falling within the last open_days can
+    // go out, and none of them was already sent by the demo's history.
+    let again = pulse::jobs::lifecycle::run(&mut conn, &mailing, chrono::Utc::now()).unwrap();
+    assert_eq!(again, 0, "after {sent}");
+}
+
+#[test]
+fn the_demo_has_lifecycle_surveys_with_history_on_sqlite() {
+    the_demo_has_lifecycle_surveys_with_history(crate::helpers::Engine::Sqlite);
+}
+
+#[test]
+fn the_demo_has_lifecycle_surveys_with_history_on_postgres() {
+    the_demo_has_lifecycle_surveys_with_history(crate::helpers::Engine::Postgres);
+}
