@@ -87,6 +87,14 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/account_digest.hbs"),
     ),
     (
+        "lifecycle_cohorts",
+        include_str!("../templates/pages/lifecycle_cohorts.hbs"),
+    ),
+    (
+        "exit_reasons",
+        include_str!("../templates/pages/partials/exit_reasons.hbs"),
+    ),
+    (
         "digest_unsubscribe",
         include_str!("../templates/pages/digest_unsubscribe.hbs"),
     ),

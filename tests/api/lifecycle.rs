@@ -2,7 +2,8 @@
 //! milestone, each departure and each lead's week gets exactly one email,
 //! whatever the repeated passes, restarts and racing instances.
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, ADMIN_EMAIL, PASSWORD};
+use crate::pages::Browser;
 use crate::smtp_sink::SmtpSink;
 use crate::surveys::read_email;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -255,6 +256,21 @@ async fn onboarding_milestones_go_once_each_and_cohorts_show_once_closed(app: Te
     assert_eq!(cohort["figures"]["invited"], 3, "{cohort}");
     assert_eq!(cohort["questions"][0]["mean"], 4.0, "{cohort}");
     assert_eq!(report["cohorts"].as_array().unwrap().len(), 1);
+    let hr = Browser::sign_in(&app, ADMIN_EMAIL, PASSWORD).await;
+    let (status, html) = hr.page(&format!("/surveys/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("30, 60, 90 days after their hire date"),
+        "{html}"
+    );
+    assert!(!html.contains("Send a round now"));
+    let (status, html) = hr.page(&format!("/surveys/{id}/cohorts")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("2036 Q1 · 30 days") && html.contains("<strong>3</strong> of 3 answered"),
+        "{html}"
+    );
+    assert!(html.contains("mean <strong>4.00</strong>"), "{html}");
 
     // Not a lifecycle survey, or not HR: refused.
     let lead_pw = "lead password 123";
@@ -402,6 +418,20 @@ async fn a_departure_gets_the_exit_survey_once_and_its_answers_join_turnover(app
         closed["periods"][0]["separations"], 2,
         "a and b left in 2036 Q1: {closed}"
     );
+    let hr = Browser::sign_in(&app, ADMIN_EMAIL, PASSWORD).await;
+    let (status, html) = hr
+        .page(&format!(
+            "/reports/turnover?from={}&to={}&group_by=quarter",
+            day(0),
+            day(89)
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Why people left"), "{html}");
+    assert!(
+        html.contains("<li>Growth: 2</li>") && html.contains("<li>Pay: 1</li>"),
+        "{html}"
+    );
 
     // A team's view has no cohort to show.
     let res: Value = app
@@ -543,6 +573,17 @@ async fn each_lead_gets_one_digest_a_week_in_their_language(app: TestApp) {
         .unwrap();
     assert_eq!(mine["enabled"], true);
     assert!(mine["digest"]["teams"][0]["name"] == "Support", "{mine}");
+    // The lead's dashboard and account page show the same week.
+    let lea_pages = Browser::sign_in(&app, "lea@example.com", pw).await;
+    let (status, html) = lea_pages.page("/").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Your week (") && html.contains("Weekly pulse"),
+        "{html}"
+    );
+    let (status, html) = lea_pages.page("/account/digest").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("You get the weekly digest"), "{html}");
 
     // The unsubscribe link: a GET asks, a POST stops it.
     let start = text.find("/digest/unsubscribe/").unwrap();

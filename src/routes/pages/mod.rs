@@ -7,6 +7,7 @@ pub mod audit;
 pub mod charts;
 pub mod dashboard;
 pub mod digest;
+pub mod lifecycle;
 pub mod one_on_one_new;
 pub mod one_on_one_overview;
 pub mod one_on_ones;
@@ -69,7 +70,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(sso::configure)
         .configure(webhooks::configure)
         .configure(scim_tokens::configure)
-        .configure(digest::configure);
+        .configure(digest::configure)
+        .configure(lifecycle::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and

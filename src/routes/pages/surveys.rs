@@ -591,6 +591,7 @@ pub async fn detail(
                 "reminder": s.schedule.reminder_after_days,
                 "min_group_size": s.min_group_size,
                 "audience": if audience.is_empty() { "Everyone".to_string() } else { audience.join(", ") },
+                "lifecycle": s.trigger.as_ref().map(crate::routes::pages::lifecycle::trigger_text),
             },
             "questions": questions,
             "upcoming": s.upcoming.iter().map(|t| local_time(*t, tz)).collect::<Vec<_>>(),
