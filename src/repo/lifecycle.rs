@@ -158,7 +158,8 @@ pub fn insert_cohort(
         .map(drop)
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = lifecycle_cohorts)]
 pub struct Cohort {
     pub round_id: i32,
     pub survey_id: i32,
@@ -175,13 +176,7 @@ pub fn cohorts_of(conn: &mut DbConnection, survey_id: i32) -> QueryResult<Vec<Co
             lifecycle_cohorts::period_start.desc(),
             lifecycle_cohorts::milestone,
         ))
-        .select((
-            lifecycle_cohorts::round_id,
-            lifecycle_cohorts::survey_id,
-            lifecycle_cohorts::milestone,
-            lifecycle_cohorts::period_start,
-            lifecycle_cohorts::period_end,
-        ))
+        .select(Cohort::as_select())
         .load(conn)
 }
 
@@ -202,13 +197,7 @@ pub fn exit_cohorts_between(
             lifecycle_cohorts::period_start,
             lifecycle_cohorts::survey_id,
         ))
-        .select((
-            lifecycle_cohorts::round_id,
-            lifecycle_cohorts::survey_id,
-            lifecycle_cohorts::milestone,
-            lifecycle_cohorts::period_start,
-            lifecycle_cohorts::period_end,
-        ))
+        .select(Cohort::as_select())
         .load(conn)
 }
 

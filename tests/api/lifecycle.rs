@@ -81,6 +81,13 @@ async fn answer(app: &TestApp, text: &str, answers: Value) {
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
 }
 
+async fn cohorts(app: &TestApp, admin: &str, survey_id: i64) -> Value {
+    let path = format!("/api/v1/reports/lifecycle?survey_id={survey_id}");
+    let res = app.get(&path, Some(admin)).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
 async fn create(app: &TestApp, admin: &str, body: Value) -> Value {
     let res = app.post("/api/v1/surveys", Some(admin), body).await;
     let status = res.status();
@@ -216,15 +223,7 @@ async fn onboarding_milestones_go_once_each_and_cohorts_show_once_closed(app: Te
     assert_eq!(mails(&sink).len(), 3, "{:?}", mails(&sink));
 
     // While the cohort is open: no figures, only when they come.
-    let report: Value = app
-        .get(
-            &format!("/api/v1/reports/lifecycle?survey_id={id}"),
-            Some(&admin),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report = cohorts(&app, &admin, id).await;
     let cohort = &report["cohorts"][0];
     assert_eq!(report["kind"], "onboarding");
     assert_eq!(cohort["days_after_hire"], 30);
@@ -241,15 +240,7 @@ async fn onboarding_milestones_go_once_each_and_cohorts_show_once_closed(app: Te
     // late to ask by the time one does, so they are not sent.
     tick(&app, &sink, "2036-04-16T00:00:00Z".parse().unwrap(), true).await;
     assert_eq!(mails(&sink).len(), 3);
-    let report: Value = app
-        .get(
-            &format!("/api/v1/reports/lifecycle?survey_id={id}"),
-            Some(&admin),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report = cohorts(&app, &admin, id).await;
     let cohort = &report["cohorts"][0];
     assert_eq!(cohort["status"], "closed", "{report}");
     assert_eq!(cohort["figures"]["responses"], 3, "{cohort}");
