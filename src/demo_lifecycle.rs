@@ -224,7 +224,13 @@ pub fn seed(
                 id,
                 round_id,
                 team_id: None,
-                submitted_on: (*day + Duration::days(rng.gen_range(0..5))).min(today),
+                // A closed cohort's days are blurred to its quarter (see
+                // `repo::lifecycle::blur_closed_cohorts`).
+                submitted_on: if closed {
+                    period.start
+                } else {
+                    (*day + Duration::days(rng.gen_range(0..5))).min(today)
+                },
             });
         }
         let responded = insert_all!(conn, responses::table, rows);

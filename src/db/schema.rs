@@ -532,5 +532,5 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(lifecycle_cohorts, survey_triggers);
+diesel::allow_tables_to_appear_in_same_query!(lifecycle_cohorts, survey_triggers, rounds);
 diesel::allow_tables_to_appear_in_same_query!(employees, digest_preferences);

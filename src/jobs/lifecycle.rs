@@ -30,6 +30,8 @@ pub fn run(
     if triggers.is_empty() {
         return Ok(0);
     }
+    // Closed in this pass or since the last one (the scheduler closes them).
+    repo::lifecycle::blur_closed_cohorts(conn)?;
     let mut invited = 0;
     for survey in repo::surveys::active(conn)? {
         if let Some(trigger) = triggers.get(&survey.id) {

@@ -225,3 +225,37 @@ pub fn add_invitation(
         .execute(conn)
         .map(drop)
 }
+
+/// Blurs the submission day of a closed cohort's responses to the first day
+/// of its quarter. A cohort's people are invited on different days, so an
+/// exact day could be matched with one person's invitation by whoever holds
+/// the database; a regular round invites everyone at once and keeps its days.
+/// Returns how many responses it changed.
+pub fn blur_closed_cohorts(conn: &mut DbConnection) -> QueryResult<usize> {
+    use crate::db::schema::responses;
+    let closed: Vec<(i32, NaiveDate)> = lifecycle_cohorts::table
+        .inner_join(rounds::table.on(rounds::id.eq(lifecycle_cohorts::round_id)))
+        .filter(rounds::status.eq("closed"))
+        .select((lifecycle_cohorts::round_id, lifecycle_cohorts::period_start))
+        .load(conn)?;
+    let mut changed = 0;
+    for (round_id, start) in closed {
+        // Read first: most passes find nothing to change and take no write lock.
+        let exact = responses::table
+            .filter(responses::round_id.eq(round_id))
+            .filter(responses::submitted_on.ne(start))
+            .count()
+            .get_result::<i64>(conn)?;
+        if exact == 0 {
+            continue;
+        }
+        changed += diesel::update(
+            responses::table
+                .filter(responses::round_id.eq(round_id))
+                .filter(responses::submitted_on.ne(start)),
+        )
+        .set(responses::submitted_on.eq(start))
+        .execute(conn)?;
+    }
+    Ok(changed)
+}

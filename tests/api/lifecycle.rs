@@ -442,6 +442,13 @@ async fn a_departure_gets_the_exit_survey_once_and_its_answers_join_turnover(app
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(flagged, 0);
+    // People were invited on different days: the days answers came are
+    // blurred to the cohort's quarter, so none can be matched with one invitation.
+    let days: Vec<NaiveDate> = pulse::db::schema::responses::table
+        .select(pulse::db::schema::responses::submitted_on)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(days, vec![day(0); 3]);
 }
 
 async fn each_lead_gets_one_digest_a_week_in_their_language(app: TestApp) {
