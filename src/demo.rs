@@ -450,6 +450,7 @@ pub fn run(
                 .execute(conn)?;
         }
         crate::library_demo::seed_rotating_pulse(conn, Utc::now(), weeks.min(12), seed)?;
+        report.responses += crate::demo_lifecycle::seed(conn, today, now, seed)?;
         Ok(report)
     })
 }

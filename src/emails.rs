@@ -49,6 +49,24 @@ const EMAILS: &[(&str, &str, &str, &str)] = &[
         include_str!("../templates/email/account_invitation/text.hbs"),
         include_str!("../templates/email/account_invitation/html.hbs"),
     ),
+    (
+        "onboarding",
+        include_str!("../templates/email/onboarding/subject.hbs"),
+        include_str!("../templates/email/onboarding/text.hbs"),
+        include_str!("../templates/email/onboarding/html.hbs"),
+    ),
+    (
+        "exit",
+        include_str!("../templates/email/exit/subject.hbs"),
+        include_str!("../templates/email/exit/text.hbs"),
+        include_str!("../templates/email/exit/html.hbs"),
+    ),
+    (
+        "digest",
+        include_str!("../templates/email/digest/subject.hbs"),
+        include_str!("../templates/email/digest/text.hbs"),
+        include_str!("../templates/email/digest/html.hbs"),
+    ),
 ];
 
 /// A new language is one more JSON file of strings, listed here.

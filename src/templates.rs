@@ -84,6 +84,26 @@ const PAGES: &[(&str, &str)] = &[
     ("audit", include_str!("../templates/pages/audit.hbs")),
     ("webhooks", include_str!("../templates/pages/webhooks.hbs")),
     (
+        "digest_section",
+        include_str!("../templates/pages/partials/digest_section.hbs"),
+    ),
+    (
+        "account_digest",
+        include_str!("../templates/pages/account_digest.hbs"),
+    ),
+    (
+        "lifecycle_cohorts",
+        include_str!("../templates/pages/lifecycle_cohorts.hbs"),
+    ),
+    (
+        "exit_reasons",
+        include_str!("../templates/pages/partials/exit_reasons.hbs"),
+    ),
+    (
+        "digest_unsubscribe",
+        include_str!("../templates/pages/digest_unsubscribe.hbs"),
+    ),
+    (
         "scim_tokens",
         include_str!("../templates/pages/scim_tokens.hbs"),
     ),

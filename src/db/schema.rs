@@ -528,3 +528,48 @@ diesel::table! {
         per_round -> Integer,
     }
 }
+// lifecycle: lifecycle surveys (triggers, cohorts, sends) and manager digests.
+diesel::table! {
+    survey_triggers (survey_id) {
+        survey_id -> Integer,
+        kind -> Text,
+        days_after_hire -> Text,
+    }
+}
+
+diesel::table! {
+    lifecycle_cohorts (round_id) {
+        round_id -> Integer,
+        survey_id -> Integer,
+        milestone -> Integer,
+        period_start -> Date,
+        period_end -> Date,
+    }
+}
+
+diesel::table! {
+    lifecycle_sends (survey_id, employee_id, milestone) {
+        survey_id -> Integer,
+        employee_id -> Integer,
+        milestone -> Integer,
+        sent_on -> Date,
+    }
+}
+
+diesel::table! {
+    digest_preferences (employee_id) {
+        employee_id -> Integer,
+        enabled -> Bool,
+    }
+}
+
+diesel::table! {
+    digest_sends (employee_id, week_start) {
+        employee_id -> Integer,
+        week_start -> Date,
+        unsubscribe_hash -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(lifecycle_cohorts, survey_triggers, rounds);
+diesel::allow_tables_to_appear_in_same_query!(employees, digest_preferences);

@@ -10,6 +10,7 @@ pub mod enps;
 #[cfg(test)]
 pub mod exact;
 pub mod library;
+pub mod lifecycle;
 pub mod one_on_one;
 pub mod one_on_one_overview;
 pub mod people;

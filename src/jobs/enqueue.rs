@@ -100,7 +100,9 @@ fn fill(marked: &RenderedEmail, name: &str, token: &str) -> RenderedEmail {
 struct RoundFacts {
     survey: repo::surveys::Survey,
     questions: Vec<repo::surveys::QuestionRow>,
-    at: DateTime<Utc>,
+    /// The round's own close: a lifecycle cohort's is not the survey's
+    /// schedule's, and a late round keeps its planned one.
+    closes_at: DateTime<Utc>,
 }
 
 impl RoundEmails {
@@ -129,7 +131,7 @@ impl RoundEmails {
                     Ok(std::sync::Arc::new(RoundFacts {
                         survey,
                         questions,
-                        at: round.scheduled_for.and_utc(),
+                        closes_at: round.closes_at.and_utc(),
                     }))
                 })
                 .transpose()?,
@@ -169,7 +171,7 @@ impl Render for RoundEmails {
                     &facts.questions,
                     NAME_MARK,
                     TOKEN_MARK,
-                    facts.at,
+                    facts.closes_at,
                 );
                 let marked = match self.mailing.templates.render(template, &key.2, &data) {
                     Ok(r) => std::sync::Arc::new(r),
@@ -208,10 +210,10 @@ fn round_email_data(
     questions: &[repo::surveys::QuestionRow],
     name: &str,
     token: &str,
-    at: DateTime<Utc>,
+    closes_at: DateTime<Utc>,
 ) -> Value {
     let tz = survey.tz();
-    let closes = survey.closes_at(at).with_timezone(&tz);
+    let closes = closes_at.with_timezone(&tz);
     let link = format!("{}/s/{token}", mailing.base_url);
     // A survey that opens with the eNPS question lets people answer it from
     // the email: each score opens the form with that score chosen.

@@ -1,7 +1,9 @@
 //! Background work: the scheduler that opens, reminds and closes rounds, and the mail dispatcher.
 
 pub mod closing;
+pub mod digest;
 pub mod enqueue;
+pub mod lifecycle;
 pub mod meetings;
 pub mod scheduler;
 
@@ -76,6 +78,8 @@ async fn schedule(
         if schedule.invitations > 0 {
             crate::memory::give_back();
         }
+        lifecycle::run(&mut conn, &mailing, now)?;
+        digest::run(&mut conn, &mailing, now)?;
         let meetings = meetings::run(&mut conn, &mailing, now)?;
         crate::webhooks::events::actions_due(&mut conn, now.naive_utc())?;
         crate::retention::apply(&mut conn, now.naive_utc())?;

@@ -46,7 +46,12 @@ pub fn run(
 ) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
     report.invitations += carry_on_openings(conn, mailing, now)?;
+    // Lifecycle surveys go out with people's milestones (`jobs::lifecycle`).
+    let lifecycle = repo::lifecycle::triggers(conn)?;
     for survey in repo::surveys::active(conn)? {
+        if lifecycle.contains_key(&survey.id) {
+            continue;
+        }
         let Some(schedule) = survey.schedule() else {
             tracing::warn!(
                 survey = survey.id,

@@ -2,10 +2,12 @@
 
 pub mod account_invitations;
 pub mod audit;
+pub mod digests;
 pub mod employees;
 pub mod erasure;
 pub mod import;
 pub mod library;
+pub mod lifecycle;
 pub mod login_attempts;
 pub mod notes_keys;
 pub mod oidc_logins;

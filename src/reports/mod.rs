@@ -1,7 +1,9 @@
 //! Reports: load the counters, apply the disclosure rule, add up shown cells. The one
 //! service that the API, the pages and `pulse bench` all call, so they show the same figures.
 
+pub mod digest;
 pub mod enps;
+pub mod lifecycle;
 pub mod participation;
 pub mod round;
 pub mod turnover;

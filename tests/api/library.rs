@@ -267,6 +267,18 @@ async fn templates_fill_a_survey_and_given_fields_override_them(app: TestApp) {
     .await;
     assert_eq!(own["questions"].as_array().unwrap().len(), 1);
     assert_eq!(own["title"], "Exit survey");
+    // The lifecycle templates make lifecycle surveys: no cadence sends them.
+    assert_eq!(own["trigger"]["kind"], "exit", "{own}");
+    assert!(own["next_round_at"].is_null(), "{own}");
+    let (onboarding, _) = create_survey(&app, &admin, json!({"template": "onboarding"})).await;
+    assert_eq!(onboarding["trigger"]["kind"], "onboarding", "{onboarding}");
+    assert_eq!(
+        onboarding["trigger"]["days_after_hire"],
+        json!([30, 60, 90])
+    );
+    let (weekly_again, _) =
+        create_survey(&app, &admin, json!({"template": "weekly-engagement"})).await;
+    assert!(weekly_again.get("trigger").is_none(), "{weekly_again}");
 
     for (body, field) in [
         (json!({"template": "daily"}), "template"),

@@ -11,6 +11,7 @@ mod errors;
 mod helpers;
 mod import;
 mod library;
+mod lifecycle;
 mod meeting_edits;
 mod metrics;
 mod notes_page;

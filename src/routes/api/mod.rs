@@ -7,6 +7,7 @@ pub mod auth;
 pub mod employees;
 pub mod erasure;
 pub mod health;
+pub mod lifecycle;
 pub mod meeting_items;
 pub mod one_on_one_overview;
 pub mod one_on_ones;
@@ -73,6 +74,9 @@ fn api_routes() -> crate::routes::Router {
             web::get().to(reports::enps_turnover),
         )
         .route("/reports/turnover", web::get().to(reports::turnover_report))
+        .route("/reports/lifecycle", web::get().to(lifecycle::cohorts))
+        .route("/account/digest", web::get().to(lifecycle::get_digest))
+        .route("/account/digest", web::put().to(lifecycle::put_digest))
         .route(
             "/reports/turnover.csv",
             web::get().to(reports::turnover_csv),

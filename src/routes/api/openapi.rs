@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         webhooks::create, webhooks::list, webhooks::delete,
         scim_tokens::create, scim_tokens::list, scim_tokens::delete,
         super::questions::list, super::questions::get, super::questions::create, super::questions::update, super::templates::list,
+        crate::routes::api::lifecycle::cohorts, crate::routes::api::lifecycle::get_digest, crate::routes::api::lifecycle::put_digest,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
     modifiers(&Security, &ErrorResponses),

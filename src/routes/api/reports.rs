@@ -140,6 +140,11 @@ pub struct TurnoverParams {
 pub struct TurnoverReport {
     pub team_id: Option<i32>,
     pub periods: Vec<PeriodFigures>,
+    /// Company-wide (HR): the answers of the exit-survey cohorts of the
+    /// window that closed and reached their threshold, beside the recorded
+    /// leave reasons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_reasons: Option<Vec<crate::reports::lifecycle::ExitReasons>>,
 }
 
 pub(crate) fn grouping(raw: Option<&str>) -> AppResult<Grouping> {
@@ -164,11 +169,18 @@ pub async fn turnover_report(
     let g = grouping(q.group_by.as_deref())?;
     let (from, to) = window(q.from.as_deref(), q.to.as_deref())?;
     let team_id = q.team_id;
+    let reader = caller.clone();
     let periods = turnover::with_facts(&state, caller, team_id, (from, to), move |d| {
         Ok(turnover::stored_periods(&d, from, to, g))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(TurnoverReport { team_id, periods }))
+    let exit_reasons =
+        crate::reports::lifecycle::beside_turnover(&state, &reader, team_id, from, to).await?;
+    Ok(HttpResponse::Ok().json(TurnoverReport {
+        team_id,
+        periods,
+        exit_reasons,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/enps-turnover", tag = "reports", params(EnpsParams, Paging),

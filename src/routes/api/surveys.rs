@@ -53,6 +53,9 @@ pub struct SurveyInput {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<RotationInput>)]
     pub rotation: Option<Option<RotationInput>>,
+    /// Makes it a lifecycle survey, sent by hire dates or departures instead
+    /// of a cadence: `schedule` is then optional (see `domain::lifecycle`).
+    pub trigger: Option<crate::domain::lifecycle::TriggerInput>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -103,6 +106,9 @@ pub struct SurveyOut {
     /// Present when the survey rotates its questions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotation: Option<RotationOut>,
+    /// Present on lifecycle surveys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<crate::domain::lifecycle::TriggerInput>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -161,7 +167,10 @@ pub(crate) fn survey_out(conn: &mut DbConnection, s: Survey) -> AppResult<Survey
             }
         })
         .collect();
+    let trigger = repo::lifecycle::trigger_of(conn, s.id)?;
     let upcoming = match (s.status.as_str(), s.schedule()) {
+        // A lifecycle survey goes out with people's milestones, not on a calendar.
+        _ if trigger.is_some() => vec![],
         ("active", Some(schedule)) => {
             let after = s.scheduled_until.and_utc();
             schedule
@@ -193,6 +202,7 @@ pub(crate) fn survey_out(conn: &mut DbConnection, s: Survey) -> AppResult<Survey
         next_round_at: upcoming.first().copied(),
         upcoming,
         rotation,
+        trigger: trigger.map(|t| t.input()),
     })
 }
 
@@ -251,8 +261,16 @@ pub(crate) fn create_survey(
     let scale = EnpsScale::parse(input.enps_scale.as_deref().unwrap_or("1-10"))
         .map_err(|e| fields.insert("enps_scale".into(), e))
         .ok();
+    let trigger = input
+        .trigger
+        .as_ref()
+        .and_then(|t| crate::domain::lifecycle::Trigger::parse(t, &mut fields));
     let schedule = match &input.schedule {
         Some(s) => parse_schedule(s, &mut fields),
+        None if input.trigger.is_some() => parse_schedule(
+            &crate::domain::lifecycle::default_schedule(now.date_naive()),
+            &mut fields,
+        ),
         None => {
             fields.insert(
                 "schedule".into(),
@@ -270,9 +288,13 @@ pub(crate) fn create_survey(
             fields.insert("audience.team_ids".into(), format!("there is no team {t}"));
         }
     }
-    let (Some(title), Some(scale), Some(schedule), Some(min_group_size), true) =
-        (title, scale, schedule, min_group_size, fields.is_empty())
-    else {
+    let (Some(title), Some(scale), Some(schedule), Some(min_group_size), true) = (
+        title,
+        scale,
+        schedule,
+        min_group_size,
+        fields.is_empty() && trigger.is_some() == input.trigger.is_some(),
+    ) else {
         return Err(AppError::fields(fields));
     };
     crate::db::write_transaction(conn, |conn| {
@@ -303,6 +325,9 @@ pub(crate) fn create_survey(
             repo::rotations::set(conn, id, 1, k)?;
         }
         repo::surveys::set_audience(conn, id, &team_ids)?;
+        if let Some(t) = &trigger {
+            repo::lifecycle::set_trigger(conn, id, t)?;
+        }
         let survey = repo::surveys::find(conn, id)?.ok_or_else(|| AppError::not_found("survey"))?;
         let detail = format!(
             "{}, {}, {} questions{}, min_group_size {}",
@@ -544,6 +569,12 @@ pub(crate) fn send_round_now(
         return Err(AppError::Conflict {
             code: "archived",
             message: "an archived survey sends no rounds".into(),
+        });
+    }
+    if repo::lifecycle::trigger_of(conn, id)?.is_some() {
+        return Err(AppError::Conflict {
+            code: "lifecycle_survey",
+            message: "a lifecycle survey goes to each person at their milestone or departure: it has no round to send by hand".into(),
         });
     }
     match scheduler::open_round_within(conn, &s, now, now, mailing, 1, Some(actor))? {

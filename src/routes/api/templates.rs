@@ -2,6 +2,7 @@
 
 use crate::auth::Admin;
 use crate::db::DbConnection;
+use crate::domain::lifecycle::TriggerInput;
 use crate::domain::rotation::{is_fixed, RotationInput, MAX_ROTATING_QUESTIONS};
 use crate::domain::survey::{QuestionInput, ScheduleInput};
 use crate::domain::templates::{self, Template, TemplateTrigger, ALL_DRIVERS};
@@ -139,7 +140,8 @@ pub fn next_monday(today: NaiveDate) -> NaiveDate {
 
 /// A survey input with what the template gives wherever the input gives
 /// nothing: title, intro, questions (from the library, in `language`), the
-/// schedule (as a whole) and the rotation (`"rotation": null` drops it).
+/// schedule (as a whole), the rotation (`"rotation": null` drops it) and, for
+/// the onboarding and exit templates, the lifecycle trigger.
 pub(crate) fn apply(
     conn: &mut DbConnection,
     mut input: SurveyInput,
@@ -171,6 +173,19 @@ pub(crate) fn apply(
     });
     if input.rotation.is_none() {
         input.rotation = Some(t.per_round.map(|per_round| RotationInput { per_round }));
+    }
+    // The onboarding and exit templates make lifecycle surveys.
+    if input.trigger.is_none() {
+        input.trigger = t.trigger.map(|trigger| match trigger {
+            TemplateTrigger::Onboarding { days_after_hire } => TriggerInput {
+                kind: "onboarding".into(),
+                days_after_hire: Some(days_after_hire.iter().map(|&d| d as i32).collect()),
+            },
+            TemplateTrigger::Exit => TriggerInput {
+                kind: "exit".into(),
+                days_after_hire: None,
+            },
+        });
     }
     Ok(input)
 }

@@ -233,10 +233,13 @@ async fn lead(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
         cards.push(json!({"id": t.id, "name": t.name, "trend": trend_json(trend), "last": last}));
     }
     let one_on_ones = one_on_ones(state, user).await.or_page(req, user)?;
+    let digest = crate::reports::digest::dashboard(state, me)
+        .await
+        .or_page(req, user)?;
     Ok(user.page(
         req,
         "home",
-        json!({ "title": "Dashboard", "member": false, "hr": null, "lead": {"teams": cards},
+        json!({ "title": "Dashboard", "member": false, "hr": null, "lead": {"teams": cards, "digest": digest},
                 "one_on_ones": one_on_ones }),
     ))
 }

@@ -6,6 +6,8 @@ pub mod answer;
 pub mod audit;
 pub mod charts;
 pub mod dashboard;
+pub mod digest;
+pub mod lifecycle;
 pub mod one_on_one_new;
 pub mod one_on_one_overview;
 pub mod one_on_ones;
@@ -69,7 +71,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(sso::configure)
         .configure(webhooks::configure)
         .configure(scim_tokens::configure)
-        .configure(questions::configure);
+        .configure(questions::configure)
+        .configure(digest::configure)
+        .configure(lifecycle::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and

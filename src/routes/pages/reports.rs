@@ -507,7 +507,12 @@ pub async fn turnover(
             }))
             .collect();
         let total: u32 = periods.iter().map(|p| p.separations).sum();
-        report = json!({"chart": chart, "rows": rows, "separations": total});
+        let exits =
+            crate::reports::lifecycle::beside_turnover(&state, &user.caller, team_id, from, to)
+                .await
+                .or_page(&req, &user)?;
+        report = json!({"chart": chart, "rows": rows, "separations": total,
+                        "exit_reasons": crate::routes::pages::lifecycle::exit_reasons_json(exits)});
         // eNPS beside turnover over the same window, team by team.
         let params = EnpsParams {
             survey_id: None,

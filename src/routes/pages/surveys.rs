@@ -365,6 +365,7 @@ impl Draft {
             language: None,
             // Explicit: an empty field means no rotation.
             rotation: Some(rotation),
+            trigger: None,
         }
     }
 
@@ -727,6 +728,7 @@ pub async fn detail(
                 "reminder": s.schedule.reminder_after_days,
                 "min_group_size": s.min_group_size,
                 "audience": if audience.is_empty() { "Everyone".to_string() } else { audience.join(", ") },
+                "lifecycle": s.trigger.as_ref().map(crate::routes::pages::lifecycle::trigger_text),
             },
             "questions": questions,
             "rotation": s.rotation.as_ref().map(|r| json!({"per_round": r.per_round, "summary": r.summary})),

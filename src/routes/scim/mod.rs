@@ -144,10 +144,7 @@ fn list_of(resources: Vec<Value>, total: usize, start: usize) -> Value {
     })
 }
 
-async fn schemas(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ScimResult<HttpResponse> {
+async fn schemas(state: web::Data<AppState>, req: HttpRequest) -> ScimResult<HttpResponse> {
     authenticate(&state, &req).await?;
     let all = schema::schemas(&base(&req));
     let n = all.len();
@@ -167,10 +164,7 @@ async fn schema_one(
         .ok_or_else(|| ScimError::not_found(format!("no schema {id}")))
 }
 
-async fn resource_types(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ScimResult<HttpResponse> {
+async fn resource_types(state: web::Data<AppState>, req: HttpRequest) -> ScimResult<HttpResponse> {
     authenticate(&state, &req).await?;
     let all = schema::resource_types(&base(&req));
     let n = all.len();

@@ -1,0 +1,3 @@
+DROP TABLE lifecycle_sends;
+DROP TABLE lifecycle_cohorts;
+DROP TABLE survey_triggers;
