@@ -42,6 +42,8 @@ pub struct OpenForm {
     pub round: Round,
     pub survey: Survey,
     pub questions: Vec<QuestionRow>,
+    /// "What we changed since last time": actions done since the survey's previous round.
+    pub changes: Vec<crate::action_plans::Change>,
 }
 
 /// Looks the token up without changing anything: mail scanners open links.
@@ -64,11 +66,19 @@ pub fn open(
     let survey =
         repo::surveys::find(conn, round.survey_id)?.ok_or_else(|| AppError::not_found("survey"))?;
     let questions = repo::surveys::questions(conn, survey.id, round.question_version)?;
+    let changes = crate::action_plans::changed_since_last_time(
+        conn,
+        invitation.employee_id,
+        survey.id,
+        round.scheduled_for,
+        now.naive_utc(),
+    )?;
     Ok(Ok(OpenForm {
         invitation,
         round,
         survey,
         questions,
+        changes,
     }))
 }
 
@@ -112,6 +122,8 @@ pub struct Submission {
     pub token_hash: String,
     pub answers: Vec<RawAnswer>,
     pub now: DateTime<Utc>,
+    /// The hash of the private conversation link handed to the respondent, if any.
+    pub conversation: Option<String>,
 }
 
 impl Submission {
@@ -120,6 +132,21 @@ impl Submission {
             token_hash: sha256_hex(token),
             answers,
             now,
+            conversation: None,
         }
+    }
+
+    /// Opens a private conversation on the response's comments, reached by
+    /// `/c/<conversation_token>`: only its hash is stored, beside the anonymous response.
+    pub fn with_conversation(mut self, conversation_token: &str) -> Self {
+        self.conversation = Some(sha256_hex(conversation_token));
+        self
+    }
+
+    /// Whether the answers hold a comment someone could reply to.
+    pub fn has_comment(&self) -> bool {
+        self.answers
+            .iter()
+            .any(|a| a.text.as_deref().is_some_and(|t| !t.trim().is_empty()))
     }
 }

@@ -1,7 +1,7 @@
 //! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
 
 use crate::routes::api::{
-    account, account_invitations, audit, auth, employees, erasure, health, meeting_items,
+    account, account_invitations, action_plans, audit, auth, conversations, employees, erasure, health, meeting_items,
     one_on_one_overview, one_on_ones, reports, responses, retention, scim_tokens, surveys, teams,
     webhooks,
 };
@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         audit::list, audit::csv, crate::routes::metrics::metrics,
         webhooks::create, webhooks::list, webhooks::delete,
         scim_tokens::create, scim_tokens::list, scim_tokens::delete,
+        conversations::round_comments, conversations::replies, conversations::reply, action_plans::create, action_plans::list, action_plans::update,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
     modifiers(&Security, &ErrorResponses),

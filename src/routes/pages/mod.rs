@@ -4,7 +4,9 @@ pub mod account;
 pub mod account_notes;
 pub mod answer;
 pub mod audit;
+pub mod action_plans;
 pub mod charts;
+pub mod conversation;
 pub mod dashboard;
 pub mod one_on_one_new;
 pub mod one_on_one_overview;
@@ -67,7 +69,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(audit::configure)
         .configure(sso::configure)
         .configure(webhooks::configure)
-        .configure(scim_tokens::configure);
+        .configure(scim_tokens::configure)
+        .configure(conversation::configure)
+        .configure(action_plans::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and
