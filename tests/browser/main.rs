@@ -8,6 +8,7 @@
 mod helpers;
 #[path = "../api/oidc_provider.rs"]
 mod oidc_provider;
+mod conversation;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
