@@ -2,6 +2,8 @@
 //! (the round report's own rule, reused), and the respondent's side through their
 //! private link. Nothing here knows, stores or logs who wrote a comment or a reply.
 
+pub mod demo;
+
 use crate::auth::{Caller, Scope};
 use crate::db::DbConnection;
 use crate::domain::conversation::{day_of, respondent_may_write, MessageBody, Side};

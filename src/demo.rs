@@ -449,6 +449,7 @@ pub fn run(
                 ))
                 .execute(conn)?;
         }
+        crate::conversations::demo::seed(conn, now)?;
         Ok(report)
     })
 }

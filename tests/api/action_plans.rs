@@ -159,7 +159,42 @@ async fn page(app: &TestApp, path: &str) -> (u16, String) {
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
+async fn the_demo_company_has_a_conversation_and_actions(app: TestApp) {
+    {
+        let mut conn = app.conn();
+        pulse::demo::run(&mut conn, 60, 6, &pulse::auth::password::hash(PASSWORD), 7).unwrap();
+    }
+    let hr = app.login("hr@demo.pulse.example", PASSWORD).await;
+    let actions: Value = app.get("/api/v1/action-plans", Some(&hr)).await.json().await.unwrap();
+    let actions = actions.as_array().unwrap();
+    assert!(actions.len() >= 3, "{actions:?}");
+    assert!(actions.iter().any(|a| a["status"] == "done") && actions.iter().any(|a| a["status"] == "open"));
+    assert_eq!(crate::conversations::count(&app, "SELECT COUNT(*) AS n FROM conversations"), 1);
+    #[derive(diesel::QueryableByName)]
+    struct I {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        answer_id: i32,
+    }
+    let id = {
+        use diesel::RunQueryDsl;
+        let mut conn = app.conn();
+        let q = diesel::sql_query("SELECT answer_id FROM comment_messages");
+        let rows = match &mut conn {
+            pulse::db::DbConnection::Sqlite(c) => q.load::<I>(c).unwrap(),
+            pulse::db::DbConnection::Postgresql(c) => q.load::<I>(c).unwrap(),
+        };
+        rows[0].answer_id
+    };
+    let thread: Value = app.get(&format!("/api/v1/comments/{id}/replies"), Some(&hr)).await.json().await.unwrap();
+    assert_eq!(thread.as_array().unwrap().len(), 3, "{thread}");
+    assert_eq!(thread[1]["author"], "The respondent");
+    let b = Browser::sign_in(&app, "hr@demo.pulse.example", PASSWORD).await;
+    let (_, dash) = b.page("/").await;
+    assert!(dash.contains("Publish each sprint"), "the demo's open action is on the dashboard");
+}
+
 crate::on_both_engines!(
+    the_demo_company_has_a_conversation_and_actions,
     leads_record_actions_for_their_teams_and_hr_for_all,
     open_actions_on_the_dashboard_and_done_ones_above_the_next_pulse,
 );
