@@ -107,9 +107,16 @@ impl Names {
     }
 }
 
-fn outs(conn: &mut DbConnection, plans: Vec<ActionPlan>, now: NaiveDateTime) -> AppResult<Vec<ActionPlanOut>> {
+fn outs(
+    conn: &mut DbConnection,
+    plans: Vec<ActionPlan>,
+    now: NaiveDateTime,
+) -> AppResult<Vec<ActionPlanOut>> {
     let names = Names::load(conn, &plans)?;
-    Ok(plans.into_iter().map(|p| names.out(p, now.date())).collect())
+    Ok(plans
+        .into_iter()
+        .map(|p| names.out(p, now.date()))
+        .collect())
 }
 
 fn staff_scope(conn: &mut DbConnection, caller: &Caller) -> AppResult<Scope> {
@@ -171,7 +178,10 @@ pub fn create(
     }
     match input.owner_id {
         None => {
-            fields.insert("owner_id".into(), "is required: who sees this through".into());
+            fields.insert(
+                "owner_id".into(),
+                "is required: who sees this through".into(),
+            );
         }
         Some(o) => match repo::employees::find(conn, o)? {
             Some(e) if scope.may_see_employee(caller.id, e.id, e.team_id) => {
@@ -212,7 +222,8 @@ pub fn create(
             updated_at: now,
         },
     )?;
-    let plan = repo::action_plans::find(conn, id)?.ok_or_else(|| AppError::not_found("action plan"))?;
+    let plan =
+        repo::action_plans::find(conn, id)?.ok_or_else(|| AppError::not_found("action plan"))?;
     let mut out = outs(conn, vec![plan], now)?;
     out.pop().ok_or_else(|| AppError::not_found("action plan"))
 }
@@ -279,7 +290,8 @@ pub fn set_status(
         Status::Open => None,
     };
     repo::action_plans::set_status(conn, id, status.as_str(), done_at, now)?;
-    let plan = repo::action_plans::find(conn, id)?.ok_or_else(|| AppError::not_found("action plan"))?;
+    let plan =
+        repo::action_plans::find(conn, id)?.ok_or_else(|| AppError::not_found("action plan"))?;
     let mut out = outs(conn, vec![plan], now)?;
     out.pop().ok_or_else(|| AppError::not_found("action plan"))
 }

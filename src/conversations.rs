@@ -72,7 +72,11 @@ fn with_threads(
             .push(message_out(&m, respondent_view));
     }
     let mut prompts: BTreeMap<i32, String> = BTreeMap::new();
-    for round_id in comments.iter().map(|c| c.round_id).collect::<std::collections::BTreeSet<_>>() {
+    for round_id in comments
+        .iter()
+        .map(|c| c.round_id)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
         if let Some(r) = repo::rounds::find(conn, round_id)? {
             for q in repo::surveys::questions(conn, r.survey_id, r.question_version)? {
                 prompts.insert(q.id, q.prompt);
@@ -206,7 +210,13 @@ pub fn reply(
             day_of(now),
         )
     })
-    .map_err(|e| if repo::is_unique_violation(&e) { busy() } else { e.into() })?;
+    .map_err(|e| {
+        if repo::is_unique_violation(&e) {
+            busy()
+        } else {
+            e.into()
+        }
+    })?;
     let mut out = with_threads(conn, vec![c], false)?;
     out.pop().ok_or_else(|| AppError::not_found("comment"))
 }
@@ -247,7 +257,11 @@ pub fn respondent_view(conn: &mut DbConnection, token: &str) -> AppResult<Option
     let may_write = comments
         .iter()
         .map(|c| {
-            let sides: Vec<Side> = c.messages.iter().filter_map(|m| Side::parse(&m.side)).collect();
+            let sides: Vec<Side> = c
+                .messages
+                .iter()
+                .filter_map(|m| Side::parse(&m.side))
+                .collect();
             (c.id, readable && respondent_may_write(&sides))
         })
         .collect();
@@ -294,7 +308,13 @@ pub fn respond(
             day_of(now),
         )
     })
-    .map_err(|e| if repo::is_unique_violation(&e) { busy() } else { e.into() })?;
+    .map_err(|e| {
+        if repo::is_unique_violation(&e) {
+            busy()
+        } else {
+            e.into()
+        }
+    })?;
     Ok(())
 }
 

@@ -38,7 +38,12 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> anyhow::Result<()> {
         let first = if lead_sees { Side::Lead } else { Side::Hr };
         // The link's token is not kept: only its author would hold it.
         let token = crate::tokens::random_token();
-        repo::conversations::open(conn, &crate::tokens::sha256_hex(&token), round.id, &c.response_id)?;
+        repo::conversations::open(
+            conn,
+            &crate::tokens::sha256_hex(&token),
+            round.id,
+            &c.response_id,
+        )?;
         let thread = [
             (first, "Thank you for saying this. What would help most: fewer meetings, or clearer priorities for each week?", 2),
             (Side::Respondent, "Clearer priorities. We start many things on Monday and finish few by Friday.", 1),
@@ -56,10 +61,30 @@ pub fn seed(conn: &mut DbConnection, now: NaiveDateTime) -> anyhow::Result<()> {
         }
     }
     let actions = [
-        ("Publish each sprint's priorities on Monday morning", Some("alignment"), 0, None),
-        ("No-meeting Wednesday afternoons for a trial month", Some("wellbeing"), 1, Some(1)),
-        ("Pair every new joiner with a buddy for their first month", Some("peers"), 2, None),
-        ("Replace the oldest laptops before the end of the quarter", Some("environment"), 3, Some(2)),
+        (
+            "Publish each sprint's priorities on Monday morning",
+            Some("alignment"),
+            0,
+            None,
+        ),
+        (
+            "No-meeting Wednesday afternoons for a trial month",
+            Some("wellbeing"),
+            1,
+            Some(1),
+        ),
+        (
+            "Pair every new joiner with a buddy for their first month",
+            Some("peers"),
+            2,
+            None,
+        ),
+        (
+            "Replace the oldest laptops before the end of the quarter",
+            Some("environment"),
+            3,
+            Some(2),
+        ),
     ];
     for (i, (text, driver, team_index, done_days_ago)) in actions.into_iter().enumerate() {
         let Some(team) = teams.get(team_index) else {

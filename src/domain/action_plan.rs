@@ -134,7 +134,12 @@ mod tests {
 
     #[test]
     fn fields_are_checked_one_by_one() {
-        let ok = check(Some(" Fewer meetings "), Some("2026-12-20"), Some("wellbeing")).unwrap();
+        let ok = check(
+            Some(" Fewer meetings "),
+            Some("2026-12-20"),
+            Some("wellbeing"),
+        )
+        .unwrap();
         assert_eq!(ok.text, "Fewer meetings");
         assert_eq!(ok.driver, Some(Driver::Wellbeing));
         let e = check(Some(" "), Some("20/12/2026"), Some("mood")).unwrap_err();
@@ -158,11 +163,31 @@ mod tests {
     #[test]
     fn only_own_groups_since_the_previous_round() {
         let actions = vec![
-            Done { id: 1, team_id: Some(10), done_at: at(3) },
-            Done { id: 2, team_id: None, done_at: at(5) },
-            Done { id: 3, team_id: Some(20), done_at: at(5) },
-            Done { id: 4, team_id: Some(10), done_at: at(1) },
-            Done { id: 5, team_id: Some(11), done_at: at(9) },
+            Done {
+                id: 1,
+                team_id: Some(10),
+                done_at: at(3),
+            },
+            Done {
+                id: 2,
+                team_id: None,
+                done_at: at(5),
+            },
+            Done {
+                id: 3,
+                team_id: Some(20),
+                done_at: at(5),
+            },
+            Done {
+                id: 4,
+                team_id: Some(10),
+                done_at: at(1),
+            },
+            Done {
+                id: 5,
+                team_id: Some(11),
+                done_at: at(9),
+            },
         ];
         let shown: Vec<i32> = changed_since(&actions, Some(at(2)), at(8), &[11, 10])
             .iter()

@@ -1,7 +1,7 @@
 //! Pure domain types and rules: no I/O, valid by construction.
 
-pub mod anonymity;
 pub mod action_plan;
+pub mod anonymity;
 pub mod calendar;
 pub mod client_address;
 pub mod conversation;

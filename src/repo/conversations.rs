@@ -81,7 +81,9 @@ pub struct CommentRow {
 
 type CommentTuple = (i32, i32, Option<i32>, String, i32, Option<String>);
 
-fn comment_of((id, round_id, team, response_id, question_id, text): CommentTuple) -> Option<CommentRow> {
+fn comment_of(
+    (id, round_id, team, response_id, question_id, text): CommentTuple,
+) -> Option<CommentRow> {
     Some(CommentRow {
         id,
         round_id,

@@ -2,7 +2,10 @@
 //! comment and keeps their private link, the lead replies from the round page,
 //! the respondent answers back; neither page names the other side.
 
-use super::{accessible, answer_link, axe_source, body_text, browser, click, css, fill, fits_the_width, sign_in, submit, PHONE};
+use super::{
+    accessible, answer_link, axe_source, body_text, browser, click, css, fill, fits_the_width,
+    sign_in, submit, PHONE,
+};
 use crate::helpers::{spawn_app, Engine, PASSWORD};
 use serde_json::{json, Value};
 
@@ -15,7 +18,9 @@ async fn a_lead_and_a_respondent_talk_without_names(engine: Engine) {
     };
     let admin = app.admin_token().await;
     let lea = app.employee(&admin, json!({"email": "lea@example.com", "name": "Lea Lead", "role": "lead", "hired_on": "2024-01-01", "password": PASSWORD})).await;
-    let ops = app.team(&admin, json!({"name": "Ops", "lead_id": lea})).await;
+    let ops = app
+        .team(&admin, json!({"name": "Ops", "lead_id": lea}))
+        .await;
     for i in 0..6 {
         app.employee(&admin, json!({"email": format!("ops{i}@example.com"), "name": format!("Quokka {i}"), "hired_on": "2024-01-01", "team_id": ops})).await;
     }
@@ -32,7 +37,13 @@ async fn a_lead_and_a_respondent_talk_without_names(engine: Engine) {
         .await
         .unwrap();
     let q = survey["questions"][0]["id"].as_i64().unwrap();
-    let res = app.post(&format!("/api/v1/surveys/{}/rounds", survey["id"]), Some(&admin), json!({})).await;
+    let res = app
+        .post(
+            &format!("/api/v1/surveys/{}/rounds", survey["id"]),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let round = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     app.tick(&chrono::Utc::now().to_rfc3339()).await;
@@ -47,9 +58,19 @@ async fn a_lead_and_a_respondent_talk_without_names(engine: Engine) {
     )
     .await
     .unwrap();
-    fill(&c, &format!("#q{}", q + 1), "Handovers between shifts are chaotic.").await;
+    fill(
+        &c,
+        &format!("#q{}", q + 1),
+        "Handovers between shifts are chaotic.",
+    )
+    .await;
     submit(&c, "main form button[type=submit]").await;
-    let link = css(&c, "#conversation-link").await.attr("href").await.unwrap().unwrap();
+    let link = css(&c, "#conversation-link")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(link.contains("/c/"), "{link}");
     for l in &links[1..] {
         let token = l.trim_start_matches("/s/");
@@ -58,48 +79,88 @@ async fn a_lead_and_a_respondent_talk_without_names(engine: Engine) {
             .await;
         assert_eq!(res.status(), 201);
     }
-    assert_eq!(app.post(&format!("/api/v1/rounds/{round}/close"), Some(&admin), json!({})).await.status(), 200);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/rounds/{round}/close"),
+            Some(&admin),
+            json!({})
+        )
+        .await
+        .status(),
+        200
+    );
 
     // The lead replies from the round page.
     sign_in(&c, &app, "lea@example.com", PASSWORD).await;
-    c.goto(&app.url(&format!("/rounds/{round}?team_id={ops}"))).await.unwrap();
+    c.goto(&app.url(&format!("/rounds/{round}?team_id={ops}")))
+        .await
+        .unwrap();
     let comment = c
         .find_all(fantoccini::Locator::Css("ul.comments > li"))
         .await
         .unwrap();
     let mut target = None;
     for li in comment {
-        if li.text().await.unwrap().contains("Handovers between shifts") {
+        if li
+            .text()
+            .await
+            .unwrap()
+            .contains("Handovers between shifts")
+        {
             target = li.attr("id").await.unwrap();
         }
     }
     let target = target.expect("the comment is on the round page");
     click(&c, &format!("#{target} details summary")).await;
     let id = target.trim_start_matches("comment-");
-    fill(&c, &format!("#reply-{id}"), "Thank you. Which handover is worst: morning or evening?").await;
+    fill(
+        &c,
+        &format!("#reply-{id}"),
+        "Thank you. Which handover is worst: morning or evening?",
+    )
+    .await;
     submit(&c, &format!("#{target} form button[type=submit]")).await;
     let text = body_text(&c).await;
-    assert!(text.contains("Reply sent") && text.contains("A team lead"), "{text}");
+    assert!(
+        text.contains("Reply sent") && text.contains("A team lead"),
+        "{text}"
+    );
 
     // The respondent, signed out, reads it and answers back.
     c.delete_all_cookies().await.unwrap();
     c.goto(&link).await.unwrap();
     let text = body_text(&c).await;
-    assert!(text.contains("Which handover is worst") && text.contains("Your team lead"), "{text}");
+    assert!(
+        text.contains("Which handover is worst") && text.contains("Your team lead"),
+        "{text}"
+    );
     assert!(!text.contains("Lea") && !text.contains("Quokka"), "{text}");
     accessible(&c, axe_source().as_deref(), "the conversation page").await;
-    fill(&c, &format!("#answer-{id}"), "Evening: nobody writes anything down.").await;
+    fill(
+        &c,
+        &format!("#answer-{id}"),
+        "Evening: nobody writes anything down.",
+    )
+    .await;
     submit(&c, &format!("#comment-{id} form button[type=submit]")).await;
     let text = body_text(&c).await;
-    assert!(text.contains("Evening: nobody writes anything down.") && text.contains("You"), "{text}");
+    assert!(
+        text.contains("Evening: nobody writes anything down.") && text.contains("You"),
+        "{text}"
+    );
     super::set_size(&c, PHONE).await;
     fits_the_width(&c, "the conversation page").await;
 
     // The lead sees the answer from "the respondent", with a day and no time.
     sign_in(&c, &app, "lea@example.com", PASSWORD).await;
-    c.goto(&app.url(&format!("/rounds/{round}?team_id={ops}"))).await.unwrap();
+    c.goto(&app.url(&format!("/rounds/{round}?team_id={ops}")))
+        .await
+        .unwrap();
     let text = css(&c, &format!("#{target}")).await.text().await.unwrap();
-    assert!(text.contains("The respondent") && text.contains("Evening: nobody writes anything down."), "{text}");
+    assert!(
+        text.contains("The respondent") && text.contains("Evening: nobody writes anything down."),
+        "{text}"
+    );
     assert!(!text.contains("Quokka") && !text.contains("ops0"), "{text}");
 }
 

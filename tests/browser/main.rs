@@ -3,12 +3,12 @@
 //! widths, with screenshots of each main page in target/screenshots/ and an
 //! axe-core check. Without chromedriver each test says so in one line and passes.
 
+mod conversation;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
 #[path = "../api/oidc_provider.rs"]
 mod oidc_provider;
-mod conversation;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -96,8 +96,14 @@ fn api_routes() -> crate::routes::Router {
 /// Conversations on comments and action plans.
 fn listening_routes(routes: crate::routes::Router) -> crate::routes::Router {
     routes
-        .route("/comments/{id}/replies", web::get().to(conversations::replies))
-        .route("/comments/{id}/replies", web::post().to(conversations::reply))
+        .route(
+            "/comments/{id}/replies",
+            web::get().to(conversations::replies),
+        )
+        .route(
+            "/comments/{id}/replies",
+            web::post().to(conversations::reply),
+        )
         .route(
             "/reports/rounds/{id}/comments",
             web::get().to(conversations::round_comments),

@@ -1,9 +1,9 @@
 //! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
 
 use crate::routes::api::{
-    account, account_invitations, action_plans, audit, auth, conversations, employees, erasure, health, meeting_items,
-    one_on_one_overview, one_on_ones, reports, responses, retention, scim_tokens, surveys, teams,
-    webhooks,
+    account, account_invitations, action_plans, audit, auth, conversations, employees, erasure,
+    health, meeting_items, one_on_one_overview, one_on_ones, reports, responses, retention,
+    scim_tokens, surveys, teams, webhooks,
 };
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};

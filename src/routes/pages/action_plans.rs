@@ -40,7 +40,11 @@ pub fn form_json(
     let scope = Scope::of(conn, caller)?;
     let all = repo::teams::all(conn)?;
     let visible = scope.report_teams(all.iter().map(|t| t.id));
-    let tree = TeamTree::new(all.into_iter().filter(|t| visible.contains(&t.id)).collect());
+    let tree = TeamTree::new(
+        all.into_iter()
+            .filter(|t| visible.contains(&t.id))
+            .collect(),
+    );
     let mut teams = vec![];
     if matches!(scope, Scope::Everything) {
         teams.push(json!({"value": "", "label": "Whole company", "selected": team_id.is_none()}));
@@ -159,8 +163,16 @@ pub async fn create(
     Ok(match outcome {
         Ok(_) => redirect_with(&req, &back, true, "Action recorded."),
         Err(AppError::Validation { fields, .. }) => {
-            let why: Vec<String> = fields.iter().map(|(k, v)| format!("{}: {v}", k.replace('_', " "))).collect();
-            redirect_with(&req, &back, false, &format!("Action not recorded. {}.", why.join("; ")))
+            let why: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{}: {v}", k.replace('_', " ")))
+                .collect();
+            redirect_with(
+                &req,
+                &back,
+                false,
+                &format!("Action not recorded. {}.", why.join("; ")),
+            )
         }
         Err(e) => return Err(e).or_page(&req, &user),
     })

@@ -200,8 +200,12 @@ pub async fn submit(
                 .collect();
             match form_answers(&kinds, &values) {
                 Ok(answers) => {
-                    let (submission, link) =
-                        crate::conversations::with_link(&state.settings.base(), &token, answers, now);
+                    let (submission, link) = crate::conversations::with_link(
+                        &state.settings.base(),
+                        &token,
+                        answers,
+                        now,
+                    );
                     conversation = link;
                     state.answers.submit(submission).await
                 }

@@ -13,7 +13,10 @@ use serde_json::{json, Value};
 
 /// The pages of conversations and action plans, registered with the others.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("answered", include_str!("../../../templates/pages/answered.hbs")),
+    (
+        "answered",
+        include_str!("../../../templates/pages/answered.hbs"),
+    ),
     (
         "conversation",
         include_str!("../../../templates/pages/conversation.hbs"),
@@ -122,7 +125,10 @@ pub async fn answer(
     let token = token.into_inner();
     let text = form.get("text").to_string();
     let Ok(answer_id) = form.get("comment_id").parse::<i32>() else {
-        return Err(AppError::field("comment_id", "choose the comment you answer"));
+        return Err(AppError::field(
+            "comment_id",
+            "choose the comment you answer",
+        ));
     };
     let now = chrono::Utc::now().naive_utc();
     let outcome = {

@@ -2,9 +2,9 @@
 
 pub mod account;
 pub mod account_notes;
+pub mod action_plans;
 pub mod answer;
 pub mod audit;
-pub mod action_plans;
 pub mod charts;
 pub mod conversation;
 pub mod dashboard;

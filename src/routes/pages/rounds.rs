@@ -268,8 +268,10 @@ fn with_threads(
 ) -> Vec<Value> {
     for (json, q) in questions.iter_mut().zip(results) {
         if q.comments.is_some() {
-            let mine: Vec<&crate::conversations::CommentOut> =
-                threads.iter().filter(|c| c.question_id == q.question_id).collect();
+            let mine: Vec<&crate::conversations::CommentOut> = threads
+                .iter()
+                .filter(|c| c.question_id == q.question_id)
+                .collect();
             json["threads"] = json!(mine);
         }
     }
