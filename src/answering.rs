@@ -42,6 +42,8 @@ pub struct OpenForm {
     pub round: Round,
     pub survey: Survey,
     pub questions: Vec<QuestionRow>,
+    /// "What we changed since last time": actions done since the survey's previous round.
+    pub changes: Vec<crate::action_plans::Change>,
 }
 
 /// Looks the token up without changing anything: mail scanners open links.
@@ -68,11 +70,19 @@ pub fn open(
         Some(k) => asked(questions, k, round.id, link_key(token)),
         None => questions,
     };
+    let changes = crate::action_plans::changed_since_last_time(
+        conn,
+        invitation.employee_id,
+        survey.id,
+        round.scheduled_for,
+        now.naive_utc(),
+    )?;
     Ok(Ok(OpenForm {
         invitation,
         round,
         survey,
         questions,
+        changes,
     }))
 }
 
@@ -163,6 +173,8 @@ pub struct Submission {
     pub link_key: u64,
     pub answers: Vec<RawAnswer>,
     pub now: DateTime<Utc>,
+    /// The hash of the private conversation link handed to the respondent, if any.
+    pub conversation: Option<String>,
 }
 
 impl Submission {
@@ -172,6 +184,21 @@ impl Submission {
             link_key: link_key(token),
             answers,
             now,
+            conversation: None,
         }
+    }
+
+    /// Opens a private conversation on the response's comments, reached by
+    /// `/c/<conversation_token>`: only its hash is stored, beside the anonymous response.
+    pub fn with_conversation(mut self, conversation_token: &str) -> Self {
+        self.conversation = Some(sha256_hex(conversation_token));
+        self
+    }
+
+    /// Whether the answers hold a comment someone could reply to.
+    pub fn has_comment(&self) -> bool {
+        self.answers
+            .iter()
+            .any(|a| a.text.as_deref().is_some_and(|t| !t.trim().is_empty()))
     }
 }

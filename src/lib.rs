@@ -1,11 +1,13 @@
 //! Pulse: self-hosted employee pulse surveys, eNPS and 1:1s.
 
+pub mod action_plans;
 pub mod answering;
 pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod conversations;
 pub mod db;
 pub mod demo;
 pub mod demo_lifecycle;

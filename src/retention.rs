@@ -28,7 +28,16 @@ pub fn apply(conn: &mut DbConnection, now: NaiveDateTime) -> anyhow::Result<Clea
         out.emails = stored::clear_emails(conn, before)?;
     }
     if out != Cleared::default() {
-        crate::db::forget_deleted(conn, &["responses", "answers", "outbox"]);
+        crate::db::forget_deleted(
+            conn,
+            &[
+                "responses",
+                "answers",
+                "outbox",
+                "conversations",
+                "comment_messages",
+            ],
+        );
         tracing::info!(
             rounds = out.rounds,
             answers = out.answers,

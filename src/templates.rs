@@ -113,7 +113,10 @@ pub fn registry() -> anyhow::Result<Handlebars<'static>> {
     let mut hb = Handlebars::new();
     // A typo in a template should fail loudly in tests, not render blanks.
     hb.set_strict_mode(true);
-    for (name, source) in PAGES {
+    for (name, source) in PAGES
+        .iter()
+        .chain(crate::routes::pages::conversation::TEMPLATES)
+    {
         hb.register_template_string(name, *source)?;
     }
     Ok(hb)

@@ -173,6 +173,11 @@ fn commit_in(
             answers: checked,
         })
         .collect();
-    repo::rounds::insert_responses(conn, &rows)?;
+    let ids = repo::rounds::insert_responses(conn, &rows)?;
+    for ((i, inv, _), id) in accepted.iter().zip(&ids) {
+        if let Some(hash) = &batch[*i].conversation {
+            repo::conversations::open(conn, hash, inv.round_id, id)?;
+        }
+    }
     Ok(outcomes)
 }

@@ -573,3 +573,42 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(lifecycle_cohorts, survey_triggers, rounds);
 diesel::allow_tables_to_appear_in_same_query!(employees, digest_preferences);
+
+// conversations: anonymous conversations on comments, and action plans.
+diesel::table! {
+    conversations (id) {
+        id -> Text,
+        token_hash -> Text,
+        round_id -> Integer,
+        response_id -> Text,
+    }
+}
+
+diesel::table! {
+    comment_messages (id) {
+        id -> Text,
+        round_id -> Integer,
+        answer_id -> Integer,
+        position -> Integer,
+        side -> Text,
+        body -> Text,
+        sent_on -> Date,
+    }
+}
+
+diesel::table! {
+    action_plans (id) {
+        id -> Integer,
+        team_id -> Nullable<Integer>,
+        round_id -> Nullable<Integer>,
+        driver -> Nullable<Text>,
+        text -> Text,
+        owner_id -> Integer,
+        due_on -> Date,
+        status -> Text,
+        done_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

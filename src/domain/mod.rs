@@ -1,8 +1,10 @@
 //! Pure domain types and rules: no I/O, valid by construction.
 
+pub mod action_plan;
 pub mod anonymity;
 pub mod calendar;
 pub mod client_address;
+pub mod conversation;
 pub mod disclosure;
 pub mod driver;
 pub mod email;

@@ -53,7 +53,13 @@ pub fn close(conn: &mut DbConnection, mail_dir: &Path, round_id: i32) -> anyhow:
         remove_round_files(mail_dir, round_id);
         crate::db::forget_deleted(
             conn,
-            &["responses", "answers", "invitations", "round_team_stats"],
+            &[
+                "responses",
+                "answers",
+                "invitations",
+                "round_team_stats",
+                "conversations",
+            ],
         );
     }
     Ok(finished)

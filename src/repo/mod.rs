@@ -1,7 +1,9 @@
 //! Database reads and writes, one file per aggregate: `fn(&mut DbConnection, …) -> QueryResult<T>`.
 
 pub mod account_invitations;
+pub mod action_plans;
 pub mod audit;
+pub mod conversations;
 pub mod digests;
 pub mod employees;
 pub mod erasure;

@@ -58,6 +58,7 @@ pub fn clear_round(
     let gone = diesel::delete(answers::table.filter(answers::response_id.eq_any(of_round)))
         .execute(conn)?;
     diesel::delete(responses::table.filter(responses::round_id.eq(round_id))).execute(conn)?;
+    crate::repo::conversations::clear_round(conn, round_id)?;
     diesel::insert_into(answers_removed::table)
         .values((
             answers_removed::round_id.eq(round_id),

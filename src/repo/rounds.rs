@@ -661,8 +661,10 @@ pub fn shuffle_responses(conn: &mut DbConnection, round_id: i32) -> QueryResult<
     diesel::delete(answers::table.filter(answers::response_id.eq_any(of_round))).execute(conn)?;
     diesel::delete(responses::table.filter(responses::round_id.eq(round_id))).execute(conn)?;
     stored.shuffle(&mut rand::rngs::OsRng);
+    let mut renamed = Vec::with_capacity(stored.len());
     for (old_id, team_id, submitted_on) in &stored {
         let id = crate::tokens::random_token()[..32].to_string();
+        renamed.push((old_id.clone(), id.clone()));
         let values: Vec<StoredValues> = by_response
             .remove(old_id)
             .unwrap_or_default()
@@ -671,6 +673,7 @@ pub fn shuffle_responses(conn: &mut DbConnection, round_id: i32) -> QueryResult<
             .collect();
         write_response(conn, &id, round_id, *team_id, *submitted_on, &values)?;
     }
+    crate::repo::conversations::follow_responses(conn, round_id, &renamed)?;
     // The counters were last written by the last answer's transaction: rewrite them
     // here too, so no row of the round keeps that transaction's id.
     diesel::update(stats::table.filter(stats::round_id.eq(round_id)))

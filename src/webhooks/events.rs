@@ -166,7 +166,8 @@ pub fn employee_left(
 /// `action.due`: 1:1 action items not done whose due day (UTC) has come, since the
 /// webhook was made and within the last week. Only ids and the day go out: what
 /// an action says belongs to the two people of the 1:1, not to HR's channel.
-/// Run by every scheduler pass; returns how many deliveries it wrote.
+/// Action plans (`crate::action_plans`) fall due the same way, told by their ids
+/// and team. Run by every scheduler pass; returns how many deliveries it wrote.
 pub fn actions_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
     let hooks = repo::webhooks::subscribed(conn, ACTION_DUE)?;
     let Some(earliest) = hooks.iter().map(|h| h.created_at.date()).min() else {
@@ -174,7 +175,7 @@ pub fn actions_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<u
     };
     let today = now.date();
     let from = earliest.max(today - Duration::days(ACTION_DUE_LOOKBACK_DAYS));
-    let due: Vec<(i32, i32, i32, Option<NaiveDate>)> = action_items::table
+    let items: Vec<(i32, i32, i32, Option<NaiveDate>)> = action_items::table
         .filter(action_items::done.eq(false))
         .filter(action_items::due_on.ge(from))
         .filter(action_items::due_on.le(today))
@@ -186,29 +187,37 @@ pub fn actions_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<u
         ))
         .order(action_items::id)
         .load(conn)?;
+    let mut due: Vec<(String, NaiveDate, Value)> = items
+        .into_iter()
+        .filter_map(|(id, series, owner, due_on)| {
+            let due_on = due_on?;
+            let data = json!({"action_id": id, "one_on_one_id": series,
+                              "owner_id": owner, "due_on": due_on.to_string()});
+            Some((format!("{id}:{due_on}"), due_on, data))
+        })
+        .collect();
+    for p in repo::action_plans::open_due_between(conn, from, today)? {
+        let data = json!({"action_plan_id": p.id, "team_id": p.team_id,
+                          "owner_id": p.owner_id, "due_on": p.due_on.to_string()});
+        due.push((format!("plan:{}:{}", p.id, p.due_on), p.due_on, data));
+    }
     let mut written = 0;
     for hook in &hooks {
         let mine: Vec<_> = due
             .iter()
-            .filter_map(|&(id, series, owner, due_on)| Some((id, series, owner, due_on?)))
-            .filter(|(.., due_on)| *due_on >= hook.created_at.date())
-            .map(|(id, series, owner, due_on)| {
-                let key = format!("webhook:{}:{ACTION_DUE}:{id}:{due_on}", hook.id);
-                (key, id, series, owner, due_on)
-            })
+            .filter(|(_, due_on, _)| *due_on >= hook.created_at.date())
+            .map(|(subject, _, data)| (format!("webhook:{}:{ACTION_DUE}:{subject}", hook.id), data))
             .collect();
         if mine.is_empty() {
             continue;
         }
         let keys: Vec<String> = mine.iter().map(|m| m.0.clone()).collect();
         let sent = repo::webhooks::existing_keys(conn, &keys)?;
-        for (key, id, series, owner, due_on) in mine {
+        for (key, data) in mine {
             if sent.contains(&key) {
                 continue;
             }
-            let data = json!({"action_id": id, "one_on_one_id": series,
-                              "owner_id": owner, "due_on": due_on.to_string()});
-            let body = envelope(ACTION_DUE, data, now);
+            let body = envelope(ACTION_DUE, data.clone(), now);
             written += usize::from(crate::db::write_transaction(conn, |conn| {
                 repo::webhooks::enqueue(conn, hook, &key, ACTION_DUE, &body, now)
             })?);

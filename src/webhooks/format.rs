@@ -103,6 +103,16 @@ pub fn message(envelope: &Value, base_url: &str) -> Message {
                 link: Some(format!("{base}/rounds/{}", data["round_id"])),
             }
         }
+        ACTION_DUE if data.get("action_plan_id").is_some() => Message {
+            title: "An action plan is due".into(),
+            text: format!(
+                "Action #{} is due on {} and not done yet.",
+                data["action_plan_id"],
+                s(data, "due_on")
+            ),
+            facts: vec![],
+            link: Some(format!("{base}/action-plans")),
+        },
         ACTION_DUE => Message {
             title: "A 1:1 action item is due".into(),
             text: format!(
@@ -204,6 +214,23 @@ pub fn teams(m: &Message) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_action_plan_falling_due_is_told_apart_from_a_one_on_one_item() {
+        let plan = json!({"event": "action.due", "data": {"action_plan_id": 4, "team_id": 2, "owner_id": 9, "due_on": "2026-12-07"}});
+        let m = message(&plan, "https://pulse.example.com/");
+        assert_eq!(m.title, "An action plan is due");
+        assert!(m.text.contains("#4") && m.text.contains("2026-12-07"));
+        assert_eq!(
+            m.link.as_deref(),
+            Some("https://pulse.example.com/action-plans")
+        );
+        let item = json!({"event": "action.due", "data": {"action_id": 5, "one_on_one_id": 1, "owner_id": 9, "due_on": "2026-12-07"}});
+        assert_eq!(
+            message(&item, "https://x").title,
+            "A 1:1 action item is due"
+        );
+    }
 
     fn closed() -> Value {
         json!({"event": "round.closed", "created_at": "2026-12-06T10:00:00Z", "data": {

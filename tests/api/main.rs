@@ -1,11 +1,13 @@
 //! The API test suite: every test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
 
+mod action_plans;
 mod answering;
 mod audit;
 mod auth;
 mod cells;
 mod cli;
 mod concurrency;
+mod conversations;
 mod erasure;
 mod errors;
 mod helpers;

@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex};
 
 /// One request as the receiver got it.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     path: String,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Received {
@@ -31,12 +31,12 @@ impl Received {
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
 
     /// Checks `Pulse-Signature` as a receiver would: HMAC-SHA256 of "<t>.<body>".
-    fn signed_with(&self, secret: &str) -> bool {
+    pub(crate) fn signed_with(&self, secret: &str) -> bool {
         let Some(sig) = self.header("pulse-signature") else {
             return false;
         };
@@ -62,7 +62,7 @@ impl Received {
 
 /// A small HTTP/1.1 server on a thread of its own: records each request and
 /// answers with the status it is set to. Stopped, it closes its port.
-struct Receiver {
+pub(crate) struct Receiver {
     addr: SocketAddr,
     got: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
@@ -71,7 +71,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    fn start() -> Receiver {
+    pub(crate) fn start() -> Receiver {
         Self::start_on(0)
     }
 
@@ -105,11 +105,11 @@ impl Receiver {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 
@@ -167,7 +167,7 @@ fn now() -> String {
 }
 
 /// Registers a webhook and returns (id, secret).
-async fn register(app: &TestApp, admin: &str, body: Value) -> (i64, String) {
+pub(crate) async fn register(app: &TestApp, admin: &str, body: Value) -> (i64, String) {
     let res = app.post("/api/v1/webhooks", Some(admin), body).await;
     let status = res.status();
     let body: Value = res.json().await.unwrap();

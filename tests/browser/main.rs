@@ -3,6 +3,7 @@
 //! widths, with screenshots of each main page in target/screenshots/ and an
 //! axe-core check. Without chromedriver each test says so in one line and passes.
 
+mod conversation;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;

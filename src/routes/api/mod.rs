@@ -2,8 +2,10 @@
 
 pub mod account;
 pub mod account_invitations;
+pub mod action_plans;
 pub mod audit;
 pub mod auth;
+pub mod conversations;
 pub mod employees;
 pub mod erasure;
 pub mod health;
@@ -66,6 +68,7 @@ fn api_routes() -> crate::routes::Router {
         .route("/responses", web::post().to(responses::submit))
         .apply(library_routes)
         .apply(one_on_one_routes)
+        .apply(listening_routes)
         .route("/reports/enps", web::get().to(reports::enps))
         .route("/reports/enps.csv", web::get().to(reports::enps_csv))
         .route("/reports/enps/teams", web::get().to(reports::enps_teams))
@@ -107,6 +110,26 @@ fn library_routes(routes: crate::routes::Router) -> crate::routes::Router {
 }
 
 /// 1:1s and the account invitations that let people sign in for them.
+/// Conversations on comments and action plans.
+fn listening_routes(routes: crate::routes::Router) -> crate::routes::Router {
+    routes
+        .route(
+            "/comments/{id}/replies",
+            web::get().to(conversations::replies),
+        )
+        .route(
+            "/comments/{id}/replies",
+            web::post().to(conversations::reply),
+        )
+        .route(
+            "/reports/rounds/{id}/comments",
+            web::get().to(conversations::round_comments),
+        )
+        .route("/action-plans", web::post().to(action_plans::create))
+        .route("/action-plans", web::get().to(action_plans::list))
+        .route("/action-plans/{id}", web::patch().to(action_plans::update))
+}
+
 fn one_on_one_routes(routes: crate::routes::Router) -> crate::routes::Router {
     use meeting_items as items;
     use one_on_ones as o;

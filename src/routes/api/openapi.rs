@@ -1,9 +1,9 @@
 //! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
 
 use crate::routes::api::{
-    account, account_invitations, audit, auth, employees, erasure, health, meeting_items,
-    one_on_one_overview, one_on_ones, reports, responses, retention, scim_tokens, surveys, teams,
-    webhooks,
+    account, account_invitations, action_plans, audit, auth, conversations, employees, erasure,
+    health, meeting_items, one_on_one_overview, one_on_ones, reports, responses, retention,
+    scim_tokens, surveys, teams, webhooks,
 };
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -35,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         scim_tokens::create, scim_tokens::list, scim_tokens::delete,
         super::questions::list, super::questions::get, super::questions::create, super::questions::update, super::templates::list,
         crate::routes::api::lifecycle::cohorts, crate::routes::api::lifecycle::get_digest, crate::routes::api::lifecycle::put_digest,
+        conversations::round_comments, conversations::replies, conversations::reply, action_plans::create, action_plans::list, action_plans::update,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::CsvLineError, crate::domain::people::Role, crate::domain::people::LeaveReason)),
     modifiers(&Security, &ErrorResponses),

@@ -101,6 +101,7 @@ fn form_page(
             "closes": format!("{closes} ({})", f.survey.timezone),
             "questions": questions,
             "has_errors": !errors.is_empty(),
+            "changes": f.changes,
         }),
     )
 }
@@ -188,6 +189,7 @@ pub async fn submit(
             .db(move |conn| answering::open(conn, &token, now))
             .await?
     };
+    let mut conversation = None;
     let outcome = match &form {
         Err(refusal) => Err(SubmitError::Refused(*refusal)),
         Ok(f) => {
@@ -198,7 +200,13 @@ pub async fn submit(
                 .collect();
             match form_answers(&kinds, &values) {
                 Ok(answers) => {
-                    let submission = answering::Submission::new(&token, answers, now);
+                    let (submission, link) = crate::conversations::with_link(
+                        &state.settings.base(),
+                        &token,
+                        answers,
+                        now,
+                    );
+                    conversation = link;
                     state.answers.submit(submission).await
                 }
                 Err(errors) => Err(SubmitError::Invalid(errors)),
@@ -206,12 +214,7 @@ pub async fn submit(
         }
     };
     Ok(match (outcome, form) {
-        (Ok(()), Ok(_)) => message_page(
-            &req,
-            StatusCode::OK,
-            "Thank you",
-            "Your answers are recorded anonymously. You can close this page.",
-        ),
+        (Ok(()), Ok(_)) => crate::routes::pages::conversation::thank_you(&req, conversation),
         (Err(SubmitError::Invalid(errors)), Ok(f)) => {
             form_page(&req, StatusCode::UNPROCESSABLE_ENTITY, &f, &values, &errors)
         }

@@ -13,6 +13,7 @@ use crate::repo::{rounds::Round, surveys::Survey};
 use crate::reports::enps::{self as enps_report, EnpsPoint};
 use crate::reports::round as round_report;
 use crate::routes::api::surveys::survey_out;
+use crate::routes::pages::action_plans;
 use crate::routes::pages::reports::{recent_trend, trend_parts};
 use crate::routes::pages::rounds::enps_text;
 use crate::routes::pages::ui::{local_time, percent, OrPage, PageResult, Session, User};
@@ -27,11 +28,14 @@ pub async fn home(req: HttpRequest, session: Session, state: web::Data<AppState>
         Role::Lead => lead(&req, &user, &state).await,
         Role::Member => {
             let one_on_ones = one_on_ones(&state, &user).await.or_page(&req, &user)?;
+            let open_actions = action_plans::dashboard_json(&state, &user.caller)
+                .await
+                .or_page(&req, &user)?;
             Ok(user.page(
                 &req,
                 "home",
                 json!({ "title": "Dashboard", "member": true, "hr": null, "lead": null,
-                        "one_on_ones": one_on_ones }),
+                        "one_on_ones": one_on_ones, "open_actions": open_actions }),
             ))
         }
     }
@@ -149,6 +153,9 @@ async fn hr(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
         .map(|r| r["percent"].clone())
         .unwrap_or(json!("–"));
     let one_on_ones = one_on_ones(state, user).await.or_page(req, user)?;
+    let open_actions = action_plans::dashboard_json(state, &user.caller)
+        .await
+        .or_page(req, user)?;
     Ok(user.page(
         req,
         "home",
@@ -156,7 +163,7 @@ async fn hr(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
             "title": "Dashboard",
             "member": false,
             "lead": null,
-            "one_on_ones": one_on_ones,
+            "one_on_ones": one_on_ones, "open_actions": open_actions,
             "hr": {
                 "headcount": headcount,
                 "active_surveys": upcoming.len(),
@@ -236,10 +243,13 @@ async fn lead(req: &HttpRequest, user: &User, state: &AppState) -> PageResult {
     let digest = crate::reports::digest::dashboard(state, me)
         .await
         .or_page(req, user)?;
+    let open_actions = action_plans::dashboard_json(state, &user.caller)
+        .await
+        .or_page(req, user)?;
     Ok(user.page(
         req,
         "home",
         json!({ "title": "Dashboard", "member": false, "hr": null, "lead": {"teams": cards, "digest": digest},
-                "one_on_ones": one_on_ones }),
+                "one_on_ones": one_on_ones, "open_actions": open_actions }),
     ))
 }

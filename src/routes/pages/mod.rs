@@ -2,9 +2,11 @@
 
 pub mod account;
 pub mod account_notes;
+pub mod action_plans;
 pub mod answer;
 pub mod audit;
 pub mod charts;
+pub mod conversation;
 pub mod dashboard;
 pub mod digest;
 pub mod lifecycle;
@@ -73,7 +75,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(scim_tokens::configure)
         .configure(questions::configure)
         .configure(digest::configure)
-        .configure(lifecycle::configure);
+        .configure(lifecycle::configure)
+        .configure(conversation::configure)
+        .configure(action_plans::configure);
 }
 
 /// Renders a page with the layout; a template error is a bug, logged and

@@ -91,6 +91,7 @@ fn question_json(q: &QuestionResult) -> Value {
         "comments": q.comments,
         "comments_shown": q.comments.is_some(),
         "comments_suppressed": q.comments_suppressed,
+        "threads": null,
     })
 }
 
@@ -194,6 +195,35 @@ pub async fn results(
             Shown::Suppressed { .. } => (None, Some(too_few), vec![]),
         },
     };
+    let back = format!(
+        "/rounds/{}{}",
+        d.round.id,
+        team_id.map(|t| format!("?team_id={t}")).unwrap_or_default()
+    );
+    let (questions, action_form) = match &d.stage {
+        Stage::Closed(c) => {
+            let (caller, round_id) = (user.caller.clone(), d.round.id);
+            let back = back.clone();
+            let (threads, form) = state
+                .db(move |conn| {
+                    let scope = Scope::of(conn, &caller)?;
+                    let threads =
+                        crate::conversations::group_comments(conn, &scope, round_id, team_id)?;
+                    let form = crate::routes::pages::action_plans::form_json(
+                        conn,
+                        &caller,
+                        Some(round_id),
+                        team_id,
+                        &back,
+                    )?;
+                    Ok((threads, form))
+                })
+                .await
+                .or_page(&req, &user)?;
+            (with_threads(questions, &c.questions, threads), form)
+        }
+        Stage::Open { .. } => (questions, Value::Null),
+    };
     let mut choices = vec![];
     if admin {
         choices
@@ -223,9 +253,29 @@ pub async fn results(
             "open": matches!(d.stage, Stage::Open { .. }),
             "live": live,
             "questions": questions,
+            "action_form": action_form,
+            "team_id": team_id,
             "csv_href": format!("/api/v1/reports/rounds/{}/answers.csv{csv_query}", d.round.id),
         }),
     ))
+}
+
+/// Each shown comment with its id and reply thread, under its question.
+fn with_threads(
+    mut questions: Vec<Value>,
+    results: &[QuestionResult],
+    threads: Vec<crate::conversations::CommentOut>,
+) -> Vec<Value> {
+    for (json, q) in questions.iter_mut().zip(results) {
+        if q.comments.is_some() {
+            let mine: Vec<&crate::conversations::CommentOut> = threads
+                .iter()
+                .filter(|c| c.question_id == q.question_id)
+                .collect();
+            json["threads"] = json!(mine);
+        }
+    }
+    questions
 }
 
 /// HR closes a round before its time: its figures appear, and who answered is forgotten.

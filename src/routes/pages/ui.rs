@@ -501,6 +501,7 @@ fn nav(role: Role, path: &str) -> Vec<NavItem> {
             ("/teams", "Teams", &["/teams"]),
             ("/surveys", "Surveys", &["/surveys", "/rounds"]),
             ("/reports/enps", "Reports", &["/reports"]),
+            ("/action-plans", "Actions", &["/action-plans"]),
             ("/one-on-ones/overview", "1:1 overview", &[]),
             ("/audit", "Audit trail", &[]),
             ("/webhooks", "Webhooks", &[]),
@@ -508,6 +509,7 @@ fn nav(role: Role, path: &str) -> Vec<NavItem> {
         Role::Lead => &[
             ("/", "Dashboard", &["/rounds"]),
             ("/reports/enps", "Reports", &["/reports"]),
+            ("/action-plans", "Actions", &["/action-plans"]),
         ],
         Role::Member => &[("/", "Dashboard", &[])],
     };
@@ -667,12 +669,13 @@ mod tests {
                 "Teams",
                 "Surveys",
                 "Reports",
+                "Actions",
                 "1:1 overview",
                 "Audit trail",
                 "Webhooks",
             ]
         );
-        assert_eq!(labels(Role::Lead), ["Dashboard", "Reports"]);
+        assert_eq!(labels(Role::Lead), ["Dashboard", "Reports", "Actions"]);
         assert_eq!(labels(Role::Member), ["Dashboard"]);
         assert!(nav(Role::Admin, "/rounds/4")[3].current);
     }

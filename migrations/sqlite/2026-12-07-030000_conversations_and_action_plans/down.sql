@@ -1,0 +1,3 @@
+DROP TABLE action_plans;
+DROP TABLE comment_messages;
+DROP TABLE conversations;
