@@ -30,6 +30,13 @@ pub fn trigger_of(conn: &mut DbConnection, survey_id: i32) -> QueryResult<Option
     Ok(row.and_then(|(k, d)| Trigger::from_stored(&k, &d)))
 }
 
+/// The ids of every lifecycle survey.
+pub fn survey_ids(conn: &mut DbConnection) -> QueryResult<Vec<i32>> {
+    survey_triggers::table
+        .select(survey_triggers::survey_id)
+        .load(conn)
+}
+
 /// Every lifecycle survey's trigger, by survey.
 pub fn triggers(conn: &mut DbConnection) -> QueryResult<BTreeMap<i32, Trigger>> {
     let rows: Vec<(i32, String, String)> = survey_triggers::table

@@ -391,6 +391,10 @@ type CellTuple = (
 /// Stored cells of closed rounds scheduled in [from, to): of the given groups
 /// (`COMPANY` for the company), or of every group when `groups` is None; optionally of
 /// one survey and one scale. In round order.
+///
+/// Without a survey, lifecycle cohorts are left out: their people (new hires at a
+/// milestone, leavers) are not the company's pulse, and their figures have a report
+/// of their own (`reports::lifecycle`).
 pub fn cells(
     conn: &mut DbConnection,
     groups: Option<&[i32]>,
@@ -412,6 +416,8 @@ pub fn cells(
     }
     if let Some(s) = survey_id {
         q = q.filter(round_cells::survey_id.eq(s));
+    } else {
+        q = q.filter(round_cells::survey_id.ne_all(crate::repo::lifecycle::survey_ids(conn)?));
     }
     if let Some(s) = scale {
         q = q.filter(round_cells::enps_scale.eq(s.to_string()));
@@ -541,6 +547,11 @@ pub fn group_sums(
 ) -> QueryResult<BTreeMap<i32, GroupSum>> {
     use diesel::dsl::{case_when, sum};
     let mut out = BTreeMap::new();
+    // Views across surveys leave lifecycle cohorts out (see `cells`).
+    let lifecycle = match survey_id {
+        Some(_) => vec![],
+        None => crate::repo::lifecycle::survey_ids(conn)?,
+    };
     let mut read = |ids: Option<Vec<i32>>| -> QueryResult<()> {
         // A grouped query cannot be boxed: the optional filters are boxed instead.
         let mut filter: CellFilter = Box::new(
@@ -554,6 +565,8 @@ pub fn group_sums(
         }
         if let Some(s) = survey_id {
             filter = Box::new(filter.and(round_cells::survey_id.eq(s)));
+        } else if !lifecycle.is_empty() {
+            filter = Box::new(filter.and(round_cells::survey_id.ne_all(lifecycle.clone())));
         }
         if let Some(s) = scale {
             filter = Box::new(filter.and(round_cells::enps_scale.eq(s.to_string())));

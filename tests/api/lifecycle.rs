@@ -247,6 +247,20 @@ async fn onboarding_milestones_go_once_each_and_cohorts_show_once_closed(app: Te
     assert_eq!(cohort["figures"]["invited"], 3, "{cohort}");
     assert_eq!(cohort["questions"][0]["mean"], 4.0, "{cohort}");
     assert_eq!(report["cohorts"].as_array().unwrap().len(), 1);
+    // Company-wide views are the pulse of everyone: cohorts stay out of them,
+    // and are read by survey.
+    let enps = |q: String| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let path =
+                format!("/api/v1/reports/enps?from=2036-01-01&to=2036-05-01&group_by=round{q}");
+            let v: Value = app.get(&path, Some(&admin)).await.json().await.unwrap();
+            v["points"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(enps(String::new()).await, 0);
+    assert_eq!(enps(format!("&survey_id={id}")).await, 1);
     let hr = Browser::sign_in(&app, ADMIN_EMAIL, PASSWORD).await;
     let (status, html) = hr.page(&format!("/surveys/{id}")).await;
     assert_eq!(status, 200);
