@@ -4,9 +4,9 @@
 //! disclosure rule is the one of every view: closed rounds' stored cells,
 //! shown cells only; open rounds give participation where the rule allows.
 //!
-//! Sections other branches bring plug in as loaders of their own: `actions`
-//! (action plans) and `drivers` (key-driver changes) are `None` until then,
-//! and the email and the dashboard leave them out while they are.
+//! Each section has a loader of its own; `drivers` (key-driver changes) is
+//! `None` until its loader exists, and the email and the dashboard leave a
+//! `None` section out.
 
 use crate::auth::Scope;
 use crate::db::DbConnection;
@@ -123,14 +123,42 @@ pub fn load(conn: &mut DbConnection, lead_id: i32, now: DateTime<Utc>) -> AppRes
     let scope = Scope::Teams(with_descendants(&edges, led.iter().copied()));
     let teams = team_sections(conn, &scope, &led, &Tree::new(&edges), week)?;
     let one_on_ones = one_on_ones(conn, lead_id, week)?;
+    let actions = action_lines(conn, &scope)?;
     Ok(Digest {
         lead_id,
         week_start: week,
         teams,
         one_on_ones,
-        actions: None,
+        actions: Some(actions),
         drivers: None,
     })
+}
+
+/// The open action plans of the led teams and their sub-teams, soonest due
+/// first: what the lead has promised and not yet done.
+fn action_lines(conn: &mut DbConnection, scope: &Scope) -> AppResult<Vec<ActionLine>> {
+    let Scope::Teams(teams) = scope else {
+        return Ok(vec![]);
+    };
+    let mut open: Vec<_> = repo::action_plans::all(conn)?
+        .into_iter()
+        .filter(|p| p.status == "open")
+        .filter_map(|p| Some((p.team_id.filter(|t| teams.contains(t))?, p)))
+        .collect();
+    open.sort_by_key(|(_, p)| (p.due_on, p.id));
+    let mut lines = Vec::with_capacity(open.len());
+    for (team_id, p) in open {
+        let team = repo::teams::find(conn, team_id)?
+            .map(|t| t.name)
+            .unwrap_or_default();
+        lines.push(ActionLine {
+            team_id,
+            team,
+            text: p.text,
+            due_on: Some(p.due_on),
+        });
+    }
+    Ok(lines)
 }
 
 /// Each led team, by name, with its week's closed results and open rounds.

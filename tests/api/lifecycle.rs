@@ -477,7 +477,8 @@ async fn each_lead_gets_one_digest_a_week_in_their_language(app: TestApp) {
     let team = app
         .team(&admin, json!({"name": "Support", "lead_id": lea}))
         .await;
-    app.team(&admin, json!({"name": "Finance", "lead_id": max}))
+    let finance = app
+        .team(&admin, json!({"name": "Finance", "lead_id": max}))
         .await;
     for i in 0..3 {
         app.employee(&admin, json!({"email": format!("m{i}@example.com"), "name": format!("M{i}"), "hired_on": "2030-01-01", "team_id": team}))
@@ -562,6 +563,20 @@ async fn each_lead_gets_one_digest_a_week_in_their_language(app: TestApp) {
     assert!(text.contains("Aucune vague ne s'est clôturée"), "{text}");
     assert!(digests("max@example.com").is_empty(), "Max opted out");
 
+    // Open actions of her own teams join her digest; another lead's do not.
+    for (team_id, owner, text) in [
+        (team, lea, "Pair new starters with a buddy"),
+        (finance, max, "Close the books by Friday noon"),
+    ] {
+        let res = app
+            .post(
+                "/api/v1/action-plans",
+                Some(&admin),
+                json!({"team_id": team_id, "text": text, "owner_id": owner, "due_on": "2036-01-15"}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    }
     // The next week: the closed round's figures.
     tick(&app, &sink, at("2035-12-17T06:30:00Z"), true).await;
     tick(&app, &sink, at("2035-12-17T07:30:00Z"), false).await;
@@ -575,6 +590,11 @@ async fn each_lead_gets_one_digest_a_week_in_their_language(app: TestApp) {
         "{text}"
     );
     assert!(text.contains("(3/3)"), "{text}");
+    assert!(
+        text.contains("Actions en cours") && text.contains("Pair new starters with a buddy"),
+        "{text}"
+    );
+    assert!(!text.contains("Close the books"), "{text}");
     // The same on the dashboard's API.
     let lea_token = app.login("lea@example.com", pw).await;
     let mine: Value = app
