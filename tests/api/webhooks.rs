@@ -89,9 +89,7 @@ impl Receiver {
                         break;
                     }
                     if let Ok(conn) = conn {
-                        if let Some(r) = serve(conn, status.load(Ordering::SeqCst)) {
-                            got.lock().unwrap().push(r);
-                        }
+                        serve(conn, status.load(Ordering::SeqCst), &got);
                     }
                 }
             })
@@ -127,7 +125,8 @@ impl Receiver {
     }
 }
 
-fn serve(conn: TcpStream, status: u16) -> Option<Received> {
+/// Reads one request, records it, then answers with `status`.
+fn serve(conn: TcpStream, status: u16, got: &Mutex<Vec<Received>>) -> Option<()> {
     let mut reader = BufReader::new(conn.try_clone().ok()?);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -150,16 +149,18 @@ fn serve(conn: TcpStream, status: u16) -> Option<Received> {
         .unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
+    // Recorded before the answer: a sender that has its answer finds it here.
+    got.lock().unwrap().push(Received {
+        path,
+        headers,
+        body: String::from_utf8(body).ok()?,
+    });
     let mut conn = conn;
     let _ = write!(
         conn,
         "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
     );
-    Some(Received {
-        path,
-        headers,
-        body: String::from_utf8(body).ok()?,
-    })
+    Some(())
 }
 
 fn now() -> String {
