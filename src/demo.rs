@@ -449,6 +449,7 @@ pub fn run(
                 ))
                 .execute(conn)?;
         }
+        crate::repo::key_drivers::seed_demo(conn)?;
         Ok(report)
     })
 }

@@ -9,6 +9,7 @@ pub mod email;
 pub mod enps;
 #[cfg(test)]
 pub mod exact;
+pub mod key_drivers;
 pub mod one_on_one;
 pub mod one_on_one_overview;
 pub mod people;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod employees;
 pub mod erasure;
 pub mod import;
+pub mod key_drivers;
 pub mod login_attempts;
 pub mod notes_keys;
 pub mod oidc_logins;

@@ -1,6 +1,7 @@
 //! Reports: load the counters, apply the disclosure rule, add up shown cells. The one
 //! service that the API, the pages and `pulse bench` all call, so they show the same figures.
 
+pub mod drivers;
 pub mod enps;
 pub mod participation;
 pub mod round;

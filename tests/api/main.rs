@@ -6,6 +6,8 @@ mod auth;
 mod cells;
 mod cli;
 mod concurrency;
+mod drivers;
+mod drivers_seed;
 mod erasure;
 mod errors;
 mod helpers;

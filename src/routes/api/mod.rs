@@ -4,6 +4,7 @@ pub mod account;
 pub mod account_invitations;
 pub mod audit;
 pub mod auth;
+pub mod drivers;
 pub mod employees;
 pub mod erasure;
 pub mod health;
@@ -75,6 +76,7 @@ fn api_routes() -> crate::routes::Router {
             web::get().to(reports::turnover_csv),
         )
         .route("/reports/rounds/{id}", web::get().to(reports::round))
+        .route("/reports/drivers", web::get().to(drivers::report))
         .route("/audit", web::get().to(audit::list))
         .route("/audit.csv", web::get().to(audit::csv))
         .route("/webhooks", web::post().to(webhooks::create))

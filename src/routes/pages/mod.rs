@@ -6,6 +6,7 @@ pub mod answer;
 pub mod audit;
 pub mod charts;
 pub mod dashboard;
+pub mod drivers;
 pub mod one_on_one_new;
 pub mod one_on_one_overview;
 pub mod one_on_ones;
@@ -62,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(surveys::configure)
         .configure(rounds::configure)
         .configure(reports::configure)
+        .configure(drivers::configure)
         .configure(privacy::configure)
         .configure(account_notes::configure)
         .configure(audit::configure)

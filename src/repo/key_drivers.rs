@@ -1,0 +1,98 @@
+//! What the key-driver report reads: each round's answers to driver and eNPS questions,
+//! by response, and the caller's language.
+
+use crate::db::schema::{answers, employees, questions, responses};
+use crate::db::DbConnection;
+use diesel::prelude::*;
+
+/// One scored answer: its round, its response, where the response is filed (0: the
+/// company), the question's driver (None: the eNPS question) and the score.
+pub struct ScoredAnswer {
+    pub round_id: i32,
+    pub response_id: String,
+    pub team: i32,
+    pub driver: Option<String>,
+    pub score: i32,
+}
+
+type Row = (
+    i32,
+    String,
+    Option<i32>,
+    Option<String>,
+    String,
+    Option<i32>,
+);
+
+/// The answers of the given rounds to questions with a driver and to eNPS questions,
+/// ordered by round and response. Rounds are read a few hundred at a time, well under
+/// the engines' limits on bound values.
+pub fn scored_answers(conn: &mut DbConnection, rounds: &[i32]) -> QueryResult<Vec<ScoredAnswer>> {
+    let mut out = vec![];
+    for chunk in rounds.chunks(500) {
+        let rows: Vec<Row> = answers::table
+            .inner_join(responses::table)
+            .inner_join(questions::table)
+            .filter(responses::round_id.eq_any(chunk.to_vec()))
+            .filter(
+                questions::driver
+                    .is_not_null()
+                    .or(questions::kind.eq("enps")),
+            )
+            .filter(answers::score.is_not_null())
+            .select((
+                responses::round_id,
+                answers::response_id,
+                responses::team_id,
+                questions::driver,
+                questions::kind,
+                answers::score,
+            ))
+            .order((responses::round_id, answers::response_id))
+            .load(conn)?;
+        out.extend(rows.into_iter().filter_map(
+            |(round_id, response_id, team, driver, kind, score)| {
+                Some(ScoredAnswer {
+                    round_id,
+                    response_id,
+                    team: team.unwrap_or(crate::repo::rounds::NO_TEAM),
+                    // Only scale questions carry a driver; an eNPS question never does.
+                    driver: if kind == "enps" { None } else { driver },
+                    score: score?,
+                })
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// The language a person reads Pulse in ("en" when unknown).
+pub fn locale(conn: &mut DbConnection, employee: i32) -> QueryResult<String> {
+    Ok(employees::table
+        .find(employee)
+        .select(employees::locale)
+        .first::<String>(conn)
+        .optional()?
+        .unwrap_or_else(|| "en".into()))
+}
+
+/// The demo's weekly pulse asks two scale questions that measure drivers: say which,
+/// so the demo's key-driver page has figures. Matches the demo's wording; questions a
+/// driver was already set on are left alone.
+pub fn seed_demo(conn: &mut DbConnection) -> QueryResult<usize> {
+    let mut n = 0;
+    for (prompt, driver) in [
+        ("I have what I need to do my job well", "environment"),
+        ("My workload is sustainable", "wellbeing"),
+    ] {
+        n += diesel::update(
+            questions::table
+                .filter(questions::kind.eq("scale"))
+                .filter(questions::prompt.eq(prompt))
+                .filter(questions::driver.is_null()),
+        )
+        .set(questions::driver.eq(driver))
+        .execute(conn)?;
+    }
+    Ok(n)
+}
