@@ -235,8 +235,86 @@ async fn leads_see_their_team_and_bad_input_is_refused(app: TestApp) {
     assert_eq!(r["outcomes"], json!([]));
 }
 
+async fn the_page_shows_a_lead_their_team_and_refuses_the_rest(app: TestApp) {
+    use crate::pages::Browser;
+    let admin = app.admin_token().await;
+    let (ops, sales) = three_rounds(&app, &admin).await;
+    let lead = app.employee(&admin, json!({"email": "lead@example.com", "name": "Lead", "hired_on": "2024-01-01", "team_id": ops, "password": PASSWORD})).await;
+    app.patch(
+        &format!("/api/v1/teams/{ops}"),
+        &admin,
+        json!({"lead_id": lead}),
+    )
+    .await;
+    app.employee(&admin, json!({"email": "m@example.com", "name": "M", "hired_on": "2024-01-01", "team_id": ops, "password": PASSWORD})).await;
+
+    // Linked from the other report pages.
+    let hr = Browser::sign_in(&app, crate::helpers::ADMIN_EMAIL, PASSWORD).await;
+    let (status, html) = hr.page("/reports/enps").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"href="/reports/drivers""#), "{html}");
+    let (status, html) = hr.page(&format!("/reports/drivers?{PERIOD}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("+1.75 (+0.95 to +2.55): a significant rise"),
+        "{html}"
+    );
+    let (status, html) = hr.page("/reports/drivers?from=soon").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("field-error"), "{html}");
+
+    // A lead lands on their team, and may not read another one.
+    let lea = Browser::sign_in(&app, "lead@example.com", PASSWORD).await;
+    let (status, html) = lea.page(&format!("/reports/drivers?{PERIOD}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Key drivers · Ops") && html.contains("3.75 of 5 (n &#x3D; 4)"),
+        "{html}"
+    );
+    let (status, _) = lea
+        .page(&format!("/reports/drivers?team_id={sales}&{PERIOD}"))
+        .await;
+    assert_eq!(status, 403);
+    let max = Browser::sign_in(&app, "m@example.com", PASSWORD).await;
+    assert_eq!(max.page("/reports/drivers").await.0, 403);
+}
+
+async fn the_openapi_document_describes_the_report(app: TestApp) {
+    let doc: Value = app
+        .get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let op = &doc["paths"]["/api/v1/reports/drivers"]["get"];
+    let params: Vec<&str> = op["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["team_id", "from", "to"]);
+    let schema = &doc["components"]["schemas"]["DriverOut"];
+    for field in [
+        "driver",
+        "name",
+        "score",
+        "change",
+        "correlation",
+        "suppressed",
+        "reason",
+    ] {
+        assert!(
+            schema["properties"].get(field).is_some(),
+            "{field} in {schema}"
+        );
+    }
+}
+
 crate::on_both_engines!(
     the_company_figures_match_the_hand_computation,
     a_team_adds_only_its_shown_cells,
     leads_see_their_team_and_bad_input_is_refused,
+    the_page_shows_a_lead_their_team_and_refuses_the_rest,
+    the_openapi_document_describes_the_report,
 );

@@ -1001,7 +1001,7 @@ async fn hr_reads_the_key_drivers(engine: Engine) {
         "Growth",
         "3.50 of 5 (n = 14)",
         "+1.75 (+0.95 to +2.55): a significant rise",
-        "r = +0.97 (+0.92 to +0.99), n = 14: a clear link with eNPS",
+        "r = +0.973 (+0.916 to +0.992), n = 14: a clear link with eNPS",
     ] {
         assert!(growth.contains(want), "{want} in {growth}");
     }

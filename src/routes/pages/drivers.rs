@@ -60,16 +60,17 @@ fn change_text(c: &Option<Figure<crate::domain::key_drivers::ChangeFigures>>) ->
     }
 }
 
-/// "r = 0.62 (0.21 to 0.84), n = 24: a clear link".
+/// "r = +0.620 (+0.210 to +0.840), n = 24: a clear link with eNPS".
 fn correlation_text(c: &Option<Figure<crate::domain::key_drivers::CorrelationFigures>>) -> String {
     match c {
         None => "no spread in the answers to correlate".into(),
         Some(Figure::Suppressed { reason, .. }) => hidden(*reason).into(),
         Some(Figure::Shown(c)) => format!(
             "r = {} ({} to {}), n = {}: {}",
-            signed(c.r, 2),
-            signed(c.ci_low, 2),
-            signed(c.ci_high, 2),
+            // Three decimals: with two, an upper bound of 0.999 would read as a perfect 1.
+            signed(c.r, 3),
+            signed(c.ci_low, 3),
+            signed(c.ci_high, 3),
             c.n,
             if c.significant {
                 "a clear link with eNPS"
