@@ -75,6 +75,9 @@ pub struct DriversReport {
     pub outcomes: Vec<DriverOut>,
 }
 
+/// A response's filed team and its scored answers (driver, or None for eNPS; score).
+type Answered = (i32, Vec<(Option<Driver>, i32)>);
+
 /// The previous period of the same length: the days just before `from`.
 pub fn previous(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
     let days = (to - from).num_days() + 1;
@@ -126,8 +129,7 @@ pub fn load(
     .filter(|c| c.cell.totals.invited > 0)
     .collect();
     let ids: Vec<i32> = cells.iter().map(|c| c.round_id).collect();
-    let mut by_round: BTreeMap<i32, BTreeMap<String, (i32, Vec<(Option<Driver>, i32)>)>> =
-        BTreeMap::new();
+    let mut by_round: BTreeMap<i32, BTreeMap<String, Answered>> = BTreeMap::new();
     for a in repo::key_drivers::scored_answers(conn, &ids)? {
         let driver = match a.driver.as_deref().map(Driver::parse) {
             None => None,
