@@ -430,6 +430,8 @@ pub struct DriverFigures {
     pub correlation: Option<Figure<CorrelationFigures>>,
     /// r × (5 − score)/4, when both are shown.
     pub impact: Option<f64>,
+    /// Rounds of the period whose cell for this driver and group is hidden, by reason.
+    pub left_out: LeftOut,
 }
 
 /// The key drivers of a period: ranked drivers, then the outcomes beside them.
@@ -470,6 +472,7 @@ pub fn key_drivers(
             change,
             correlation,
             impact,
+            left_out: t.score_left_out,
         };
         if driver.is_outcome() {
             outcomes.push(f);

@@ -4,7 +4,7 @@
 use super::{check_access, Listing};
 use crate::auth::{Caller, Scope};
 use crate::db::DbConnection;
-use crate::domain::disclosure::{Reason, Tree};
+use crate::domain::disclosure::{LeftOut, Reason, Tree};
 use crate::domain::driver::Driver;
 use crate::domain::key_drivers::{
     self as kd, ChangeFigures, CorrelationFigures, DriverFigures, Figure, GroupCell,
@@ -59,6 +59,9 @@ pub struct DriverOut {
     /// r × (5 − score)/4: what the ranking orders by.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impact: Option<f64>,
+    /// Rounds of the period whose cell is hidden and so not in the figures, by reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_out: Option<LeftOut>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -199,5 +202,6 @@ fn out(d: &DriverFigures, rank: Option<u32>, lang: &str) -> DriverOut {
         change: d.change,
         correlation: d.correlation,
         impact: d.impact,
+        left_out: (!d.left_out.is_empty()).then_some(d.left_out),
     }
 }

@@ -162,6 +162,13 @@ async fn a_team_adds_only_its_shown_cells(app: TestApp) {
         (growth["score"].as_f64(), growth["n"].as_u64()),
         (Some(3.25), Some(4))
     );
+    // Each says which round it leaves out, and why.
+    assert_eq!(growth["left_out"], json!({"too_few": 1, "derivable": 0}));
+    let r = drivers(&app, &admin, &format!("team_id={ops}&{PERIOD}")).await;
+    let growth = entry(&r["drivers"], "growth");
+    assert_eq!(growth["left_out"], json!({"too_few": 0, "derivable": 1}));
+    let r = drivers(&app, &admin, PERIOD).await;
+    assert!(entry(&r["drivers"], "growth").get("left_out").is_none());
 
     // Round 3 alone: the company's cell is shown, both teams' are hidden.
     let only = "from=2026-11-01&to=2026-11-30";
@@ -187,12 +194,12 @@ async fn a_team_adds_only_its_shown_cells(app: TestApp) {
 async fn leads_see_their_team_and_bad_input_is_refused(app: TestApp) {
     let admin = app.admin_token().await;
     let (ops, sales) = three_rounds(&app, &admin).await;
-    let lead = app.employee(&admin, json!({"email": "lead@example.com", "name": "Lead", "hired_on": "2024-01-01", "team_id": ops, "password": PASSWORD})).await;
+    let lead_id = app.employee(&admin, json!({"email": "lead@example.com", "name": "Lead", "hired_on": "2024-01-01", "team_id": ops, "password": PASSWORD})).await;
     let res = app
         .patch(
             &format!("/api/v1/teams/{ops}"),
             &admin,
-            json!({"lead_id": lead}),
+            json!({"lead_id": lead_id}),
         )
         .await;
     assert_eq!(res.status(), 200);
@@ -229,6 +236,25 @@ async fn leads_see_their_team_and_bad_input_is_refused(app: TestApp) {
             assert!(body["fields"][f].is_string(), "{body}");
         }
     }
+    // Names in the reader's language.
+    let res = app
+        .patch(
+            &format!("/api/v1/employees/{lead_id}"),
+            &admin,
+            json!({"locale": "fr"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let r = drivers(&app, &lead, &format!("team_id={ops}&{PERIOD}")).await;
+    assert_eq!(
+        entry(&r["drivers"], "manager")["name"],
+        "Relation avec le manager"
+    );
+    assert_eq!(
+        entry(&r["outcomes"], "stay_intent")["name"],
+        "Intention de rester"
+    );
+
     // A period with no closed round: nothing to rank, and no error.
     let r = drivers(&app, &admin, "from=2020-01-01&to=2020-03-31").await;
     assert_eq!(r["drivers"], json!([]));

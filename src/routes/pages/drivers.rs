@@ -5,7 +5,9 @@ use crate::domain::disclosure::Reason;
 use crate::domain::key_drivers::Figure;
 use crate::reports::drivers::{self as report, DriverOut};
 use crate::routes::api::drivers::period;
-use crate::routes::pages::reports::{bad_filter, nonempty, report_teams, team_choices};
+use crate::routes::pages::reports::{
+    bad_filter, left_out_text, nonempty, report_teams, team_choices,
+};
 use crate::routes::pages::ui::{OrPage, PageResult, Session};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -94,6 +96,7 @@ fn row(d: &DriverOut) -> Value {
         "change": change_text(&d.change),
         "correlation": correlation_text(&d.correlation),
         "impact": d.impact.map(|i| format!("{i:.2}")).unwrap_or_else(|| "–".into()),
+        "left_out": d.left_out.map(|l| left_out_text(l.too_few, l.derivable)),
     })
 }
 

@@ -84,7 +84,7 @@ pub(crate) fn period_label(start: NaiveDate, by: GroupBy) -> String {
 
 /// The trend chart, the participation bars and the rows of their table.
 /// "2 rounds left out (too few answers)": what a period's figure does not include.
-fn left_out_text(too_few: u32, derivable: u32) -> String {
+pub(crate) fn left_out_text(too_few: u32, derivable: u32) -> String {
     let rounds = |n: u32| {
         if n == 1 {
             "1 round".to_string()
