@@ -177,8 +177,12 @@ pub fn round_cells(
     let mut paired: BTreeMap<Driver, BTreeMap<i32, u32>> = BTreeMap::new();
     let mut scores: BTreeMap<Driver, Moments> = BTreeMap::new();
     let mut pairs: BTreeMap<Driver, Pairs> = BTreeMap::new();
+    // Responses are filed under a few teams: each team's place in the tree is looked up once.
+    let mut in_group: BTreeMap<i32, bool> = BTreeMap::new();
     for r in responses {
-        let mine = tree.ancestry(r.team).contains(&group);
+        let mine = *in_group
+            .entry(r.team)
+            .or_insert_with(|| tree.ancestry(r.team).contains(&group));
         for (&d, &x) in &r.drivers {
             *answered.entry(d).or_default().entry(r.team).or_default() += 1;
             let s = scores.entry(d).or_default();
@@ -212,9 +216,17 @@ pub fn round_cells(
         .into_iter()
         .map(|(d, s)| {
             let p = pairs.get(&d).copied().unwrap_or_default();
+            let shown = rule(answered.get(&d), s.n);
+            // When everyone who answered the driver gave an eNPS score too (a required
+            // eNPS question), the pairs' cells are the answers' cells: same decision.
+            let paired_shown = if paired.get(&d) == answered.get(&d) {
+                shown
+            } else {
+                rule(paired.get(&d), p.n)
+            };
             let cell = DriverCell {
-                scores: rule(answered.get(&d), s.n).map(|_| s),
-                pairs: rule(paired.get(&d), p.n).map(|_| p),
+                scores: shown.map(|_| s),
+                pairs: paired_shown.map(|_| p),
             };
             (d, cell)
         })

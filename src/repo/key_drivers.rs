@@ -1,7 +1,7 @@
 //! What the key-driver report reads: each round's answers to driver and eNPS questions,
 //! by response, and the caller's language.
 
-use crate::db::schema::{answers, employees, questions, responses};
+use crate::db::schema::{answers, employees, questions, responses, rounds};
 use crate::db::DbConnection;
 use diesel::prelude::*;
 
@@ -62,6 +62,33 @@ pub fn scored_answers(conn: &mut DbConnection, rounds: &[i32]) -> QueryResult<Ve
                 })
             },
         ));
+    }
+    Ok(out)
+}
+
+/// Those of the given rounds whose survey has ever had a question with a driver: only
+/// their answers are worth reading (an eNPS-only survey adds nothing to any driver).
+/// By survey rather than by question version, so however a round picks its questions
+/// (versions, rotation), no round with driver answers is passed over.
+pub fn rounds_with_drivers(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<i32>> {
+    let surveys: std::collections::BTreeSet<i32> = questions::table
+        .filter(questions::driver.is_not_null())
+        .select(questions::survey_id)
+        .distinct()
+        .load::<i32>(conn)?
+        .into_iter()
+        .collect();
+    let mut out = vec![];
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i32, i32)> = rounds::table
+            .filter(rounds::id.eq_any(chunk.to_vec()))
+            .select((rounds::id, rounds::survey_id))
+            .load(conn)?;
+        out.extend(
+            rows.into_iter()
+                .filter(|(_, s)| surveys.contains(s))
+                .map(|(id, _)| id),
+        );
     }
     Ok(out)
 }

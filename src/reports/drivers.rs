@@ -132,6 +132,7 @@ pub fn load(
     .filter(|c| c.cell.totals.invited > 0)
     .collect();
     let ids: Vec<i32> = cells.iter().map(|c| c.round_id).collect();
+    let ids = repo::key_drivers::rounds_with_drivers(conn, &ids)?;
     let mut by_round: BTreeMap<i32, BTreeMap<String, Answered>> = BTreeMap::new();
     for a in repo::key_drivers::scored_answers(conn, &ids)? {
         let driver = match a.driver.as_deref().map(Driver::parse) {
