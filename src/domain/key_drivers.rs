@@ -4,18 +4,22 @@
 //! `crate::reports::drivers`.
 //!
 //! Choices, and why:
-//! - **Score**: the mean on the 1–5 agreement scale (2 decimals). Each response counts
-//!   once per driver: when a response answered several questions of one driver, their
-//!   mean is its value. A mean keeps every answer's information (a % favourable would
-//!   treat a 3 like a 1) and its interval follows from the same sums.
+//! - **Score**: the mean on the 1–5 agreement scale (2 decimals) of the answers to the
+//!   driver's questions. A mean keeps every answer's information (a % favourable would
+//!   treat a 3 like a 1) and its interval follows from the same sums. Each answer counts
+//!   once, so a driver's sums are the sums of its questions' cells, which the round
+//!   report shows already: a driver figure tells nothing those cells do not. (Averaging
+//!   a response's answers first would not: beside the questions' own figures, it would
+//!   give away the few responses that answered two questions of one driver.)
 //! - **Change**: current mean − previous mean (the period of the same length just before),
 //!   with Welch's interval (unequal variances, Welch–Satterthwaite degrees of freedom,
 //!   rounded down so the interval errs wide). With groups of 5 to 30 a normal 1.96 would
-//!   be too narrow. The interval treats responses as independent: they are anonymous, so
-//!   the same person's answers in two rounds cannot be told apart.
-//! - **Correlation**: Pearson's r between a response's driver value and its eNPS score,
-//!   over the responses that answered both (with rotating pulses many answer only some
-//!   drivers), with Fisher's z interval: z = atanh r, se = 1/√(n−3), back through tanh.
+//!   be too narrow. The interval treats answers as independent: they are anonymous, so
+//!   the same person's answers in two rounds (or to two questions of one driver, rare
+//!   with rotating pulses) cannot be told apart; such answers make it a little narrow.
+//! - **Correlation**: Pearson's r between an answer to the driver's question and the eNPS
+//!   score of the same response, over the answers whose response gave both (with
+//!   rotating pulses many answer only some drivers), with Fisher's z interval: z = atanh r, se = 1/√(n−3), back through tanh.
 //!   It is the usual interval for r, stays inside −1..1 and is asymmetric near the bounds
 //!   as r's sampling distribution is. With n ≤ 3 it is the whole of −1..1.
 //! - **Impact**: r × room to improve, (5 − score)/4: a driver strongly tied to eNPS with
@@ -23,51 +27,49 @@
 //!   is where action pays. Drivers without a shown correlation come after, unranked.
 //!   Outcomes (`Driver::is_outcome`) are reported beside the ranking, never in it.
 //!
-//! Disclosure: a driver's cell is one round × one group. It is shown only when the
+//! Disclosure: a cell is one round × one group × one question. It is shown only when the
 //! round's own cell for the group is shown (the stored rule of `domain::disclosure`) and
-//! the driver's answers per filed team pass the threshold with complementary suppression
-//! (`Tree::suppressed`, as the round report does per question); its correlation cell does
-//! the same with the paired responses. A figure for a period is the sum of the shown cells
-//! of its rounds (n, Σx, Σx², Σy, Σy², Σxy are all additive), so no view over other
-//! periods or teams can be subtracted from it to give a hidden cell.
+//! the question's answers per filed team pass the threshold with complementary
+//! suppression (`Tree::suppressed`, as the round report does per question); its
+//! correlation cell does the same with the answers paired with an eNPS score. A driver's
+//! figure for a period is the sum of the shown cells of its questions in its rounds (n, Σx,
+//! Σx², Σy, Σy², Σxy are all additive), so no view over other periods or teams can be
+//! subtracted from it to give a hidden cell.
 
 use crate::domain::disclosure::{LeftOut, Reason, Tree};
 use crate::domain::driver::Driver;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// One response as the maths sees it: where it is filed, its eNPS score, and for each
-/// driver the mean of its answers to that driver's questions.
+/// One response as the maths sees it: where it is filed, its eNPS score, and its
+/// answers to questions that measure a driver.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ResponseScores {
     /// The filed team (0: the company), as `responses.team_id` stores it.
     pub team: i32,
     pub enps: Option<f64>,
-    pub drivers: BTreeMap<Driver, f64>,
+    /// `(question, driver, score)`.
+    pub answers: Vec<(i32, Driver, f64)>,
 }
 
 impl ResponseScores {
-    /// From a response's answers: `(None, score)` for its eNPS answer, `(Some(driver),
-    /// score)` for an answer to a driver's question; scale answers outside 1–5 are ignored.
-    pub fn of(team: i32, answers: impl IntoIterator<Item = (Option<Driver>, i32)>) -> Self {
-        let mut enps = None;
-        let mut sums: BTreeMap<Driver, (f64, f64)> = BTreeMap::new();
-        for (driver, score) in answers {
+    /// From a response's answers `(question, driver, score)`: driver None for its eNPS
+    /// answer; scale answers outside 1–5 are ignored.
+    pub fn of(team: i32, answers: impl IntoIterator<Item = (i32, Option<Driver>, i32)>) -> Self {
+        let mut out = ResponseScores {
+            team,
+            ..Default::default()
+        };
+        for (question, driver, score) in answers {
             match driver {
-                None => enps = Some(f64::from(score)),
+                None => out.enps = Some(f64::from(score)),
                 Some(d) if (1..=5).contains(&score) => {
-                    let s = sums.entry(d).or_default();
-                    s.0 += f64::from(score);
-                    s.1 += 1.0;
+                    out.answers.push((question, d, f64::from(score)))
                 }
                 Some(_) => {}
             }
         }
-        ResponseScores {
-            team,
-            enps,
-            drivers: sums.into_iter().map(|(d, (s, n))| (d, s / n)).collect(),
-        }
+        out
     }
 }
 
@@ -149,13 +151,6 @@ impl Pairs {
     }
 }
 
-/// One driver's cell in one round for one group: its sums, or why they are hidden.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct DriverCell {
-    pub scores: Result<Moments, Reason>,
-    pub pairs: Result<Pairs, Reason>,
-}
-
 /// The group's stored cell for a round, as the disclosure rule decided it at close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupCell {
@@ -163,77 +158,96 @@ pub enum GroupCell {
     Hidden(Reason),
 }
 
-/// Every driver's cell of one round for `group`: the round's responses (all groups: the
+/// One question's answers in one round: per filed team, and the group's sums.
+#[derive(Default)]
+struct QuestionCounts {
+    driver: Option<Driver>,
+    answered: BTreeMap<i32, u32>,
+    paired: BTreeMap<i32, u32>,
+    scores: Moments,
+    pairs: Pairs,
+}
+
+/// Every driver's tally of one round for `group`: the round's responses (all groups: the
 /// complementary suppression looks at the whole tree), the group's stored cell, and the
-/// round's threshold. Drivers nobody answered in the round have no cell.
+/// round's threshold. Each question is a cell of its own; a driver adds its questions'
+/// shown cells. Drivers nobody answered in the round have no tally.
 pub fn round_cells(
     tree: &Tree,
     group: i32,
     min: u32,
     cell: GroupCell,
     responses: &[ResponseScores],
-) -> BTreeMap<Driver, DriverCell> {
-    let mut answered: BTreeMap<Driver, BTreeMap<i32, u32>> = BTreeMap::new();
-    let mut paired: BTreeMap<Driver, BTreeMap<i32, u32>> = BTreeMap::new();
-    let mut scores: BTreeMap<Driver, Moments> = BTreeMap::new();
-    let mut pairs: BTreeMap<Driver, Pairs> = BTreeMap::new();
+) -> BTreeMap<Driver, Tally> {
+    let mut questions: BTreeMap<i32, QuestionCounts> = BTreeMap::new();
     // Responses are filed under a few teams: each team's place in the tree is looked up once.
     let mut in_group: BTreeMap<i32, bool> = BTreeMap::new();
     for r in responses {
         let mine = *in_group
             .entry(r.team)
             .or_insert_with(|| tree.ancestry(r.team).contains(&group));
-        for (&d, &x) in &r.drivers {
-            *answered.entry(d).or_default().entry(r.team).or_default() += 1;
-            let s = scores.entry(d).or_default();
+        for &(q, d, x) in &r.answers {
+            let c = questions.entry(q).or_default();
+            c.driver = Some(d);
+            *c.answered.entry(r.team).or_default() += 1;
             if mine {
-                s.push(x);
+                c.scores.push(x);
             }
             if let Some(y) = r.enps {
-                *paired.entry(d).or_default().entry(r.team).or_default() += 1;
-                let p = pairs.entry(d).or_default();
+                *c.paired.entry(r.team).or_default() += 1;
                 if mine {
-                    p.push(x, y);
+                    c.pairs.push(x, y);
                 }
             }
         }
     }
     // Too few in the group itself, or shown beside its complements it would give a
     // smaller group away: the round report's rule for one question's answers.
-    let rule = |per_team: Option<&BTreeMap<i32, u32>>, n: u32| -> Result<(), Reason> {
+    let rule = |per_team: &BTreeMap<i32, u32>, n: u32| -> Result<(), Reason> {
         if let GroupCell::Hidden(r) = cell {
             return Err(r);
         }
         if n < min {
             return Err(Reason::TooFew);
         }
-        match per_team {
-            Some(t) if tree.suppressed(t, min).contains(&group) => Err(Reason::Derivable),
-            _ => Ok(()),
+        if tree.suppressed(per_team, min).contains(&group) {
+            return Err(Reason::Derivable);
         }
+        Ok(())
     };
-    scores
-        .into_iter()
-        .map(|(d, s)| {
-            let p = pairs.get(&d).copied().unwrap_or_default();
-            let shown = rule(answered.get(&d), s.n);
-            // When everyone who answered the driver gave an eNPS score too (a required
-            // eNPS question), the pairs' cells are the answers' cells: same decision.
-            let paired_shown = if paired.get(&d) == answered.get(&d) {
-                shown
-            } else {
-                rule(paired.get(&d), p.n)
-            };
-            let cell = DriverCell {
-                scores: shown.map(|_| s),
-                pairs: paired_shown.map(|_| p),
-            };
-            (d, cell)
-        })
-        .collect()
+    let mut out: BTreeMap<Driver, Tally> = BTreeMap::new();
+    for c in questions.into_values() {
+        let Some(d) = c.driver else { continue };
+        let t = out.entry(d).or_default();
+        t.min = min;
+        let shown = rule(&c.answered, c.scores.n);
+        // When everyone who answered gave an eNPS score too (a required eNPS
+        // question), the pairs' cells are the answers' cells: same decision.
+        let paired_shown = if c.paired == c.answered {
+            shown
+        } else {
+            rule(&c.paired, c.pairs.n)
+        };
+        match shown {
+            Ok(()) => {
+                t.scores.add(c.scores);
+                t.score_cells += 1;
+            }
+            Err(r) => leave_out(&mut t.score_left_out, r),
+        }
+        match paired_shown {
+            Ok(()) => {
+                t.pairs.add(c.pairs);
+                t.pair_cells += 1;
+            }
+            Err(r) => leave_out(&mut t.pair_left_out, r),
+        }
+    }
+    out
 }
 
-/// A driver's sums over the shown cells of a period, and the cells it leaves out.
+/// A driver's sums over the shown cells (round × question) of a round or a period, and
+/// the cells it leaves out.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Tally {
     pub scores: Moments,
@@ -253,29 +267,24 @@ fn leave_out(l: &mut LeftOut, r: Reason) {
     }
 }
 
-/// Adds one round's driver cells (under that round's threshold `min`) to a period's tallies.
-pub fn add_round(
-    period: &mut BTreeMap<Driver, Tally>,
-    min: u32,
-    cells: &BTreeMap<Driver, DriverCell>,
-) {
-    for (&d, c) in cells {
-        let t = period.entry(d).or_default();
-        t.min = t.min.max(min);
-        match c.scores {
-            Ok(m) => {
-                t.scores.add(m);
-                t.score_cells += 1;
-            }
-            Err(r) => leave_out(&mut t.score_left_out, r),
-        }
-        match c.pairs {
-            Ok(p) => {
-                t.pairs.add(p);
-                t.pair_cells += 1;
-            }
-            Err(r) => leave_out(&mut t.pair_left_out, r),
-        }
+impl Tally {
+    fn add(&mut self, o: &Tally) {
+        self.scores.add(o.scores);
+        self.score_cells += o.score_cells;
+        self.score_left_out.too_few += o.score_left_out.too_few;
+        self.score_left_out.derivable += o.score_left_out.derivable;
+        self.pairs.add(o.pairs);
+        self.pair_cells += o.pair_cells;
+        self.pair_left_out.too_few += o.pair_left_out.too_few;
+        self.pair_left_out.derivable += o.pair_left_out.derivable;
+        self.min = self.min.max(o.min);
+    }
+}
+
+/// Adds one round's driver tallies to a period's.
+pub fn add_round(period: &mut BTreeMap<Driver, Tally>, round: &BTreeMap<Driver, Tally>) {
+    for (&d, t) in round {
+        period.entry(d).or_default().add(t);
     }
 }
 
@@ -289,14 +298,14 @@ fn reason_of(l: LeftOut) -> Reason {
 }
 
 /// The sums a period may show, or why not: shown cells, and `min` values in them.
-fn shown_scores(t: &Tally) -> Result<Moments, Reason> {
+pub fn shown_scores(t: &Tally) -> Result<Moments, Reason> {
     if t.score_cells == 0 || t.scores.n < t.min {
         return Err(reason_of(t.score_left_out));
     }
     Ok(t.scores)
 }
 
-fn shown_pairs(t: &Tally) -> Result<Pairs, Reason> {
+pub fn shown_pairs(t: &Tally) -> Result<Pairs, Reason> {
     if t.pair_cells == 0 || t.pairs.n < t.min {
         return Err(reason_of(t.pair_left_out));
     }
@@ -442,7 +451,7 @@ pub struct DriverFigures {
     pub correlation: Option<Figure<CorrelationFigures>>,
     /// r × (5 − score)/4, when both are shown.
     pub impact: Option<f64>,
-    /// Rounds of the period whose cell for this driver and group is hidden, by reason.
+    /// Cells (round × question) of the period hidden for this group, by reason.
     pub left_out: LeftOut,
 }
 

@@ -6,11 +6,12 @@ use crate::db::DbConnection;
 use diesel::prelude::*;
 
 /// One scored answer: its round, its response, where the response is filed (0: the
-/// company), the question's driver (None: the eNPS question) and the score.
+/// company), its question and the question's driver (None: the eNPS question), the score.
 pub struct ScoredAnswer {
     pub round_id: i32,
     pub response_id: String,
     pub team: i32,
+    pub question_id: i32,
     pub driver: Option<String>,
     pub score: i32,
 }
@@ -19,6 +20,7 @@ type Row = (
     i32,
     String,
     Option<i32>,
+    i32,
     Option<String>,
     String,
     Option<i32>,
@@ -44,6 +46,7 @@ pub fn scored_answers(conn: &mut DbConnection, rounds: &[i32]) -> QueryResult<Ve
                 responses::round_id,
                 answers::response_id,
                 responses::team_id,
+                answers::question_id,
                 questions::driver,
                 questions::kind,
                 answers::score,
@@ -51,11 +54,12 @@ pub fn scored_answers(conn: &mut DbConnection, rounds: &[i32]) -> QueryResult<Ve
             .order((responses::round_id, answers::response_id))
             .load(conn)?;
         out.extend(rows.into_iter().filter_map(
-            |(round_id, response_id, team, driver, kind, score)| {
+            |(round_id, response_id, team, question_id, driver, kind, score)| {
                 Some(ScoredAnswer {
                     round_id,
                     response_id,
                     team: team.unwrap_or(crate::repo::rounds::NO_TEAM),
+                    question_id,
                     // Only scale questions carry a driver; an eNPS question never does.
                     driver: if kind == "enps" { None } else { driver },
                     score: score?,

@@ -40,10 +40,10 @@ pub struct DriverOut {
     /// 1 for the highest impact; absent for outcomes and drivers without a correlation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rank: Option<u32>,
-    /// The mean answer on the 1–5 scale (each response counted once), 2 decimals.
+    /// The mean answer to the driver's questions on the 1–5 scale, 2 decimals.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
-    /// Responses behind the score.
+    /// Answers behind the score.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub n: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,13 +53,15 @@ pub struct DriverOut {
     /// Against the previous period of the same length, with Welch's 95% interval;
     /// null when the driver was not asked then.
     pub change: Option<Figure<ChangeFigures>>,
-    /// Pearson's r with eNPS across the responses that answered both, with Fisher's
+    /// Pearson's r with the eNPS score of the same response, over the answers whose
+    /// response gave both, with Fisher's
     /// 95% interval; null when the answers have no spread.
     pub correlation: Option<Figure<CorrelationFigures>>,
     /// r × (5 − score)/4: what the ranking orders by.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impact: Option<f64>,
-    /// Rounds of the period whose cell is hidden and so not in the figures, by reason.
+    /// Cells (round × question) of the period hidden for this group, so not in the
+    /// figures, by reason.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub left_out: Option<LeftOut>,
 }
@@ -78,8 +80,8 @@ pub struct DriversReport {
     pub outcomes: Vec<DriverOut>,
 }
 
-/// A response's filed team and its scored answers (driver, or None for eNPS; score).
-type Answered = (i32, Vec<(Option<Driver>, i32)>);
+/// A response's filed team and its scored answers (question, driver or None for eNPS, score).
+type Answered = (i32, Vec<(i32, Option<Driver>, i32)>);
 
 /// The previous period of the same length: the days just before `from`.
 pub fn previous(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
@@ -145,7 +147,7 @@ pub fn load(
             .or_default()
             .entry(a.response_id)
             .or_insert((a.team, vec![]));
-        r.1.push((driver, a.score));
+        r.1.push((a.question_id, driver, a.score));
     }
     let tree = Tree::new(&repo::teams::edges(conn)?);
     let (mut now, mut before) = (BTreeMap::new(), BTreeMap::new());
@@ -161,7 +163,7 @@ pub fn load(
         let round = kd::round_cells(&tree, group, min, cell, &responses);
         let period: &mut BTreeMap<Driver, Tally> =
             if c.day >= from { &mut now } else { &mut before };
-        kd::add_round(period, min, &round);
+        kd::add_round(period, &round);
     }
     let k = kd::key_drivers(&now, &before);
     let mut rank = 0;
