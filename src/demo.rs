@@ -452,6 +452,7 @@ pub fn run(
         crate::library_demo::seed_rotating_pulse(conn, Utc::now(), weeks.min(12), seed)?;
         report.responses += crate::demo_lifecycle::seed(conn, today, now, seed)?;
         crate::conversations::demo::seed(conn, now)?;
+        crate::repo::key_drivers::seed_demo(conn)?;
         Ok(report)
     })
 }

@@ -61,6 +61,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/report_turnover.hbs"),
     ),
     (
+        "report_drivers",
+        include_str!("../templates/pages/report_drivers.hbs"),
+    ),
+    (
         "account_setup",
         include_str!("../templates/pages/account_setup.hbs"),
     ),

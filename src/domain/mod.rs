@@ -11,6 +11,7 @@ pub mod email;
 pub mod enps;
 #[cfg(test)]
 pub mod exact;
+pub mod key_drivers;
 pub mod library;
 pub mod lifecycle;
 pub mod one_on_one;

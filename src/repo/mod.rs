@@ -8,6 +8,7 @@ pub mod digests;
 pub mod employees;
 pub mod erasure;
 pub mod import;
+pub mod key_drivers;
 pub mod library;
 pub mod lifecycle;
 pub mod login_attempts;

@@ -4,13 +4,13 @@
 //! disclosure rule is the one of every view: closed rounds' stored cells,
 //! shown cells only; open rounds give participation where the rule allows.
 //!
-//! Each section has a loader of its own; `drivers` (key-driver changes) is
-//! `None` until its loader exists, and the email and the dashboard leave a
-//! `None` section out.
+//! Each section has a loader of its own, and the email and the dashboard
+//! leave an empty section out.
 
 use crate::auth::Scope;
 use crate::db::DbConnection;
 use crate::domain::disclosure::{Shown, Tree};
+use crate::domain::key_drivers::Figure;
 use crate::domain::report::Figures;
 use crate::domain::teams::with_descendants;
 use crate::error::AppResult;
@@ -111,7 +111,7 @@ pub struct DriverLine {
     pub team_id: i32,
     pub team: String,
     pub driver: String,
-    /// As the drivers report words it, e.g. "+0.4 (95% CI 0.1 to 0.7)".
+    /// The change of the driver's mean score (1–5) with its 95% interval, e.g. "+0.40 [+0.10, +0.70]".
     pub change: String,
 }
 
@@ -124,13 +124,14 @@ pub fn load(conn: &mut DbConnection, lead_id: i32, now: DateTime<Utc>) -> AppRes
     let teams = team_sections(conn, &scope, &led, &Tree::new(&edges), week)?;
     let one_on_ones = one_on_ones(conn, lead_id, week)?;
     let actions = action_lines(conn, &scope)?;
+    let drivers = driver_lines(conn, &scope, &led, lead_id, week)?;
     Ok(Digest {
         lead_id,
         week_start: week,
         teams,
         one_on_ones,
         actions: Some(actions),
-        drivers: None,
+        drivers: Some(drivers),
     })
 }
 
@@ -157,6 +158,45 @@ fn action_lines(conn: &mut DbConnection, scope: &Scope) -> AppResult<Vec<ActionL
             text: p.text,
             due_on: Some(p.due_on),
         });
+    }
+    Ok(lines)
+}
+
+/// How far back the digest looks for key-driver changes: the last four
+/// weeks against the four before, so a weekly pulse gives each period a few rounds.
+pub const DRIVER_WEEKS: i64 = 4;
+
+/// The significant key-driver changes of each led team over the last four
+/// weeks: the drivers report's own figures (shown cells only), one line each.
+fn driver_lines(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    led: &[i32],
+    lead_id: i32,
+    week: NaiveDate,
+) -> AppResult<Vec<DriverLine>> {
+    let lang = repo::key_drivers::locale(conn, lead_id)?;
+    let to = week - Duration::days(1);
+    let from = week - Duration::weeks(DRIVER_WEEKS);
+    let mut lines = Vec::new();
+    for &team_id in led {
+        let report = crate::reports::drivers::load(conn, scope, Some(team_id), from, to, &lang)?;
+        let Some(team) = repo::teams::find(conn, team_id)? else {
+            continue;
+        };
+        for d in report.drivers.iter().chain(&report.outcomes) {
+            if let Some(Figure::Shown(c)) = &d.change {
+                if c.significant {
+                    lines.push(DriverLine {
+                        team_id,
+                        team: team.name.clone(),
+                        driver: d.name.clone(),
+                        // Numbers and brackets only: the same in every language.
+                        change: format!("{:+.2} [{:+.2}, {:+.2}]", c.value, c.ci_low, c.ci_high),
+                    });
+                }
+            }
+        }
     }
     Ok(lines)
 }

@@ -2,6 +2,7 @@
 //! service that the API, the pages and `pulse bench` all call, so they show the same figures.
 
 pub mod digest;
+pub mod drivers;
 pub mod enps;
 pub mod lifecycle;
 pub mod participation;

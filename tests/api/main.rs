@@ -8,6 +8,8 @@ mod cells;
 mod cli;
 mod concurrency;
 mod conversations;
+mod drivers;
+mod drivers_seed;
 mod erasure;
 mod errors;
 mod helpers;

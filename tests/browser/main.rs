@@ -4,6 +4,8 @@
 //! axe-core check. Without chromedriver each test says so in one line and passes.
 
 mod conversation;
+#[path = "../api/drivers_seed.rs"]
+mod drivers_seed;
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
@@ -1064,4 +1066,83 @@ async fn hr_builds_a_rotating_pulse_from_a_template_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hr_builds_a_rotating_pulse_from_a_template_postgres() {
     hr_builds_a_rotating_pulse_from_a_template(Engine::Postgres).await;
+}
+
+/// HR opens the key drivers from the reports pages after three closed rounds: the
+/// drivers ranked by impact with their intervals said in words (the figures of
+/// tests/api/drivers.rs), intent to stay beside them; a team whose cell is hidden
+/// shows why instead of a figure.
+async fn hr_reads_the_key_drivers(engine: Engine) {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let Some(app) = spawn_app(engine).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let (_ops, sales) = drivers_seed::three_rounds(&app, &admin).await;
+    sign_in(&c, &app, ADMIN_EMAIL, PASSWORD).await;
+    c.goto(&app.url("/reports/enps")).await.unwrap();
+    submit(&c, "nav[aria-label=Reports] a[href='/reports/drivers']").await;
+    set_date(&c, "#from", "2026-10-01").await;
+    set_date(&c, "#to", "2026-11-30").await;
+    submit(&c, "form.filters button[type=submit]").await;
+
+    let rows = c.find_all(Locator::Css("#drivers tbody tr")).await.unwrap();
+    let mut ranked = vec![];
+    for r in &rows {
+        ranked.push(r.attr("data-driver").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(ranked, ["growth", "manager"]);
+    let growth = rows[0].text().await.unwrap();
+    for want in [
+        "Growth",
+        "3.50 of 5 (n = 14)",
+        "+1.75 (+0.95 to +2.55): a significant rise",
+        "r = +0.973 (+0.916 to +0.992), n = 14: a clear link with eNPS",
+    ] {
+        assert!(growth.contains(want), "{want} in {growth}");
+    }
+    let manager = rows[1].text().await.unwrap();
+    assert!(
+        manager.contains("+0.13 (−0.55 to +0.80): no significant change"),
+        "{manager}"
+    );
+    let outcomes = css(&c, "#outcomes").await.text().await.unwrap();
+    assert!(
+        outcomes.contains("Intent to stay") && outcomes.contains("3.86 of 5 (n = 14)"),
+        "{outcomes}"
+    );
+    accessible(&c, axe_source().as_deref(), "the key-driver page").await;
+    screenshot(&c, "drivers-desktop", DESKTOP).await;
+    set_size(&c, PHONE).await;
+    fits_the_width(&c, "the key-driver page").await;
+    screenshot(&c, "drivers-phone", PHONE).await;
+    set_size(&c, DESKTOP).await;
+
+    // Sales in November alone: two answers, hidden, and the page says why.
+    css(&c, "#team_id")
+        .await
+        .select_by_value(&sales.to_string())
+        .await
+        .unwrap();
+    set_date(&c, "#from", "2026-11-01").await;
+    set_date(&c, "#to", "2026-11-30").await;
+    submit(&c, "form.filters button[type=submit]").await;
+    let text = css(&c, "#drivers").await.text().await.unwrap();
+    assert!(
+        text.contains("hidden: too few answers to show without risking anonymity"),
+        "{text}"
+    );
+    assert!(!text.contains("of 5"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hr_reads_the_key_drivers_sqlite() {
+    hr_reads_the_key_drivers(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hr_reads_the_key_drivers_postgres() {
+    hr_reads_the_key_drivers(Engine::Postgres).await;
 }

@@ -6,6 +6,7 @@ pub mod action_plans;
 pub mod audit;
 pub mod auth;
 pub mod conversations;
+pub mod drivers;
 pub mod employees;
 pub mod erasure;
 pub mod health;
@@ -85,6 +86,7 @@ fn api_routes() -> crate::routes::Router {
             web::get().to(reports::turnover_csv),
         )
         .route("/reports/rounds/{id}", web::get().to(reports::round))
+        .route("/reports/drivers", web::get().to(drivers::report))
         .route("/audit", web::get().to(audit::list))
         .route("/audit.csv", web::get().to(audit::csv))
         .route("/webhooks", web::post().to(webhooks::create))

@@ -1,9 +1,9 @@
 //! GET /api/v1/openapi.json: the whole API, generated from the handlers' annotations.
 
 use crate::routes::api::{
-    account, account_invitations, action_plans, audit, auth, conversations, employees, erasure,
-    health, meeting_items, one_on_one_overview, one_on_ones, reports, responses, retention,
-    scim_tokens, surveys, teams, webhooks,
+    account, account_invitations, action_plans, audit, auth, conversations, drivers, employees,
+    erasure, health, meeting_items, one_on_one_overview, one_on_ones, reports, responses,
+    retention, scim_tokens, surveys, teams, webhooks,
 };
 use actix_web::HttpResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         reports::enps, reports::enps_csv, reports::enps_teams, reports::enps_turnover,
         reports::turnover_report, reports::turnover_csv, reports::round, reports::round_answers_csv, reports::close_round,
         audit::list, audit::csv, crate::routes::metrics::metrics,
+        drivers::report,
         webhooks::create, webhooks::list, webhooks::delete,
         scim_tokens::create, scim_tokens::list, scim_tokens::delete,
         super::questions::list, super::questions::get, super::questions::create, super::questions::update, super::templates::list,

@@ -9,6 +9,7 @@ pub mod charts;
 pub mod conversation;
 pub mod dashboard;
 pub mod digest;
+pub mod drivers;
 pub mod lifecycle;
 pub mod one_on_one_new;
 pub mod one_on_one_overview;
@@ -67,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(surveys::configure)
         .configure(rounds::configure)
         .configure(reports::configure)
+        .configure(drivers::configure)
         .configure(privacy::configure)
         .configure(account_notes::configure)
         .configure(audit::configure)

@@ -44,7 +44,7 @@ pub struct Filters {
     scale: Option<String>,
 }
 
-fn nonempty(v: &Option<String>) -> Option<String> {
+pub(crate) fn nonempty(v: &Option<String>) -> Option<String> {
     v.as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -84,7 +84,7 @@ pub(crate) fn period_label(start: NaiveDate, by: GroupBy) -> String {
 
 /// The trend chart, the participation bars and the rows of their table.
 /// "2 rounds left out (too few answers)": what a period's figure does not include.
-fn left_out_text(too_few: u32, derivable: u32) -> String {
+pub(crate) fn left_out_text(too_few: u32, derivable: u32) -> String {
     let rounds = |n: u32| {
         if n == 1 {
             "1 round".to_string()
@@ -185,7 +185,7 @@ fn heat(enps: i32) -> String {
     format!("hsl({hue:.0}, 70%, 84%)")
 }
 
-fn team_choices(teams: &TeamTree, admin: bool, chosen: Option<i32>) -> Vec<Value> {
+pub(crate) fn team_choices(teams: &TeamTree, admin: bool, chosen: Option<i32>) -> Vec<Value> {
     let mut out = vec![];
     if admin {
         out.push(json!({"value": "", "label": "Whole company", "selected": chosen.is_none()}));
@@ -222,7 +222,7 @@ fn query_string(pairs: &[(&str, Option<String>)]) -> String {
     qs.finish()
 }
 
-fn bad_filter(e: &AppError) -> Option<BTreeMap<String, String>> {
+pub(crate) fn bad_filter(e: &AppError) -> Option<BTreeMap<String, String>> {
     match e {
         AppError::Validation { fields, .. } => Some(fields.clone()),
         _ => None,
