@@ -59,7 +59,7 @@ pub struct TeamSection {
     /// Rounds that closed in the week before the digest week and reached this team.
     pub results: Vec<ClosedResult>,
     /// Rounds still open that reached this team.
-    pub open: Vec<OpenRound>,
+    pub open: Vec<OpenRoundLine>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -76,7 +76,7 @@ pub struct ClosedResult {
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct OpenRound {
+pub struct OpenRoundLine {
     pub round_id: i32,
     pub survey_title: String,
     #[schema(value_type = String, format = DateTime)]
@@ -247,7 +247,7 @@ fn team_sections(
             }
             let data = round_report::load(conn, scope, round.id, Some(team_id))?;
             if let Stage::Open { participation } = data.stage {
-                section.open.push(OpenRound {
+                section.open.push(OpenRoundLine {
                     round_id: round.id,
                     survey_title: title(conn, &mut titles, round.survey_id)?,
                     closes_at: round.closes_at.and_utc(),
