@@ -15,6 +15,7 @@ fn question(kind: QuestionKind, options: &[&str], required: bool) -> Question {
         prompt: format!("A {} question", kind.as_str()),
         options: options.iter().map(|o| o.to_string()).collect(),
         required,
+        driver: None,
     }
 }
 
