@@ -536,7 +536,7 @@ async fn each_link_answers_exactly_its_draw_and_figures_need_enough_answers_per_
 }
 
 async fn the_builder_starts_from_a_template_and_shows_the_coverage_plan(app: TestApp) {
-    let _ = app.admin_token().await;
+    let admin = app.admin_token().await;
     let hr = Browser::sign_in(&app, crate::helpers::ADMIN_EMAIL, crate::helpers::PASSWORD).await;
     let res = hr
         .post(
@@ -557,6 +557,69 @@ async fn the_builder_starts_from_a_template_and_shows_the_coverage_plan(app: Tes
         html.contains("value=\"recognition\" selected"),
         "drivers carried in the form"
     );
+    // The onboarding template makes a lifecycle survey in the builder too:
+    // its trigger and milestones are filled, and what is typed is what is made.
+    let html = hr
+        .post(
+            "/surveys/new",
+            &[
+                ("action", "template-onboarding"),
+                ("template_language", "en"),
+            ],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("value=\"onboarding\" selected"),
+        "trigger filled"
+    );
+    assert!(html.contains("value=\"30, 60, 90\""), "milestones filled");
+    let form = |trigger: &'static str, days: &'static str| {
+        vec![
+            ("action", "create"),
+            ("title", "Leaving us"),
+            ("enps_scale", "1-10"),
+            ("q0_kind", "text"),
+            ("q0_prompt", "What made you decide to leave?"),
+            ("cadence", "once"),
+            ("starts_on", "2035-12-03"),
+            ("send_time", "09:00"),
+            ("timezone", "UTC"),
+            ("open_days", "14"),
+            ("min_group_size", "5"),
+            ("trigger", trigger),
+            ("days_after_hire", days),
+        ]
+    };
+    let res = hr
+        .post("/surveys/new", &form("onboarding", "30, sixty"))
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("whole numbers of days"));
+    let res = hr.post("/surveys/new", &form("exit", "")).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let surveys: Value = app
+        .get("/api/v1/surveys", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let made = surveys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["title"] == "Leaving us")
+        .unwrap_or_else(|| panic!("{surveys}"));
+    let made: Value = app
+        .get(&format!("/api/v1/surveys/{}", made["id"]), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(made["trigger"]["kind"], "exit", "{made}");
+
     // The library page lists it by driver, and adds HR's own.
     let (status, page) = hr.page("/questions").await;
     assert_eq!(status, 200);

@@ -3,6 +3,7 @@
 //! survey's page with pause, resume, archive, "send now" and its rounds. HR only.
 
 use crate::domain::driver::Driver;
+use crate::domain::lifecycle::TriggerInput;
 use crate::domain::rotation::{self, RotationInput, MAX_ROTATING_QUESTIONS};
 use crate::domain::schedule::Cadence;
 use crate::domain::survey::{
@@ -268,6 +269,16 @@ impl Draft {
         if let Some(r) = filled.rotation.flatten() {
             set("per_round", r.per_round.to_string());
         }
+        if let Some(t) = filled.trigger {
+            let days: Vec<String> = t
+                .days_after_hire
+                .iter()
+                .flatten()
+                .map(i32::to_string)
+                .collect();
+            set("trigger", t.kind);
+            set("days_after_hire", days.join(", "));
+        }
         self.slots = filled.questions.iter().map(Slot::of).collect();
     }
 
@@ -365,8 +376,38 @@ impl Draft {
             language: None,
             // Explicit: an empty field means no rotation.
             rotation: Some(rotation),
-            trigger: None,
+            trigger: self.trigger(errors),
         }
+    }
+
+    /// What sends the survey when it is not the schedule: hire dates
+    /// (onboarding milestones, "30, 60, 90") or a recorded departure.
+    fn trigger(&self, errors: &mut BTreeMap<String, String>) -> Option<TriggerInput> {
+        let kind = self.form.get("trigger").trim().to_string();
+        if kind.is_empty() {
+            return None;
+        }
+        let days = self.form.get("days_after_hire");
+        let days_after_hire = if kind != "onboarding" || days.trim().is_empty() {
+            None
+        } else {
+            let parsed: Result<Vec<i32>, _> =
+                days.split(',').map(|d| d.trim().parse::<i32>()).collect();
+            match parsed {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.insert(
+                        "trigger.days_after_hire".into(),
+                        "write whole numbers of days separated by commas, e.g. 30, 60, 90".into(),
+                    );
+                    None
+                }
+            }
+        };
+        Some(TriggerInput {
+            kind,
+            days_after_hire,
+        })
     }
 
     /// The next five send instants, when the schedule as typed is valid.
@@ -518,6 +559,12 @@ fn render_builder(
                 field("timezone", "Timezone").hint("An IANA name, e.g. Europe/Paris").value(f.get("timezone")).list("timezones").required().autocomplete("off").error_from(errors, &sched("timezone")).json(),
                 field("open_days", "Open for (days)").kind("number").range(1, 90).value(f.get("open_days")).required().error_from(errors, &sched("open_days")).json(),
                 field("reminder_after_days", "Reminder after (days)").kind("number").range(1, 89).hint("Empty: no reminder").value(f.get("reminder_after_days")).error_from(errors, &sched("reminder_after_days")).json(),
+                field("trigger", "Sent by").value(f.get("trigger"))
+                    .options([("", "The schedule"), ("onboarding", "Hire dates: onboarding milestones"), ("exit", "A recorded departure: exit survey")])
+                    .hint("Onboarding and exit surveys go to each person on their own dates; the schedule then gives only the send time, time zone and days open")
+                    .error_from(errors, "trigger.kind").json(),
+                field("days_after_hire", "Onboarding milestones (days after hire)").value(f.get("days_after_hire"))
+                    .hint("e.g. 30, 60, 90 (the default when empty)").error_from(errors, "trigger.days_after_hire").json(),
             ],
             "schedule_error": errors.get("schedule"),
             "min_group": field("min_group_size", "Smallest group shown").kind("number").range(3, 1000).hint("Results of fewer respondents stay hidden; at least 3").value(f.get("min_group_size")).errors(errors).json(),
