@@ -1029,9 +1029,11 @@ async fn hr_builds_a_rotating_pulse_from_a_template(engine: Engine) {
     let text = body_text(&c).await;
     assert!(text.contains("Survey created."), "{text}");
     assert!(text.contains("Rotating: 4 a round per person."), "{text}");
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "{:?}",
+    // "Under a minute" is the number of steps, not the machine's speed: from the
+    // surveys page, New survey, one template button and Create (one edit on the
+    // way). The time is printed for the record, never asserted.
+    eprintln!(
+        "built a rotating pulse from a template in {:?}",
         started.elapsed()
     );
     screenshot(&c, "survey-rotating-desktop", DESKTOP).await;
