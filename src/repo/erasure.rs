@@ -6,9 +6,9 @@
 //! goes. Answers were never linked to anyone and stay, as do the counters.
 
 use crate::db::schema::{
-    account_invitations, action_items, agenda_items, agenda_templates, audit_log, employees,
-    erasures, invitations, login_attempts, meeting_notes, meetings, notes_keys, one_on_ones,
-    outbox, team_memberships,
+    account_invitations, action_items, action_plans, agenda_items, agenda_templates, audit_log,
+    digest_preferences, digest_sends, employees, erasures, invitations, lifecycle_sends,
+    login_attempts, meeting_notes, meetings, notes_keys, one_on_ones, outbox, team_memberships,
 };
 use crate::db::DbConnection;
 use crate::repo::employees::Employee;
@@ -30,6 +30,8 @@ pub struct Erased {
     pub agenda_templates: usize,
     /// Their survey invitations (answer links); answers were never linked.
     pub invitations: usize,
+    /// Records that an onboarding or exit survey was sent to them.
+    pub lifecycle_surveys: usize,
     pub account_invitations: usize,
     /// Emails to them, or naming them, kept in the outbox.
     pub emails: usize,
@@ -108,6 +110,13 @@ pub fn erase(conn: &mut DbConnection, e: &Employee, now: NaiveDateTime) -> Query
         diesel::delete(agenda_templates::table.filter(agenda_templates::owner_id.eq(id)))
             .execute(conn)?;
     diesel::delete(notes_keys::table.find(id)).execute(conn)?;
+    // Which onboarding and exit surveys went to them, and their digests: the
+    // lifecycle pass skips erased people, so nothing is sent again without these.
+    out.lifecycle_surveys =
+        diesel::delete(lifecycle_sends::table.filter(lifecycle_sends::employee_id.eq(id)))
+            .execute(conn)?;
+    diesel::delete(digest_sends::table.filter(digest_sends::employee_id.eq(id))).execute(conn)?;
+    diesel::delete(digest_preferences::table.find(id)).execute(conn)?;
     out.invitations =
         diesel::delete(invitations::table.filter(invitations::employee_id.eq(id))).execute(conn)?;
     out.account_invitations =
@@ -272,6 +281,35 @@ pub fn export(conn: &mut DbConnection, e: &Employee, now: NaiveDateTime) -> Quer
             }
         })
         .collect();
+    let lifecycle: Vec<(i32, i32, chrono::NaiveDate)> = lifecycle_sends::table
+        .filter(lifecycle_sends::employee_id.eq(id))
+        .order((lifecycle_sends::sent_on, lifecycle_sends::survey_id))
+        .select((
+            lifecycle_sends::survey_id,
+            lifecycle_sends::milestone,
+            lifecycle_sends::sent_on,
+        ))
+        .load(conn)?;
+    let digest: Option<bool> = digest_preferences::table
+        .find(id)
+        .select(digest_preferences::enabled)
+        .first(conn)
+        .optional()?;
+    let plans: Vec<(i32, Option<i32>, String, chrono::NaiveDate, String)> = action_plans::table
+        .filter(
+            action_plans::owner_id
+                .eq(id)
+                .or(action_plans::created_by.eq(id)),
+        )
+        .order(action_plans::id)
+        .select((
+            action_plans::id,
+            action_plans::team_id,
+            action_plans::text,
+            action_plans::due_on,
+            action_plans::status,
+        ))
+        .load(conn)?;
     Ok(json!({
         "exported_at": now,
         "about": "Everything Pulse holds about this person (GDPR article 15). Survey answers are stored without any link to a person, so none can be listed here.",
@@ -290,6 +328,10 @@ pub fn export(conn: &mut DbConnection, e: &Employee, now: NaiveDateTime) -> Quer
         })),
         "team_history": stays.iter().map(|(team, from, to)| json!({"team_id": team, "from": from, "to": to})).collect::<Vec<_>>(),
         "survey_invitations": rounds.iter().map(|r| json!({"round_id": r})).collect::<Vec<_>>(),
+        // Milestone 0 is the exit survey; others are days after the hire date.
+        "lifecycle_surveys_sent": lifecycle.iter().map(|(survey, milestone, on)| json!({"survey_id": survey, "milestone": milestone, "sent_on": on})).collect::<Vec<_>>(),
+        "weekly_digest": digest.unwrap_or(true),
+        "action_plans": plans.iter().map(|(pid, team, text, due, status)| json!({"id": pid, "team_id": team, "text": text, "due_on": due, "status": status})).collect::<Vec<_>>(),
         "one_on_ones": series.iter().map(|(sid, manager, report, cadence, starts, status)| json!({
             "id": sid, "manager_id": manager, "report_id": report, "cadence": cadence,
             "starts_on": starts, "status": status,

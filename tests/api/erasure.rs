@@ -380,7 +380,103 @@ async fn hr_exports_and_erases_from_the_persons_page(app: TestApp) {
     assert!(!html.contains(EMAIL));
 }
 
+/// What the listening features keep about a person is in their export and
+/// goes with an erasure: the onboarding and exit surveys sent to them, their
+/// digest setting, and the action plans they own.
+async fn lifecycle_digest_and_action_plans_are_exported_and_erased(app: TestApp) {
+    use diesel::prelude::*;
+    use pulse::db::schema::{digest_preferences, lifecycle_sends};
+    let admin = app.admin_token().await;
+    let team = app.team(&admin, json!({"name": "Support"})).await;
+    let rob = app
+        .employee(
+            &admin,
+            json!({"email": EMAIL, "name": NAME, "hired_on": "2024-01-01", "team_id": team}),
+        )
+        .await;
+    let res = app
+        .post("/api/v1/surveys", Some(&admin), json!({"template": "exit"}))
+        .await;
+    assert_eq!(res.status(), 201);
+    let exit: Value = res.json().await.unwrap();
+    let res = app
+        .post(
+            "/api/v1/action-plans",
+            Some(&admin),
+            json!({"team_id": team, "text": "Document the on-call rota", "owner_id": rob, "due_on": "2026-03-01"}),
+        )
+        .await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let res = app
+        .patch(
+            &format!("/api/v1/employees/{rob}"),
+            &admin,
+            json!({"left_on": "2026-02-01", "leave_reason": "voluntary"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    // As the lifecycle pass and the account page would have left them.
+    let mut conn = app.conn();
+    diesel::insert_into(lifecycle_sends::table)
+        .values((
+            lifecycle_sends::survey_id.eq(exit["id"].as_i64().unwrap() as i32),
+            lifecycle_sends::employee_id.eq(rob as i32),
+            lifecycle_sends::milestone.eq(0),
+            lifecycle_sends::sent_on.eq(chrono::NaiveDate::from_ymd_opt(2026, 1, 20).unwrap()),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::insert_into(digest_preferences::table)
+        .values((
+            digest_preferences::employee_id.eq(rob as i32),
+            digest_preferences::enabled.eq(false),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+
+    let export: Value = app
+        .get(&format!("/api/v1/employees/{rob}/export"), Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        export["lifecycle_surveys_sent"][0]["milestone"], 0,
+        "{export}"
+    );
+    assert_eq!(export["lifecycle_surveys_sent"][0]["sent_on"], "2026-01-20");
+    assert_eq!(export["weekly_digest"], false);
+    assert_eq!(
+        export["action_plans"][0]["text"],
+        "Document the on-call rota"
+    );
+
+    let res = app
+        .post(
+            &format!("/api/v1/employees/{rob}/erase"),
+            Some(&admin),
+            json!({"confirm_email": EMAIL}),
+        )
+        .await;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["lifecycle_surveys"], 1, "{body}");
+    let left: i64 = lifecycle_sends::table
+        .filter(lifecycle_sends::employee_id.eq(rob as i32))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    let setting: i64 = digest_preferences::table
+        .filter(digest_preferences::employee_id.eq(rob as i32))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!((left, setting), (0, 0));
+}
+
 crate::on_both_engines!(
+    lifecycle_digest_and_action_plans_are_exported_and_erased,
     erasing_a_leaver_keeps_every_figure_and_nothing_of_them,
     only_admins_erase_or_export,
     hr_exports_and_erases_from_the_persons_page
