@@ -72,16 +72,18 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
             "heat map, every team, 12 months",
             Box::new(move |c| {
                 let p = params(None, "month");
-                let (r, _) = enps::heat_map(c, Scope::Everything, &p, from, to, None)?;
-                Ok(r.teams.len())
+                let page = enps::TeamsPage::Whole;
+                let r = enps::heat_map(c, Scope::Everything, &p, from, to, page)?;
+                Ok(r.report.teams.len())
             }),
         ),
         (
             "heat map, one page of 100 teams",
             Box::new(move |c| {
                 let p = params(None, "month");
-                let (r, _) = enps::heat_map(c, Scope::Everything, &p, from, to, Some((0, 100)))?;
-                Ok(r.teams.len())
+                let page = enps::TeamsPage::Page(0, 100);
+                let r = enps::heat_map(c, Scope::Everything, &p, from, to, page)?;
+                Ok(r.report.teams.len())
             }),
         ),
         (
@@ -147,16 +149,16 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
             "eNPS beside turnover, one page of 100 teams",
             Box::new(move |c| {
                 let p = params(None, "month");
-                let (r, _) = enps::beside_turnover_page(
+                let r = enps::beside_turnover_page(
                     c,
                     Scope::Everything,
                     &p,
                     from,
                     to,
                     None,
-                    Some((0, 100)),
+                    enps::TeamsPage::Page(0, 100),
                 )?;
-                Ok(r.teams.len())
+                Ok(r.report.teams.len())
             }),
         ),
         (

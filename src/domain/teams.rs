@@ -1,4 +1,5 @@
-//! The team tree: sub-teams, and which parent changes would make a loop.
+//! The team tree: sub-teams, which parent changes would make a loop, and how a
+//! long listing of it folds.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -29,6 +30,46 @@ pub fn would_loop(edges: &Edges, team: i32, new_parent: i32) -> bool {
     with_descendants(edges, [team]).contains(&new_parent)
 }
 
+/// One row a folded listing keeps: its index in the listing, and how many teams
+/// below it the fold leaves out (the reader opens the team to see them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kept {
+    pub index: usize,
+    pub folded: usize,
+}
+
+/// Folds a listing of a team tree that is too long to read whole. `depths` are the
+/// rows' depths in tree order (each team followed by its sub-teams). Keeps as many
+/// whole levels as fit in `limit` rows, and always the shallowest level, so the
+/// reader sees the top of the tree and opens a team for what lies below; a level
+/// is never cut in half, which would show some teams' sub-teams and not others'.
+pub fn fold(depths: &[usize], limit: usize) -> Vec<Kept> {
+    let mut per_level: std::collections::BTreeMap<usize, usize> = Default::default();
+    for &d in depths {
+        *per_level.entry(d).or_default() += 1;
+    }
+    let shallowest = per_level.keys().next().copied().unwrap_or(0);
+    let mut deepest = usize::MAX;
+    let mut rows = 0;
+    for (&level, &n) in &per_level {
+        rows += n;
+        if rows > limit {
+            deepest = level.saturating_sub(1).max(shallowest);
+            break;
+        }
+    }
+    let mut kept: Vec<Kept> = Vec::new();
+    for (index, &d) in depths.iter().enumerate() {
+        if d <= deepest {
+            kept.push(Kept { index, folded: 0 });
+        } else if let Some(last) = kept.last_mut() {
+            // Rows deeper than the fold belong to the last kept row above them.
+            last.folded += 1;
+        }
+    }
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +95,46 @@ mod tests {
         assert!(would_loop(TREE, 2, 2));
         assert!(!would_loop(TREE, 3, 4));
         assert!(!would_loop(TREE, 5, 1));
+    }
+
+    #[test]
+    fn a_listing_that_fits_is_kept_whole() {
+        let depths = [0, 1, 2, 1, 0];
+        let kept = fold(&depths, 5);
+        assert_eq!(kept.len(), 5);
+        assert!(kept.iter().all(|k| k.folded == 0));
+    }
+
+    #[test]
+    fn a_long_listing_keeps_whole_levels_and_counts_what_it_folds() {
+        // Two departments (0), three teams (1), four squads (2).
+        let depths = [0, 1, 2, 2, 1, 0, 1, 2, 2];
+        // 2 + 3 = 5 rows fit in 6; the squads would make 9.
+        let kept = fold(&depths, 6);
+        let got: Vec<(usize, usize)> = kept.iter().map(|k| (k.index, k.folded)).collect();
+        assert_eq!(got, vec![(0, 0), (1, 2), (4, 0), (5, 0), (6, 2)]);
+        // Only the departments fit in 4; each folds its whole subtree.
+        let got: Vec<(usize, usize)> = fold(&depths, 4)
+            .iter()
+            .map(|k| (k.index, k.folded))
+            .collect();
+        assert_eq!(got, vec![(0, 3), (5, 3)]);
+    }
+
+    #[test]
+    fn the_shallowest_level_is_kept_even_when_it_alone_is_too_long() {
+        let depths = [0, 1, 0, 1, 0];
+        let got: Vec<(usize, usize)> = fold(&depths, 2)
+            .iter()
+            .map(|k| (k.index, k.folded))
+            .collect();
+        assert_eq!(got, vec![(0, 1), (2, 1), (4, 0)]);
+        // A listing under one team starts below the top.
+        let got: Vec<(usize, usize)> = fold(&[3, 4, 4], 1)
+            .iter()
+            .map(|k| (k.index, k.folded))
+            .collect();
+        assert_eq!(got, vec![(0, 2)]);
+        assert!(fold(&[], 3).is_empty());
     }
 }

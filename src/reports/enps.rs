@@ -93,6 +93,33 @@ pub async fn with_data<T: Send + 'static>(
     .await
 }
 
+/// As `with_data` for `Listing::GroupAndTeams`, reading only the listed teams beside
+/// the group (those the caller may see): a page shows a folded part of a large tree.
+pub async fn with_listed<T: Send + 'static>(
+    state: &AppState,
+    caller: Caller,
+    p: &EnpsParams,
+    (from, to): (NaiveDate, NaiveDate),
+    listed: Vec<i32>,
+    view: impl FnOnce(EnpsData) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    let p = p.clone();
+    super::run(state, move |conn| {
+        let scope = Scope::of(conn, &caller)?;
+        let listing = Listing::GroupAndTeams;
+        view(load_teams(
+            conn,
+            scope,
+            &p,
+            from,
+            to,
+            listing,
+            Some(&listed),
+        )?)
+    })
+    .await
+}
+
 /// A team and its parent.
 type Edge = (i32, Option<i32>);
 
@@ -103,6 +130,20 @@ pub fn load(
     from: NaiveDate,
     to: NaiveDate,
     listing: Listing,
+) -> AppResult<EnpsData> {
+    load_teams(conn, scope, p, from, to, listing, None)
+}
+
+/// As `load`; a listing reads the cells of `listed` teams only (None: every team
+/// the caller may see).
+fn load_teams(
+    conn: &mut DbConnection,
+    scope: Scope,
+    p: &EnpsParams,
+    from: NaiveDate,
+    to: NaiveDate,
+    listing: Listing,
+    listed: Option<&[i32]>,
 ) -> AppResult<EnpsData> {
     check_access(&scope, p.team_id, listing)?;
     let team = match p.team_id {
@@ -124,6 +165,13 @@ pub fn load(
     };
     let wanted = match (listing, &scope) {
         (Listing::Group, _) => Some(vec![p.team_id.unwrap_or(COMPANY)]),
+        (_, _) if listed.is_some() => Some(
+            scope
+                .report_teams(listed.into_iter().flatten().copied())
+                .into_iter()
+                .chain(p.team_id)
+                .collect(),
+        ),
         (_, Scope::Everything) => None,
         (_, _) => Some(
             scope
@@ -297,16 +345,54 @@ pub fn teams(d: &EnpsData, from: NaiveDate, to: NaiveDate) -> TeamsReport {
     teams_of(d, from, to, visible, company)
 }
 
-/// The heat map, or one page of its teams (`page`: offset and count), with how many
-/// teams it has in all. Reads only the cells of the teams it shows.
+/// Which of a listing's teams an answer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamsPage {
+    /// Every team.
+    Whole,
+    /// `count` teams from `offset`.
+    Page(usize, usize),
+    /// Nothing asked: every team, unless the listing has over `WHOLE_TREE_AT_MOST`
+    /// teams; then the first `DEFAULT_PAGE`, as every other list of the API pages.
+    Default,
+}
+
+/// A listing's answer: the report, how many teams the listing has in all, and the
+/// page answered (offset and count; None: every team).
+pub struct Paged<T> {
+    pub report: T,
+    pub total: usize,
+    pub page: Option<(usize, usize)>,
+}
+
+/// The largest listing answered whole when no page is asked for. A tree of thousands
+/// of teams would be megabytes and a second of work that no reader takes in at once.
+pub const WHOLE_TREE_AT_MOST: usize = 500;
+/// The page a larger listing answers by default (the API's default `per_page`).
+pub const DEFAULT_PAGE: usize = 100;
+
+impl TeamsPage {
+    /// The teams to answer out of `total`: None for all of them, else offset and count.
+    pub fn of(self, total: usize) -> Option<(usize, usize)> {
+        match self {
+            Self::Whole => None,
+            Self::Page(offset, count) => Some((offset, count)),
+            Self::Default if total > WHOLE_TREE_AT_MOST => Some((0, DEFAULT_PAGE)),
+            Self::Default => None,
+        }
+    }
+}
+
+/// The heat map, or one page of its teams, with how many teams it has in all and the
+/// page answered (None: every team). Reads only the cells of the teams it shows.
 pub fn heat_map(
     conn: &mut DbConnection,
     scope: Scope,
     p: &EnpsParams,
     from: NaiveDate,
     to: NaiveDate,
-    page: Option<(usize, usize)>,
-) -> AppResult<(TeamsReport, usize)> {
+    page: TeamsPage,
+) -> AppResult<Paged<TeamsReport>> {
     check_access(&scope, p.team_id, Listing::Teams)?;
     if let Some(t) = p.team_id {
         repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
@@ -322,6 +408,7 @@ pub fn heat_map(
     let company = matches!(within, Scope::Everything);
     let visible = within.report_teams(names.keys().copied());
     let total = visible.len();
+    let page = page.of(total);
     let shown: Vec<i32> = match page {
         Some((offset, count)) => visible.into_iter().skip(offset).take(count).collect(),
         None => visible,
@@ -356,8 +443,8 @@ pub fn heat_map(
         })
         .collect();
     let company = company.then(|| shown_of(COMPANY));
-    Ok((
-        TeamsReport {
+    Ok(Paged {
+        report: TeamsReport {
             scale: w.scale,
             from,
             to,
@@ -365,7 +452,8 @@ pub fn heat_map(
             teams,
         },
         total,
-    ))
+        page,
+    })
 }
 
 fn teams_of(
@@ -444,12 +532,12 @@ pub fn beside_turnover_of(
     to: NaiveDate,
     within: Option<i32>,
 ) -> AppResult<EnpsTurnoverReport> {
-    Ok(beside_turnover_page(conn, scope, p, from, to, within, None)?.0)
+    Ok(beside_turnover_page(conn, scope, p, from, to, within, TeamsPage::Whole)?.report)
 }
 
-/// As `beside_turnover_of`, for one page of teams (`page`: offset and count; None:
-/// every team): the heat map's page of teams, each beside its turnover read from the
-/// stored facts, their correlation over that page, and how many teams there are.
+/// As `beside_turnover_of`, for one page of teams: the heat map's page of teams, each
+/// beside its turnover read from the stored facts, their correlation over that page,
+/// how many teams there are and the page answered.
 pub fn beside_turnover_page(
     conn: &mut DbConnection,
     scope: Scope,
@@ -457,8 +545,8 @@ pub fn beside_turnover_page(
     from: NaiveDate,
     to: NaiveDate,
     within: Option<i32>,
-    page: Option<(usize, usize)>,
-) -> AppResult<(EnpsTurnoverReport, usize)> {
+    page: TeamsPage,
+) -> AppResult<Paged<EnpsTurnoverReport>> {
     check_access(&scope, p.team_id, Listing::Teams)?;
     if let Some(t) = p.team_id {
         repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
@@ -467,10 +555,18 @@ pub fn beside_turnover_page(
         team_id: within,
         ..p.clone()
     };
-    let (report, total) = heat_map(conn, scope, &listing, from, to, page)?;
+    let Paged {
+        report,
+        total,
+        page,
+    } = heat_map(conn, scope, &listing, from, to, page)?;
     let ids: Vec<i32> = report.teams.iter().map(|t| t.team_id).collect();
     let rates = super::turnover::stored_yearly_rates(conn, &ids, from, to)?;
-    Ok((beside_turnover(report, &rates, from, to), total))
+    Ok(Paged {
+        report: beside_turnover(report, &rates, from, to),
+        total,
+        page,
+    })
 }
 
 /// eNPS beside turnover counted from the people directly (every person's dates and
@@ -488,7 +584,7 @@ pub fn beside_turnover_from_people(
         team_id: within,
         ..p.clone()
     };
-    let (report, _) = heat_map(conn, scope, &listing, from, to, None)?;
+    let report = heat_map(conn, scope, &listing, from, to, TeamsPage::Whole)?.report;
     let ids: Vec<i32> = report.teams.iter().map(|t| t.team_id).collect();
     let rates = people.yearly_rates(&ids, from, to);
     Ok(beside_turnover(report, &rates, from, to))

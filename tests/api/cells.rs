@@ -125,7 +125,105 @@ async fn the_heat_map_pages_its_teams(app: TestApp) {
     }
 }
 
+/// Adds `n` empty squads under `parent`, straight into the database (as an import would).
+fn squads(app: &TestApp, parent: i64, n: usize) {
+    let mut conn = app.conn();
+    for i in 0..n {
+        let name = format!("Squad {i:03}");
+        pulse::repo::teams::insert(
+            &mut conn,
+            &pulse::repo::teams::NewTeam {
+                name: &name,
+                parent_id: Some(parent as i32),
+                lead_id: None,
+                created_at: chrono::Utc::now().naive_utc(),
+            },
+        )
+        .unwrap();
+    }
+}
+
+async fn a_large_tree_answers_its_first_page_unless_asked(app: TestApp) {
+    let admin = app.admin_token().await;
+    let (eng, _, sales) = company_with_one_closed_round(&app, &admin).await;
+    let small = heat_map(&app, &admin, "").await;
+    // 500 teams and fewer are answered whole, with no paging headers.
+    squads(&app, sales, 496);
+    let res = app.get("/api/v1/reports/enps/teams", Some(&admin)).await;
+    assert!(res.headers().get("x-total-count").is_none());
+    let whole: Value = res.json().await.unwrap();
+    assert_eq!(whole["teams"].as_array().unwrap().len(), 500);
+
+    // One more and an unpaged request gets the first page of 100, said in the headers.
+    squads(&app, eng, 1);
+    for path in [
+        "/api/v1/reports/enps/teams",
+        "/api/v1/reports/enps-turnover",
+    ] {
+        let res = app.get(path, Some(&admin)).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["x-total-count"], "501", "{path}");
+        let link = res.headers()["link"].to_str().unwrap().to_string();
+        assert!(
+            link.contains("page=2") && link.contains("per_page=100"),
+            "{link}"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["teams"].as_array().unwrap().len(), 100, "{path}");
+    }
+    // The figures are those of the small tree: teams are listed by id, the old ones first.
+    let first = heat_map(&app, &admin, "").await;
+    assert_eq!(first["company"], small["company"]);
+    let four = |v: &Value| v["teams"].as_array().unwrap()[..4].to_vec();
+    assert_eq!(four(&first), four(&small));
+    // Asked for, every page is there.
+    let res = app
+        .get("/api/v1/reports/enps/teams?per_page=1000", Some(&admin))
+        .await;
+    assert!(res.headers().get("link").is_none());
+    let all: Value = res.json().await.unwrap();
+    assert_eq!(all["teams"].as_array().unwrap().len(), 501);
+}
+
+async fn the_report_page_folds_a_large_tree(app: TestApp) {
+    use crate::pages::Browser;
+    let admin = app.admin_token().await;
+    let (eng, _, sales) = company_with_one_closed_round(&app, &admin).await;
+    squads(&app, sales, 130);
+    let rows = |html: &str| html.matches(r#"<th scope="row""#).count();
+    let hr = Browser::sign_in(&app, crate::helpers::ADMIN_EMAIL, crate::helpers::PASSWORD).await;
+    // Eng and Sales, then 132 teams below them: only the top level fits, each folding its sub-teams.
+    let (status, html) = hr.page("/reports/enps").await;
+    assert_eq!(status, 200);
+    let heat = &html[html.find("h-heat").unwrap()..];
+    assert_eq!(rows(heat), 2, "{heat}");
+    assert!(
+        heat.contains("130 sub-teams ›") && heat.contains("2 sub-teams ›"),
+        "{heat}"
+    );
+    assert!(heat.contains(&format!("team_id={sales}#h-heat")), "{heat}");
+    // Opening Sales: Sales, then its squads 60 at a time.
+    let (_, html) = hr.page(&format!("/reports/enps?team_id={sales}")).await;
+    let heat = &html[html.find("h-heat").unwrap()..];
+    assert_eq!(rows(heat), 61, "{heat}");
+    assert!(heat.contains("More teams ›") && !heat.contains("Previous teams"));
+    let (_, html) = hr
+        .page(&format!("/reports/enps?team_id={sales}&heat_page=3"))
+        .await;
+    let heat = &html[html.find("h-heat").unwrap()..];
+    assert_eq!(rows(heat), 10, "{heat}");
+    assert!(heat.contains("Squad 129") && heat.contains("Previous teams"));
+    assert!(!heat.contains("More teams"));
+    // A small subtree is listed whole, its figures as before.
+    let (_, html) = hr.page(&format!("/reports/enps?team_id={eng}")).await;
+    let heat = &html[html.find("h-heat").unwrap()..];
+    assert_eq!(rows(heat), 3, "{heat}");
+    assert!(!heat.contains("sub-teams ›</a>"));
+}
+
 crate::on_both_engines!(
     a_round_keeps_the_cells_decided_when_it_closed,
     the_heat_map_pages_its_teams,
+    a_large_tree_answers_its_first_page_unless_asked,
+    the_report_page_folds_a_large_tree,
 );

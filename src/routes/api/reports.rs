@@ -70,7 +70,7 @@ pub async fn enps(
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/enps/teams", tag = "reports", params(EnpsParams, Paging),
-    responses((status = 200, description = "each team the caller may see, with figures or suppressed (the heat-map data); with page or per_page, one page of teams, X-Total-Count and a Link rel=next header while more remain", body = TeamsReport),
+    responses((status = 200, description = "each team the caller may see, with figures or suppressed (the heat-map data); over 500 teams without page or per_page, the first 100; with page or per_page, one page of teams; when paged, X-Total-Count and a Link rel=next header while more remain", body = TeamsReport),
               (status = 403, body = crate::error::ErrorBody)))]
 pub async fn enps_teams(
     req: HttpRequest,
@@ -83,7 +83,11 @@ pub async fn enps_teams(
     let paging = paging.into_inner();
     let page = team_page(&paging)?;
     let p = q.into_inner();
-    let (report, total) = crate::reports::run(&state, move |conn| {
+    let enps::Paged {
+        report,
+        total,
+        page,
+    } = crate::reports::run(&state, move |conn| {
         let scope = Scope::of(conn, &caller)?;
         enps::heat_map(conn, scope, &p, from, to, page)
     })
@@ -91,14 +95,14 @@ pub async fn enps_teams(
     paged_teams(&req, paging, page, total, report)
 }
 
-/// Unpaged unless asked: the whole tree in one answer, as before; with `page` or
-/// `per_page`, one page of teams (offset and count).
-fn team_page(paging: &Paging) -> AppResult<Option<(usize, usize)>> {
+/// With `page` or `per_page`, one page of teams; without, the whole tree up to
+/// `WHOLE_TREE_AT_MOST` teams, else its first page (`enps::TeamsPage`).
+fn team_page(paging: &Paging) -> AppResult<enps::TeamsPage> {
     Ok(match (paging.page, paging.per_page) {
-        (None, None) => None,
+        (None, None) => enps::TeamsPage::Default,
         _ => {
             let (offset, count) = paging.offset()?;
-            Some((offset as usize, count as usize))
+            enps::TeamsPage::Page(offset as usize, count as usize)
         }
     })
 }
@@ -184,7 +188,7 @@ pub async fn turnover_report(
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/enps-turnover", tag = "reports", params(EnpsParams, Paging),
-    responses((status = 200, description = "each team's eNPS beside its turnover rate for the window, and their correlation; with page or per_page, one page of teams (the correlation over that page), X-Total-Count and a Link rel=next header while more remain", body = crate::reports::enps::EnpsTurnoverReport)))]
+    responses((status = 200, description = "each team's eNPS beside its turnover rate for the window, and their correlation; over 500 teams without page or per_page, the first 100; with page or per_page, one page of teams; when paged, the correlation is over that page, with X-Total-Count and a Link rel=next header while more remain", body = crate::reports::enps::EnpsTurnoverReport)))]
 pub async fn enps_turnover(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -196,7 +200,11 @@ pub async fn enps_turnover(
     let paging = paging.into_inner();
     let page = team_page(&paging)?;
     let p = q.into_inner();
-    let (report, total) = crate::reports::run(&state, move |conn| {
+    let enps::Paged {
+        report,
+        total,
+        page,
+    } = crate::reports::run(&state, move |conn| {
         let scope = Scope::of(conn, &caller)?;
         enps::beside_turnover_page(conn, scope, &p, from, to, None, page)
     })

@@ -5,11 +5,11 @@
 use crate::auth::{Caller, Scope};
 use crate::domain::disclosure::Shown;
 use crate::domain::report::GroupBy;
-use crate::domain::teams::with_descendants;
+use crate::domain::teams::fold;
 use crate::error::AppError;
 use crate::repo;
 use crate::reports::enps::{self as enps_report, EnpsData, EnpsParams, EnpsPoint};
-use crate::reports::{turnover as turnover_report, Listing};
+use crate::reports::turnover as turnover_report;
 use crate::routes::api::reports::{group_by, grouping, window};
 use crate::routes::pages::charts::{self, Series, TrendPoint};
 use crate::routes::pages::ui::{percent, signed, OrPage, PageResult, Session, TeamTree, User};
@@ -42,6 +42,8 @@ pub struct Filters {
     to: Option<String>,
     group_by: Option<String>,
     scale: Option<String>,
+    /// Which page of the heat map's teams, from 1.
+    heat_page: Option<String>,
 }
 
 pub(crate) fn nonempty(v: &Option<String>) -> Option<String> {
@@ -229,8 +231,61 @@ pub(crate) fn bad_filter(e: &AppError) -> Option<BTreeMap<String, String>> {
     }
 }
 
-/// Rows of the heat-map: each team the reader may see, over the last periods.
-fn heat_map(d: &EnpsData, team_id: Option<i32>, by: GroupBy, teams: &TeamTree) -> Value {
+/// Teams the heat map shows on one page at most: a longer listing folds to whole
+/// levels (see `teams::fold`), and a level longer than this goes on several pages.
+const HEAT_ROWS: usize = 60;
+
+/// One row of the heat map: a team, its depth in the listing, and how many teams
+/// below it the fold leaves out.
+struct HeatRow {
+    id: i32,
+    name: String,
+    depth: usize,
+    folded: usize,
+}
+
+/// The heat map's rows on page `page` (from 0): the chosen team then its sub-teams,
+/// or every team the reader may see, folded; and whether another page follows.
+/// A company of thousands of teams shows its top levels, not a megabyte of rows.
+fn heat_rows(teams: &TeamTree, team_id: Option<i32>, page: usize) -> (Vec<HeatRow>, bool) {
+    let all: Vec<&(crate::repo::teams::Team, usize, String)> = teams.rows.iter().collect();
+    // Under a chosen team: the team, then the rows below it (tree order keeps them together).
+    let (head, rest) = match team_id.and_then(|t| all.iter().position(|r| r.0.id == t)) {
+        Some(i) => {
+            let depth = all[i].1;
+            let below = all[i + 1..].iter().take_while(|r| r.1 > depth).count();
+            (Some(all[i]), &all[i + 1..=i + below])
+        }
+        None => (None, &all[..]),
+    };
+    let depths: Vec<usize> = rest.iter().map(|r| r.1).collect();
+    let top = depths.iter().min().copied().unwrap_or(0);
+    let kept = fold(&depths, HEAT_ROWS);
+    let more = kept.len() > (page + 1) * HEAT_ROWS;
+    let shift = usize::from(head.is_some());
+    let row = |r: &(crate::repo::teams::Team, usize, String), depth, folded| HeatRow {
+        id: r.0.id,
+        name: r.0.name.clone(),
+        depth,
+        folded,
+    };
+    let rows = head
+        .filter(|_| page == 0)
+        .map(|h| row(h, 0, 0))
+        .into_iter()
+        .chain(
+            kept.chunks(HEAT_ROWS)
+                .nth(page)
+                .unwrap_or_default()
+                .iter()
+                .map(|k| row(rest[k.index], rest[k.index].1 - top + shift, k.folded)),
+        )
+        .collect();
+    (rows, more)
+}
+
+/// Rows of the heat-map: the listed teams over the last periods.
+fn heat_map(d: &EnpsData, team_id: Option<i32>, by: GroupBy, listed: &[HeatRow]) -> Value {
     let company = enps_report::points(d, team_id, by);
     let columns: Vec<NaiveDate> = company
         .iter()
@@ -239,12 +294,10 @@ fn heat_map(d: &EnpsData, team_id: Option<i32>, by: GroupBy, teams: &TeamTree) -
         .rev()
         .map(|p| p.period_start)
         .collect();
-    let within = team_id.map(|t| with_descendants(&d.edges, [t]));
-    let rows: Vec<Value> = teams
-        .rows
+    let rows: Vec<Value> = listed
         .iter()
-        .filter(|(t, _, _)| within.as_ref().is_none_or(|w| w.contains(&t.id)))
-        .map(|(t, depth, _)| {
+        .map(|t| {
+            let depth = &t.depth;
             let by_period: BTreeMap<NaiveDate, Shown> = enps_report::points(d, Some(t.id), by)
                 .into_iter()
                 .map(|p| (p.period_start, p.shown))
@@ -261,7 +314,12 @@ fn heat_map(d: &EnpsData, team_id: Option<i32>, by: GroupBy, teams: &TeamTree) -
                     _ => json!({"text": "hidden", "style": "", "title": "too few people answered to show"}),
                 })
                 .collect();
-            json!({"name": t.name, "indent": depth, "pad": format!("padding-left:{}rem", 0.6 + *depth as f64), "cells": cells})
+            let folded = match t.folded {
+                0 => None,
+                1 => Some("1 sub-team".to_string()),
+                n => Some(format!("{n} sub-teams")),
+            };
+            json!({"name": t.name, "id": t.id, "folded": folded, "indent": depth, "pad": format!("padding-left:{}rem", 0.6 + *depth as f64), "cells": cells})
         })
         .collect();
     json!({
@@ -315,17 +373,21 @@ pub async fn enps(
         group_by: Some(by_raw.clone()),
         scale: nonempty(&f.scale),
     };
+    let heat_page = nonempty(&f.heat_page)
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let (listed, heat_more) = heat_rows(&teams, team_id, heat_page - 1);
     let mut report = Value::Null;
     let mut status = StatusCode::OK;
     if let (Some(by), Some((from, to))) = (by, win) {
-        let tree = teams.clone();
-        match enps_report::with_data(
+        let ids = listed.iter().map(|r| r.id).collect();
+        match enps_report::with_listed(
             &state,
             user.caller.clone(),
             &params,
-            from,
-            to,
-            Listing::GroupAndTeams,
+            (from, to),
+            ids,
             move |d| {
                 let points = enps_report::points(&d, team_id, by);
                 let (trend, participation, rows) = trend_parts(&points, by);
@@ -335,7 +397,7 @@ pub async fn enps(
                     "trend": trend,
                     "participation": participation,
                     "rows": rows,
-                    "heat": heat_map(&d, team_id, by, &tree),
+                    "heat": heat_map(&d, team_id, by, &listed),
                     "from": from.to_string(),
                     "to": to.to_string(),
                 }))
@@ -370,6 +432,18 @@ pub async fn enps(
         ("group_by", Some(by_raw.clone())),
         ("scale", nonempty(&f.scale)),
     ]);
+    // The heat map's links keep every filter but the team and the page.
+    let heat_query = query_string(&[
+        ("survey_id", survey_id.map(|s| s.to_string())),
+        ("from", Some(from_v.clone())),
+        ("to", Some(to_v.clone())),
+        ("group_by", Some(by_raw.clone())),
+        ("scale", nonempty(&f.scale)),
+    ]);
+    let heat_pages = |n: usize| {
+        let team = team_id.map(|t| format!("&team_id={t}")).unwrap_or_default();
+        format!("/reports/enps?{heat_query}{team}&heat_page={n}#h-heat")
+    };
     let mut survey_choices =
         vec![json!({"value": "", "label": "All surveys", "selected": survey_id.is_none()})];
     survey_choices.extend(
@@ -399,6 +473,9 @@ pub async fn enps(
             "has_errors": !errors.is_empty(),
             "report": report,
             "csv_enps": format!("/api/v1/reports/enps.csv?{csv}"),
+            "heat_query": heat_query,
+            "heat_next": heat_more.then(|| heat_pages(heat_page + 1)),
+            "heat_previous": (heat_page > 1).then(|| heat_pages(heat_page - 1)),
             "turnover_link": format!("/reports/turnover?{}", query_string(&[("team_id", team_id.map(|t| t.to_string())), ("from", Some(from_v.clone())), ("to", Some(to_v.clone()))])),
         }),
     ))
