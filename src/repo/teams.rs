@@ -63,6 +63,18 @@ pub fn edges(conn: &mut DbConnection) -> QueryResult<Vec<(i32, Option<i32>)>> {
         .load(conn)
 }
 
+/// The names of the given teams (None: of every team).
+pub fn names(
+    conn: &mut DbConnection,
+    ids: Option<&[i32]>,
+) -> QueryResult<std::collections::BTreeMap<i32, String>> {
+    let mut q = teams::table.select((teams::id, teams::name)).into_boxed();
+    if let Some(ids) = ids {
+        q = q.filter(teams::id.eq_any(ids.to_vec()));
+    }
+    Ok(q.load::<(i32, String)>(conn)?.into_iter().collect())
+}
+
 /// Stores a change. A new parent moves the team's subtree and its people's stays
 /// from one set of groups to another, so the turnover facts follow.
 pub fn update(conn: &mut DbConnection, id: i32, changes: &TeamChanges) -> QueryResult<()> {

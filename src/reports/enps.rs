@@ -397,22 +397,23 @@ pub fn heat_map(
     if let Some(t) = p.team_id {
         repo::teams::find(conn, t)?.ok_or_else(|| AppError::not_found("team"))?;
     }
-    let teams = repo::teams::all(conn)?;
-    let edges: Vec<Edge> = teams.iter().map(|t| (t.id, t.parent_id)).collect();
-    let names: BTreeMap<i32, String> = teams.into_iter().map(|t| (t.id, t.name)).collect();
+    // The tree without names: a page of a large tree names only its own teams.
+    let mut edges: Vec<Edge> = repo::teams::edges(conn)?;
+    edges.sort_unstable();
     // A team asked for narrows the listing to its subtree, without the company.
     let within = match p.team_id {
         Some(t) => Scope::Teams(crate::domain::teams::with_descendants(&edges, [t])),
         None => scope.clone(),
     };
     let company = matches!(within, Scope::Everything);
-    let visible = within.report_teams(names.keys().copied());
+    let visible = within.report_teams(edges.iter().map(|e| e.0));
     let total = visible.len();
     let page = page.of(total);
     let shown: Vec<i32> = match page {
         Some((offset, count)) => visible.into_iter().skip(offset).take(count).collect(),
         None => visible,
     };
+    let names = repo::teams::names(conn, page.map(|_| shown.as_slice()))?;
     // Added up by the database: a large tree's cells are never all read.
     let w = window_rounds(conn, p, from, to)?;
     let groups: Option<Vec<i32>> =
