@@ -69,10 +69,19 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
             }),
         ),
         (
-            "heat map, every team, 12 months",
+            "heat map, every team, 12 months (by pages only)",
             Box::new(move |c| {
                 let p = params(None, "month");
                 let page = enps::TeamsPage::Whole;
+                let r = enps::heat_map(c, Scope::Everything, &p, from, to, page)?;
+                Ok(r.report.teams.len())
+            }),
+        ),
+        (
+            "heat map as the API answers it unasked",
+            Box::new(move |c| {
+                let p = params(None, "month");
+                let page = enps::TeamsPage::Default;
                 let r = enps::heat_map(c, Scope::Everything, &p, from, to, page)?;
                 Ok(r.report.teams.len())
             }),
@@ -129,7 +138,7 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
             }),
         ),
         (
-            "eNPS beside turnover, every team",
+            "eNPS beside turnover, every team (by pages only)",
             Box::new(move |c| {
                 let p = params(None, "month");
                 let r = enps::beside_turnover_of(c, Scope::Everything, &p, from, to, None)?;
@@ -143,6 +152,15 @@ pub fn run(conn: &mut DbConnection, runs: usize) -> anyhow::Result<Vec<Timing>> 
                 let r =
                     enps::beside_turnover_from_people(c, Scope::Everything, &p, from, to, None)?;
                 Ok(r.teams.len())
+            }),
+        ),
+        (
+            "eNPS beside turnover as the API answers it unasked",
+            Box::new(move |c| {
+                let p = params(None, "month");
+                let page = enps::TeamsPage::Default;
+                let r = enps::beside_turnover_page(c, Scope::Everything, &p, from, to, None, page)?;
+                Ok(r.report.teams.len())
             }),
         ),
         (

@@ -31,7 +31,7 @@ SMTP_SINK="${SMTP_SINK:-/usr/sbin/smtp-sink}"
 # The build is niced so that a developer's machine stays usable; the load run
 # itself is not, since its figures are the point.
 (cd "$ROOT" && nice -n 10 cargo build --release --quiet)
-PULSE="$ROOT/target/release/pulse"
+PULSE="${CARGO_TARGET_DIR:-$ROOT/target}/release/pulse"
 
 WORK="$(mktemp -d)"
 # smtp-sink drops root privileges to `nobody`, which must reach its dump file.
