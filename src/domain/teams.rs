@@ -118,7 +118,7 @@ mod tests {
             .iter()
             .map(|k| (k.index, k.folded))
             .collect();
-        assert_eq!(got, vec![(0, 3), (5, 3)]);
+        assert_eq!(got, vec![(0, 4), (5, 3)]);
     }
 
     #[test]
