@@ -85,12 +85,7 @@ pub async fn with_data<T: Send + 'static>(
     listing: Listing,
     view: impl FnOnce(EnpsData) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
-    let p = p.clone();
-    super::run(state, move |conn| {
-        let scope = Scope::of(conn, &caller)?;
-        view(load(conn, scope, &p, from, to, listing)?)
-    })
-    .await
+    run_load(state, caller, p, (from, to), listing, None, view).await
 }
 
 /// As `with_data` for `Listing::GroupAndTeams`, reading only the listed teams beside
@@ -103,19 +98,25 @@ pub async fn with_listed<T: Send + 'static>(
     listed: Vec<i32>,
     view: impl FnOnce(EnpsData) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
+    let listing = Listing::GroupAndTeams;
+    run_load(state, caller, p, (from, to), listing, Some(listed), view).await
+}
+
+/// Loads on the blocking pool, as `load_teams`, and computes the view there.
+async fn run_load<T: Send + 'static>(
+    state: &AppState,
+    caller: Caller,
+    p: &EnpsParams,
+    (from, to): (NaiveDate, NaiveDate),
+    listing: Listing,
+    listed: Option<Vec<i32>>,
+    view: impl FnOnce(EnpsData) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
     let p = p.clone();
     super::run(state, move |conn| {
         let scope = Scope::of(conn, &caller)?;
-        let listing = Listing::GroupAndTeams;
-        view(load_teams(
-            conn,
-            scope,
-            &p,
-            from,
-            to,
-            listing,
-            Some(&listed),
-        )?)
+        let d = load_teams(conn, scope, &p, from, to, listing, listed.as_deref())?;
+        view(d)
     })
     .await
 }

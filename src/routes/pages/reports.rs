@@ -248,15 +248,15 @@ struct HeatRow {
 /// or every team the reader may see, folded; and whether another page follows.
 /// A company of thousands of teams shows its top levels, not a megabyte of rows.
 fn heat_rows(teams: &TeamTree, team_id: Option<i32>, page: usize) -> (Vec<HeatRow>, bool) {
-    let all: Vec<&(crate::repo::teams::Team, usize, String)> = teams.rows.iter().collect();
+    let all = teams.rows.as_slice();
     // Under a chosen team: the team, then the rows below it (tree order keeps them together).
     let (head, rest) = match team_id.and_then(|t| all.iter().position(|r| r.0.id == t)) {
         Some(i) => {
             let depth = all[i].1;
             let below = all[i + 1..].iter().take_while(|r| r.1 > depth).count();
-            (Some(all[i]), &all[i + 1..=i + below])
+            (Some(&all[i]), &all[i + 1..=i + below])
         }
-        None => (None, &all[..]),
+        None => (None, all),
     };
     let depths: Vec<usize> = rest.iter().map(|r| r.1).collect();
     let top = depths.iter().min().copied().unwrap_or(0);
@@ -278,7 +278,7 @@ fn heat_rows(teams: &TeamTree, team_id: Option<i32>, page: usize) -> (Vec<HeatRo
                 .nth(page)
                 .unwrap_or_default()
                 .iter()
-                .map(|k| row(rest[k.index], rest[k.index].1 - top + shift, k.folded)),
+                .map(|k| row(&rest[k.index], rest[k.index].1 - top + shift, k.folded)),
         )
         .collect();
     (rows, more)
@@ -297,7 +297,7 @@ fn heat_map(d: &EnpsData, team_id: Option<i32>, by: GroupBy, listed: &[HeatRow])
     let rows: Vec<Value> = listed
         .iter()
         .map(|t| {
-            let depth = &t.depth;
+            let depth = t.depth;
             let by_period: BTreeMap<NaiveDate, Shown> = enps_report::points(d, Some(t.id), by)
                 .into_iter()
                 .map(|p| (p.period_start, p.shown))
@@ -319,7 +319,7 @@ fn heat_map(d: &EnpsData, team_id: Option<i32>, by: GroupBy, listed: &[HeatRow])
                 1 => Some("1 sub-team".to_string()),
                 n => Some(format!("{n} sub-teams")),
             };
-            json!({"name": t.name, "id": t.id, "folded": folded, "indent": depth, "pad": format!("padding-left:{}rem", 0.6 + *depth as f64), "cells": cells})
+            json!({"name": t.name, "id": t.id, "folded": folded, "indent": depth, "pad": format!("padding-left:{}rem", 0.6 + depth as f64), "cells": cells})
         })
         .collect();
     json!({
