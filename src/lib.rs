@@ -14,6 +14,7 @@ pub mod demo_lifecycle;
 pub mod domain;
 pub mod emails;
 pub mod error;
+pub mod instant;
 pub mod jobs;
 pub mod library_demo;
 pub mod mail;

@@ -262,9 +262,6 @@ impl Pass<'_> {
                 let sent = renewing(send, &mut lease, &rest, &|| self.clock()).await?;
                 match sent {
                     Ok(()) => {
-                        // Should the record fail, the lease runs out and the message
-                        // goes again with the same Message-ID: a duplicate the
-                        // recipient's client can recognise, never a loss.
                         // Recorded while this session sends the next message, and
                         // before it sends the one after: a crash resends at most the
                         // messages in flight, two per session. Should the record

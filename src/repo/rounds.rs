@@ -15,13 +15,13 @@ pub struct Round {
     pub survey_id: i32,
     #[serde(skip)]
     pub question_version: i32,
-    #[serde(serialize_with = "utc")]
+    #[serde(serialize_with = "crate::instant::serialize")]
     #[schema(value_type = String, format = DateTime)]
     pub scheduled_for: NaiveDateTime,
-    #[serde(serialize_with = "utc")]
+    #[serde(serialize_with = "crate::instant::serialize")]
     #[schema(value_type = String, format = DateTime)]
     pub opens_at: NaiveDateTime,
-    #[serde(serialize_with = "utc")]
+    #[serde(serialize_with = "crate::instant::serialize")]
     #[schema(value_type = String, format = DateTime)]
     pub closes_at: NaiveDateTime,
     #[serde(skip)]
@@ -39,14 +39,6 @@ pub struct Round {
     pub min_group_size: i32,
     #[serde(skip)]
     pub created_at: NaiveDateTime,
-}
-
-/// Instants are stored as naive UTC and shown as RFC 3339 with a Z.
-fn utc<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(
-        &t.and_utc()
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    )
 }
 
 #[derive(Debug, Clone, Insertable)]

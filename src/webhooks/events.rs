@@ -22,14 +22,9 @@ pub const EMPLOYEE_LEFT: &str = "employee.left";
 /// How far back `action.due` looks for items falling due while Pulse was down.
 const ACTION_DUE_LOOKBACK_DAYS: i64 = 7;
 
-fn rfc3339(at: NaiveDateTime) -> String {
-    at.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// The stored form of an event: formatted for the webhook when it is sent.
 fn envelope(event: &str, data: Value, now: NaiveDateTime) -> String {
-    json!({"event": event, "created_at": rfc3339(now), "data": data}).to_string()
+    json!({"event": event, "created_at": crate::instant::rfc3339(now), "data": data}).to_string()
 }
 
 fn enqueue_all(
@@ -71,8 +66,8 @@ pub fn round_opened(conn: &mut DbConnection, r: &Opened, now: NaiveDateTime) -> 
         "round_id": r.round_id,
         "survey_id": r.survey_id,
         "survey_title": r.survey_title,
-        "opens_at": rfc3339(r.opens_at),
-        "closes_at": rfc3339(r.closes_at),
+        "opens_at": crate::instant::rfc3339(r.opens_at),
+        "closes_at": crate::instant::rfc3339(r.closes_at),
         "invited": r.invited,
     });
     enqueue_all(
@@ -137,8 +132,8 @@ pub fn round_closed(conn: &mut DbConnection, round_id: i32, now: NaiveDateTime) 
         "round_id": round.id,
         "survey_id": round.survey_id,
         "survey_title": title,
-        "opens_at": rfc3339(round.opens_at),
-        "closes_at": rfc3339(round.closes_at),
+        "opens_at": crate::instant::rfc3339(round.opens_at),
+        "closes_at": crate::instant::rfc3339(round.closes_at),
         "enps_scale": round.enps_scale,
         "min_group_size": round.min_group_size,
         "company": company,

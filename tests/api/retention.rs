@@ -163,7 +163,12 @@ async fn answers_and_emails_go_when_the_policy_says_and_figures_stay(app: TestAp
     assert!(!holds(&whole_database(&app), "Wombat comment"));
 
     let after = report(&app, &admin, round).await;
-    assert!(after["answers_removed_at"].is_string(), "{after}");
+    // An RFC 3339 instant with its offset, as the OpenAPI `date-time` says.
+    let removed_at = after["answers_removed_at"].as_str().unwrap_or_default();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(removed_at).is_ok(),
+        "{after}"
+    );
     assert!(after.get("questions").is_none(), "{after}");
     for figure in [
         "responses",

@@ -46,16 +46,11 @@ pub struct AuditEntryOut {
     pub detail: String,
 }
 
-fn rfc3339(at: NaiveDateTime) -> String {
-    at.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 impl From<Entry> for AuditEntryOut {
     fn from(e: Entry) -> Self {
         Self {
             id: e.id,
-            at: rfc3339(e.at),
+            at: crate::instant::rfc3339(e.at),
             actor_id: e.actor_id,
             actor_email: e.actor_email,
             action: e.action,
@@ -207,7 +202,7 @@ pub async fn csv(
     .to_vec()];
     for e in rows {
         out.push(vec![
-            rfc3339(e.at),
+            crate::instant::rfc3339(e.at),
             e.actor_id.map(|i| i.to_string()).unwrap_or_default(),
             safe_cell(e.actor_email.as_deref().unwrap_or_default()),
             safe_cell(&e.action),

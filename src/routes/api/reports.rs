@@ -455,7 +455,11 @@ pub struct ClosedRound {
     pub questions: Vec<QuestionResult>,
     /// When the retention setting deleted the round's answers (comments,
     /// distributions, the export); its eNPS and participation stay.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::instant::serialize_opt"
+    )]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub answers_removed_at: Option<chrono::NaiveDateTime>,
 }
 
@@ -475,11 +479,7 @@ pub async fn round(
             survey_id: d.round.survey_id,
             team_id: q.team_id,
             status: "open".into(),
-            available_at: d
-                .round
-                .closes_at
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            available_at: crate::instant::rfc3339(d.round.closes_at),
             live: participation,
             scale: d.round.enps_scale.clone(),
             min_group_size: d.round.min_group_size,

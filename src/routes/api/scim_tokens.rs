@@ -3,12 +3,12 @@
 
 use crate::auth::Admin;
 use crate::error::{AppError, AppResult};
+use crate::instant::rfc3339;
 use crate::repo::audit::{self, Actor};
 use crate::repo::{self, scim::ScimToken};
 use crate::routes::api::{paged_vec, Paging};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -33,11 +33,6 @@ pub struct ScimTokenOut {
     /// The bearer token for /scim/v2; shown once, when the token is made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-}
-
-fn rfc3339(at: NaiveDateTime) -> String {
-    at.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl From<ScimToken> for ScimTokenOut {

@@ -2,13 +2,13 @@
 
 use crate::auth::Admin;
 use crate::error::{AppError, AppResult};
+use crate::instant::rfc3339;
 use crate::repo::audit::{self, Actor};
 use crate::repo::{self, webhooks::NewWebhook, webhooks::Webhook};
 use crate::routes::api::{paged_vec, Paging};
 use crate::state::AppState;
 use crate::webhooks::{parse_url, Format, EVENTS};
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -45,11 +45,6 @@ pub struct WebhookOut {
     pub failures: i32,
     /// Deliveries waiting for their first attempt or a retry.
     pub pending: i64,
-}
-
-fn rfc3339(at: NaiveDateTime) -> String {
-    at.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl WebhookOut {

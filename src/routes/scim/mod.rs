@@ -8,6 +8,7 @@
 //! team, changed through the same path as the API so team history is kept.
 //! Writes go through `routes::api::{employees, teams}` and are on the audit trail.
 
+use crate::instant::rfc3339;
 use crate::repo::audit::Actor;
 use crate::repo::{self};
 use crate::scim::{
@@ -16,7 +17,6 @@ use crate::scim::{
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -110,11 +110,6 @@ fn base(req: &HttpRequest) -> String {
         })
         .unwrap_or_default();
     format!("{configured}/scim/v2")
-}
-
-fn rfc3339(at: NaiveDateTime) -> String {
-    at.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn today() -> chrono::NaiveDate {
