@@ -331,6 +331,9 @@ fn invite_in_chunks(
             Some(n) => invited += n,
             None => return Ok((invited, true)),
         }
+        if total_chunks > 1 && (n == 0 || last) {
+            repo::outbox::refresh_statistics(conn);
+        }
     }
     Ok((invited, max_chunks >= total_chunks))
 }

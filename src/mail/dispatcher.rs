@@ -105,16 +105,17 @@ pub async fn dispatch_rendering(
     render: Option<Arc<dyn Render>>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<DispatchReport> {
-    let pass = Pass {
-        pool,
-        transport,
-        from,
+    let pass = Arc::new(Pass {
+        pool: pool.clone(),
+        transport: transport.clone(),
+        from: from.to_string(),
         render,
         now: now.naive_utc(),
         started: Instant::now(),
         relay_down: AtomicBool::new(false),
         deferred: Default::default(),
-    };
+        writer: writer_for(pool).await?,
+    });
     let sessions = match transport {
         Transport::Smtp(_) => SMTP_SESSIONS,
         Transport::Files(_) => FILE_WRITERS,
@@ -122,16 +123,25 @@ pub async fn dispatch_rendering(
     let mut report = DispatchReport::default();
     let mut first_error = None;
     let (record, recorded) = tokio::sync::mpsc::unbounded_channel();
-    let lanes = futures_util::future::join_all((0..sessions).map(|_| pass.lane(record.clone())));
+    // Each session is a task of its own, so the runtime spreads the SMTP
+    // work over its threads: polled together as one future, the ten
+    // sessions shared one thread, which ran at ~85% of a core while the
+    // relay waited (`pulse bench delivery`).
+    let lanes: Vec<_> = (0..sessions)
+        .map(|_| tokio::spawn(pass.clone().lane(record.clone())))
+        .collect();
     drop(record);
-    let (lanes, recorder) = tokio::join!(lanes, pass.recorder(recorded));
+    let (lanes, recorder) = tokio::join!(
+        futures_util::future::join_all(lanes),
+        pass.recorder(recorded)
+    );
     if let Err(e) = recorder {
         first_error = Some(e);
     }
     for lane in lanes {
-        match lane {
-            Ok(r) => report.add(r),
-            Err(e) => {
+        match lane.map_err(|e| anyhow::anyhow!("an SMTP session stopped: {e}")) {
+            Ok(Ok(r)) => report.add(r),
+            Ok(Err(e)) | Err(e) => {
                 first_error.get_or_insert(e);
             }
         }
@@ -144,10 +154,10 @@ pub async fn dispatch_rendering(
 }
 
 /// What the sessions of one pass share.
-struct Pass<'a> {
-    pool: &'a Pool,
-    transport: &'a Transport,
-    from: &'a str,
+struct Pass {
+    pool: Pool,
+    transport: Transport,
+    from: String,
     render: Option<Arc<dyn Render>>,
     now: NaiveDateTime,
     started: Instant,
@@ -156,9 +166,47 @@ struct Pass<'a> {
     /// Messages let go because the relay is down: a set, since a message one
     /// session let go may be claimed and let go again by another meanwhile.
     deferred: std::sync::Mutex<std::collections::HashSet<i32>>,
+    /// On SQLite, the one connection the pass claims and records through.
+    writer: Option<Writer>,
 }
 
-impl Pass<'_> {
+/// SQLite drops a connection's page cache whenever another connection has
+/// written. Claims and records of sent messages made through pooled
+/// connections in turn each began cold, reading their pages again from the
+/// file: a claim took ~15 ms and a record ~1 ms at 100,000 messages, holding
+/// the one write lock meanwhile, which throttled every session. Made through
+/// one connection they find its cache as they left it; SQLite runs one writer
+/// at a time anyway, so nothing that could run in parallel waits.
+type Writer = Arc<std::sync::Mutex<crate::db::PooledConnection>>;
+
+/// The pass's writer: a pooled connection on SQLite, none on PostgreSQL,
+/// where claims and records go on connections of their own in parallel.
+async fn writer_for(pool: &Pool) -> anyhow::Result<Option<Writer>> {
+    let pool = pool.clone();
+    let conn = tokio::task::spawn_blocking(move || pool.get())
+        .await?
+        .context("cannot reach the database")?;
+    Ok(matches!(*conn, DbConnection::Sqlite(_)).then(|| Arc::new(std::sync::Mutex::new(conn))))
+}
+
+impl Pass {
+    /// Runs a claim or a record: through the writer on SQLite, else on a pooled connection.
+    async fn write<T, F>(&self, f: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> diesel::QueryResult<T> + Send + 'static,
+    {
+        let Some(writer) = self.writer.clone() else {
+            return with_conn(&self.pool, f).await;
+        };
+        tokio::task::spawn_blocking(move || {
+            // A writer that panicked left no transaction open.
+            let mut conn = writer.lock().unwrap_or_else(|e| e.into_inner());
+            Ok(f(&mut conn)?)
+        })
+        .await?
+    }
+
     fn clock(&self) -> NaiveDateTime {
         self.now + Duration::from_std(self.started.elapsed()).unwrap_or_default()
     }
@@ -171,7 +219,7 @@ impl Pass<'_> {
     }
 
     /// One session: claims a batch, sends it over its connection, until none is due.
-    async fn lane(&self, record: Record) -> anyhow::Result<DispatchReport> {
+    async fn lane(self: Arc<Self>, record: Record) -> anyhow::Result<DispatchReport> {
         let mut session = self.transport.session();
         let result = self.lane_on(&mut session, &record).await;
         session.close().await;
@@ -210,19 +258,22 @@ impl Pass<'_> {
             let lease_from_start = LEASE + (self.clock() - now);
             let batch = {
                 let (token, render) = (token.clone(), self.render.clone());
-                with_conn(self.pool, move |conn| {
-                    let batch = outbox::claim_as(conn, now, BATCH, lease_from_start, &token)?;
+                let batch = self
+                    .write(move |conn| outbox::claim_as(conn, now, BATCH, lease_from_start, &token))
+                    .await
+                    .context("cannot claim outbox messages")?;
+                with_conn(&self.pool, move |conn| {
                     render_all(conn, render.as_deref(), batch)
                 })
                 .await
-                .context("cannot claim outbox messages")?
+                .context("cannot render outbox messages")?
             };
             if batch.is_empty() {
                 return Ok(report);
             }
             tracing::debug!(claimed = batch.len(), "outbox batch claimed");
             let mut lease = Lease {
-                pool: self.pool,
+                pool: &self.pool,
                 token: &token,
                 renewed: Instant::now(),
                 held: batch.iter().map(|(m, _)| m.id).collect(),
@@ -233,7 +284,7 @@ impl Pass<'_> {
                     // Another session found the relay down: let the rest go.
                     let token = token.clone();
                     self.defer(&rest);
-                    with_conn(self.pool, move |conn| outbox::release(conn, &rest, &token))
+                    with_conn(&self.pool, move |conn| outbox::release(conn, &rest, &token))
                         .await
                         .context("cannot release outbox messages while the relay is down")?;
                     return Ok(report);
@@ -254,11 +305,11 @@ impl Pass<'_> {
                     Ok(raw) => raw,
                     Err(e) => {
                         let e = super::SendError::permanent(e.clone());
-                        failed(self.pool, self.clock(), message, e, &mut report).await?;
+                        failed(&self.pool, self.clock(), message, e, &mut report).await?;
                         continue;
                     }
                 };
-                let send = session.send_raw(self.from, &message.recipient, raw);
+                let send = session.send_raw(&self.from, &message.recipient, raw);
                 let sent = renewing(send, &mut lease, &rest, &|| self.clock()).await?;
                 match sent {
                     Ok(()) => {
@@ -278,7 +329,7 @@ impl Pass<'_> {
                         report.sent += 1;
                     }
                     Err(e) => {
-                        if e.unreachable && !relay_answers(self.transport).await {
+                        if e.unreachable && !relay_answers(&self.transport).await {
                             self.relay_down.store(true, Ordering::Relaxed);
                             let (id, error) = (message.id, e.to_string());
                             tracing::warn!(
@@ -288,7 +339,7 @@ impl Pass<'_> {
                             );
                             let token = token.clone();
                             self.defer(&rest);
-                            with_conn(self.pool, move |conn| {
+                            with_conn(&self.pool, move |conn| {
                                 outbox::defer(conn, id, &error)?;
                                 outbox::release(conn, &rest, &token)
                             })
@@ -296,7 +347,7 @@ impl Pass<'_> {
                             .context("cannot release outbox messages while the relay is down")?;
                             return Ok(report);
                         }
-                        failed(self.pool, self.clock(), message, e, &mut report).await?;
+                        failed(&self.pool, self.clock(), message, e, &mut report).await?;
                     }
                 }
             }
@@ -318,7 +369,7 @@ async fn recorded(wait: Recorded) -> anyhow::Result<()> {
 type Record =
     tokio::sync::mpsc::UnboundedSender<(i32, tokio::sync::oneshot::Sender<Result<(), String>>)>;
 
-impl Pass<'_> {
+impl Pass {
     /// Records sent messages as they come, all those waiting in one
     /// statement (group commit): the sessions do not queue one write each.
     async fn recorder(
@@ -335,7 +386,8 @@ impl Pass<'_> {
             }
             let ids: Vec<i32> = waiting.iter().map(|(id, _)| *id).collect();
             let at = self.clock();
-            let result = with_conn(self.pool, move |conn| outbox::mark_all_sent(conn, &ids, at))
+            let result = self
+                .write(move |conn| outbox::mark_all_sent(conn, &ids, at))
                 .await
                 .map_err(|e| format!("{e:#}"));
             for (_, done) in waiting {

@@ -2,7 +2,7 @@
 # Fault injection against the real binary: kill -9 during delivery and during
 # answering, an SMTP outage, and three instances on one PostgreSQL database.
 # Prints delivered / duplicates / missing and acknowledged / stored per case;
-# exits non-zero on any lost email or answer, or more than one duplicate per kill.
+# exits non-zero on any lost email or answer, or more duplicates than a kill can leave in flight (20).
 #
 #   tests/faults/run.sh                     # SQLite, and PostgreSQL at $FAULTS_DATABASE_URL
 #   FAULTS_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres tests/faults/run.sh
