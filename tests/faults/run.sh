@@ -2,7 +2,7 @@
 # Fault injection against the real binary: kill -9 during delivery and during
 # answering, an SMTP outage, and three instances on one PostgreSQL database.
 # Prints delivered / duplicates / missing and acknowledged / stored per case;
-# exits non-zero on any lost email or answer, or more duplicates than a kill can leave in flight (20).
+# exits non-zero on any lost email or answer, or more duplicates than a kill can leave in flight (30).
 #
 #   tests/faults/run.sh                     # SQLite, and PostgreSQL at $FAULTS_DATABASE_URL
 #   FAULTS_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres tests/faults/run.sh
@@ -183,8 +183,9 @@ run_engine() {
     start_serve "$http" "$smtp" "$log"
     wait_for 120 all_delivered "$expected" "$sink" || stacks "$SERVE_PID" "$engine-a"
     log "$engine: the rest went out $((SECONDS - started)) s after the restart"
-    # Up to two messages in flight per SMTP session (10 sessions) may go twice after a kill.
-    judge_delivery "$engine (a) kill -9 during delivery" "$expected" "$sink" 20
+    # Up to three messages per SMTP session (10 sessions) may go twice after a kill: two sent and
+    # waiting for their record (UNRECORDED in src/mail/dispatcher.rs) and one in flight.
+    judge_delivery "$engine (a) kill -9 during delivery" "$expected" "$sink" 30
 
     # (b) Killed while people answer.
     python3 "$here/tally.py" tokens "$sink" >"$work/$engine-tokens"
