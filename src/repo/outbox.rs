@@ -185,7 +185,7 @@ pub fn claim(
     claim_as(conn, now, batch, lease, &token)
 }
 
-/// Claims up to `batch` due messages (status pending, next_attempt_at <= now, locked_until null or < now) with one conditional UPDATE over the candidates (`… WHERE id IN (…) AND (locked_until IS NULL OR locked_until < now)`), setting locked_until = now + lease and `claim_token`, which `renew` and `release` then require, then reading back the rows that carry the token. Safe with several processes on one PostgreSQL database and on SQLite.
+/// Claims up to `batch` due messages (status pending, next_attempt_at <= now, locked_until null or < now), oldest first, setting locked_until = now + lease and `claim_token`, which `renew` and `release` then require, and returns them. Safe with several processes on one PostgreSQL database and on SQLite.
 ///
 /// On PostgreSQL the candidates are locked `FOR UPDATE SKIP LOCKED` by the
 /// UPDATE that leases them, one statement (`claim_on_postgres`), so
