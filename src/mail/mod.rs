@@ -1,12 +1,13 @@
 //! Email: composing messages and handing them to SMTP or to .eml files.
 
 pub mod dispatcher;
+pub mod prepared;
 pub mod smtp;
 
 use crate::config::Settings;
 use lettre::address::{Address, Envelope};
-use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use smtp::{SmtpRelay, SmtpSession};
 use std::fmt;
@@ -30,21 +31,54 @@ pub struct Email {
 /// or base64 for the parts and RFC 2047 words for headers), so any SMTP server
 /// takes it as it is, 8BITMIME or not, and it can be stored and resent verbatim.
 pub fn compose(from: &str, email: &Email, message_id: &str) -> Result<String, String> {
+    let to = Recipient {
+        address: &email.to,
+        name: email.to_name.as_deref(),
+        subject: &email.subject,
+    };
+    build(from, &to, message_id, body(email)?)
+}
+
+/// Who a message goes to and what it is about.
+pub struct Recipient<'a> {
+    pub address: &'a str,
+    pub name: Option<&'a str>,
+    pub subject: &'a str,
+}
+
+/// `compose` for a text and an HTML part that are quoted-printable already
+/// (`prepared::PreparedBody`): the parts are taken as they are.
+pub fn compose_encoded(
+    from: &str,
+    to: &Recipient,
+    message_id: &str,
+    text: Vec<u8>,
+    html: Vec<u8>,
+) -> Result<String, String> {
+    let qp = ContentTransferEncoding::QuotedPrintable;
+    let parts = MultiPart::alternative_plain_html(
+        Body::dangerous_pre_encoded(text, qp),
+        Body::dangerous_pre_encoded(html, qp),
+    );
+    build(from, to, message_id, parts)
+}
+
+fn build(from: &str, to: &Recipient, message_id: &str, body: MultiPart) -> Result<String, String> {
     let from: Mailbox = from
         .parse()
         .map_err(|e| format!("sender `{from}` is not a valid mailbox: {e}"))?;
-    let to: Address = email
-        .to
+    let address: Address = to
+        .address
         .trim()
         .parse()
-        .map_err(|e| format!("recipient `{}` is not a valid address: {e}", email.to))?;
+        .map_err(|e| format!("recipient `{}` is not a valid address: {e}", to.address))?;
     let message = Message::builder()
         .from(from)
-        .to(Mailbox::new(email.to_name.clone(), to))
-        .subject(email.subject.clone())
+        .to(Mailbox::new(to.name.map(str::to_string), address))
+        .subject(to.subject)
         .message_id(Some(message_id.to_string()))
         .date_now()
-        .multipart(body(email)?)
+        .multipart(body)
         .map_err(|e| format!("cannot build the message: {e}"))?;
     String::from_utf8(message.formatted()).map_err(|e| format!("message is not UTF-8: {e}"))
 }
