@@ -1,10 +1,10 @@
-//! The team field of the report pages: a select while the reader may choose
-//! among few teams, a search past that, which lists only the teams the reader
-//! may see and keeps the other filters.
+//! The team field of report pages, /people, /action-plans and a round's page:
+//! a select while the reader may choose among few teams, a search past that,
+//! which lists only the teams the reader may see and keeps the other filters.
 
 use crate::helpers::{TestApp, ADMIN_EMAIL, PASSWORD};
 use crate::pages::Browser;
-use crate::reports::hire;
+use crate::reports::{enps_survey, hire};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -17,6 +17,7 @@ struct Company {
     north: i32,
     falcons: i32,
     south: i32,
+    lea: i64,
 }
 
 /// More teams than a select lists: North alone (Lea's) has `SELECT_MAX + 6`.
@@ -44,6 +45,7 @@ async fn many_teams(app: &TestApp, admin: &str) -> Company {
         north,
         falcons,
         south,
+        lea,
     }
 }
 
@@ -229,6 +231,81 @@ async fn a_leads_search_stays_in_their_tree(app: TestApp) {
     }
 }
 
+async fn people_actions_and_rounds_search_too(app: TestApp) {
+    let admin = app.admin_token().await;
+    let c = many_teams(&app, &admin).await;
+    let hr = Browser::sign_in(&app, ADMIN_EMAIL, PASSWORD).await;
+
+    // /people: "All teams" or one team, the name search kept.
+    let html = ok_page(&hr, "/people?q=falcon").await;
+    assert!(!html.contains(r#"<select id="team""#));
+    assert!(!html.contains(&format!(r#"<option value="{}""#, c.falcons)));
+    assert!(html.contains("Team: <strong>All teams</strong>"));
+    let found = matches(&ok_page(&hr, "/people?q=falcon&team_q=falc").await);
+    assert_eq!(
+        found,
+        [(
+            format!("/people?q=falcon&team={}", c.falcons),
+            "North / Blue Falcons".to_string()
+        )]
+    );
+    let html = ok_page(&hr, &found[0].0).await;
+    assert!(html.contains("Team: <strong>North / Blue Falcons</strong>"));
+    assert!(html.contains("2 people"), "{html}");
+
+    // /action-plans: the team chosen above is the one the form records for.
+    let html = ok_page(&hr, "/action-plans").await;
+    assert!(!html.contains(r#"<select id="action-team""#));
+    assert!(html.contains("For: <strong>Whole company</strong>"));
+    let found = matches(&ok_page(&hr, "/action-plans?team_q=blue").await);
+    assert_eq!(labels(&found), ["North / Blue Falcons"]);
+    let html = ok_page(&hr, &found[0].0).await;
+    assert!(
+        html.contains("For: <strong>North / Blue Falcons</strong>"),
+        "{html}"
+    );
+    let res = hr
+        .post(
+            "/action-plans",
+            &[
+                ("text", "Quieter desks"),
+                ("team_id", &c.falcons.to_string()),
+                ("owner_id", &c.lea.to_string()),
+                ("due_on", "2027-03-01"),
+                ("back", "/action-plans"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = ok_page(&hr, &found[0].0).await;
+    assert!(html.contains("Quieter desks"));
+
+    // A round's page: the group among its invitees.
+    let (survey, _) = crate::surveys::create_survey(&app, &admin, enps_survey(&[], "1-10")).await;
+    let res = app
+        .post(
+            &format!("/api/v1/surveys/{}/rounds", survey["id"]),
+            Some(&admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let round = res.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let html = ok_page(&hr, &format!("/rounds/{round}")).await;
+    assert!(!html.contains(r#"<select id="team_id""#));
+    assert!(html.contains("Group: <strong>Everyone invited</strong>"));
+    let found = matches(&ok_page(&hr, &format!("/rounds/{round}?team_q=falc")).await);
+    assert_eq!(
+        found,
+        [(
+            format!("/rounds/{round}?team_id={}", c.falcons),
+            "North / Blue Falcons".to_string()
+        )]
+    );
+}
+
 async fn few_teams_keep_the_select(app: TestApp) {
     app.admin_token().await;
     let eng = app.insert_team("Eng", None);
@@ -245,10 +322,17 @@ async fn few_teams_keep_the_select(app: TestApp) {
         let searched = ok_page(&hr, &format!("{path}?team_q=web")).await;
         assert!(searched.contains(&select) && matches(&searched).is_empty());
     }
+    let html = ok_page(&hr, &format!("/people?team={web}")).await;
+    assert!(html.contains(&format!(
+        r#"<select id="team" name="team"><option value="">All teams</option><option value="{eng}">Eng</option><option value="{web}" selected>Eng / Web</option></select>"#
+    )));
+    let html = ok_page(&hr, "/action-plans").await;
+    assert!(html.contains(r#"<select id="action-team" name="team_id"><option value="" selected>Whole company</option>"#));
 }
 
 crate::on_both_engines!(
     hr_finds_a_team_among_many,
     a_leads_search_stays_in_their_tree,
+    people_actions_and_rounds_search_too,
     few_teams_keep_the_select,
 );
