@@ -29,6 +29,10 @@ const PAGES: &[(&str, &str)] = &[
         include_str!("../templates/pages/partials/field.hbs"),
     ),
     (
+        "team_picker",
+        include_str!("../templates/pages/partials/team_picker.hbs"),
+    ),
+    (
         "team_branch",
         include_str!("../templates/pages/partials/team_branch.hbs"),
     ),

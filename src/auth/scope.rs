@@ -72,12 +72,19 @@ impl Scope {
 
     /// The teams a report may list for this caller.
     pub fn report_teams(&self, all: impl IntoIterator<Item = i32>) -> Vec<i32> {
+        let within = self.report_team_set();
         all.into_iter()
-            .filter(|t| match self {
-                Self::Everything => true,
-                Self::Teams(ids) => ids.contains(t),
-                Self::Own(_) => false,
-            })
+            .filter(|t| within.is_none_or(|ids| ids.contains(t)))
             .collect()
+    }
+
+    /// The same teams as a set for a query to filter on; `None`: every team.
+    pub fn report_team_set(&self) -> Option<&BTreeSet<i32>> {
+        static NONE: BTreeSet<i32> = BTreeSet::new();
+        match self {
+            Self::Everything => None,
+            Self::Teams(ids) => Some(ids),
+            Self::Own(_) => Some(&NONE),
+        }
     }
 }

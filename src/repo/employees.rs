@@ -1,16 +1,12 @@
 //! Employees: stored rows, lookups and changes.
 
+use super::lower;
 use crate::db::schema::{employees, team_memberships};
 use crate::db::DbConnection;
 use crate::domain::email::Email;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::BTreeSet;
-
-diesel::define_sql_function! {
-    /// SQL `lower()`, the same on both engines for ASCII.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = employees)]

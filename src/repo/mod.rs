@@ -31,6 +31,11 @@ pub mod webhooks;
 
 use chrono::{NaiveDateTime, Utc};
 
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both engines for ASCII.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// Timestamps are stored as UTC without zone, set from Rust so both engines agree.
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc()

@@ -1,5 +1,6 @@
 //! Teams: stored rows and the tree they form.
 
+use super::lower;
 use crate::db::schema::{team_memberships, teams};
 use crate::db::DbConnection;
 use chrono::NaiveDateTime;
@@ -132,4 +133,80 @@ pub fn led_by(conn: &mut DbConnection, employee_id: i32) -> QueryResult<Vec<i32>
         .filter(teams::lead_id.eq(employee_id))
         .select(teams::id)
         .load(conn)
+}
+
+/// `%…%` for LIKE … ESCAPE '\': the text matched as typed, wildcards included.
+fn holding(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Up to `limit` teams whose name holds `needle`, ignoring case: a team of that
+/// very name first, then by name. "Sales / Web" asks for a name holding "Web"
+/// whose parent's name holds "Sales", which tells namesakes apart. Only among
+/// `within` when given. Both sides go through SQL `lower()`, so a name typed as
+/// stored always matches, and case is ignored wherever the engine's `lower()`
+/// folds it (ASCII on SQLite, every letter on PostgreSQL).
+pub fn search(
+    conn: &mut DbConnection,
+    needle: &str,
+    within: Option<&std::collections::BTreeSet<i32>>,
+    limit: usize,
+) -> QueryResult<Vec<Team>> {
+    let mut parts = needle.rsplitn(2, '/').map(str::trim);
+    let name = parts.next().unwrap_or_default().to_string();
+    let parent = parts.next().filter(|p| !p.is_empty()).map(|p| {
+        // Of "A / B / C", the parent's part is "B".
+        p.rsplit('/').next().unwrap_or_default().trim().to_string()
+    });
+    let query = || {
+        let mut q = teams::table
+            .filter(lower(teams::name).like(lower(holding(&name))).escape('\\'))
+            .select(Team::as_select())
+            .order((
+                lower(teams::name).eq(lower(name.clone())).desc(),
+                lower(teams::name),
+                teams::id,
+            ))
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .into_boxed();
+        if let Some(parent) = &parent {
+            let parents = diesel::alias!(teams as parents);
+            q = q.filter(
+                teams::parent_id.eq_any(
+                    parents
+                        .filter(
+                            lower(parents.field(teams::name))
+                                .like(lower(holding(parent)))
+                                .escape('\\'),
+                        )
+                        .select(parents.field(teams::id).nullable()),
+                ),
+            );
+        }
+        q
+    };
+    let Some(within) = within else {
+        return query().load(conn);
+    };
+    // In chunks, as bound parameters are limited; each chunk's first matches, merged.
+    let ids: Vec<i32> = within.iter().copied().collect();
+    let mut found = Vec::new();
+    for chunk in ids.chunks(10_000) {
+        found.extend(
+            query()
+                .filter(teams::id.eq_any(chunk.to_vec()))
+                .load(conn)?,
+        );
+    }
+    let wanted = name.to_lowercase();
+    found.sort_by_key(|t| {
+        let lowered = t.name.to_lowercase();
+        (lowered != wanted, lowered, t.id)
+    });
+    found.truncate(limit);
+    Ok(found)
 }

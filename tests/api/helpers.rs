@@ -242,6 +242,20 @@ impl TestApp {
         body["id"].as_i64().unwrap()
     }
 
+    /// Stores a team directly, as an import of many would: faster than the API.
+    pub fn insert_team(&self, name: &str, parent_id: Option<i32>) -> i32 {
+        pulse::repo::teams::insert(
+            &mut self.conn(),
+            &pulse::repo::teams::NewTeam {
+                name,
+                parent_id,
+                lead_id: None,
+                created_at: pulse::repo::now(),
+            },
+        )
+        .unwrap()
+    }
+
     pub async fn team(&self, token: &str, body: Value) -> i64 {
         let res = self.post("/api/v1/teams", Some(token), body).await;
         let status = res.status();

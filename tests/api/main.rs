@@ -40,5 +40,6 @@ mod setup;
 mod smtp_sink;
 mod sso;
 mod surveys;
+mod team_filter;
 mod turnover_facts;
 mod webhooks;

@@ -11,6 +11,7 @@ mod drivers_seed;
 mod helpers;
 #[path = "../api/oidc_provider.rs"]
 mod oidc_provider;
+mod team_search;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};

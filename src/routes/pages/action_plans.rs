@@ -8,6 +8,8 @@ use crate::domain::action_plan::Status;
 use crate::domain::driver::Driver;
 use crate::error::{AppError, AppResult};
 use crate::repo;
+use crate::routes::pages::reports::report_teams;
+use crate::routes::pages::team_picker::{self, TeamField};
 use crate::routes::pages::ui::{redirect_with, FormData, OrPage, PageResult, Session, TeamTree};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest};
@@ -26,30 +28,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct ListQuery {
     team_id: Option<String>,
     status: Option<String>,
+    /// "Find a team", where a reader has too many teams for a select.
+    team_q: Option<String>,
 }
 
 /// What the "record an action" form offers this caller: the teams they may act
-/// for (HR also the whole company), the people they may name as owner, the drivers.
+/// for (`teams`, those they may report on; HR also the whole company), the people
+/// they may name as owner, the drivers. Past a select's worth of teams the form
+/// takes the team the page has chosen (`team_fixed`), which the page's own team
+/// search changes.
 pub fn form_json(
     conn: &mut DbConnection,
     caller: &Caller,
+    tree: &TeamTree,
     round_id: Option<i32>,
     team_id: Option<i32>,
     back: &str,
 ) -> AppResult<Value> {
     let scope = Scope::of(conn, caller)?;
-    let all = repo::teams::all(conn)?;
-    let visible = scope.report_teams(all.iter().map(|t| t.id));
-    let tree = TeamTree::new(
-        all.into_iter()
-            .filter(|t| visible.contains(&t.id))
-            .collect(),
-    );
-    let mut teams = vec![];
-    if matches!(scope, Scope::Everything) {
-        teams.push(json!({"value": "", "label": "Whole company", "selected": team_id.is_none()}));
-    }
-    teams.extend(tree.options(&team_id.into_iter().collect::<Vec<_>>()));
+    let everyone = matches!(scope, Scope::Everything).then_some("Whole company");
+    let (teams, team_fixed) = if team_picker::searches(tree) {
+        let (id, label) = team_picker::shown(tree, everyone, team_id);
+        (vec![], json!({"value": id, "label": label}))
+    } else {
+        (team_picker::options(tree, everyone, team_id), Value::Null)
+    };
     let today = chrono::Utc::now().date_naive();
     let owners: Vec<Value> = repo::employees::employed_on(conn, today)?
         .into_iter()
@@ -65,6 +68,7 @@ pub fn form_json(
         .collect();
     Ok(json!({
         "teams": teams,
+        "team_fixed": team_fixed,
         "owners": owners,
         "drivers": drivers,
         "round_id": round_id,
@@ -104,16 +108,44 @@ pub async fn list(
     }
     let team_id: Option<i32> = q.team_id.as_deref().and_then(|t| t.parse().ok());
     let status = q.status.as_deref().and_then(|s| Status::parse(s).ok());
+    let (teams, _) = report_teams(&state, user.caller.clone())
+        .await
+        .or_page(&req, &user)?;
+    let teams = std::sync::Arc::new(teams);
     let caller = user.caller.clone();
     let now = chrono::Utc::now().naive_utc();
+    let form_teams = teams.clone();
     let (actions, form) = state
         .db(move |conn| {
             let actions = plans::list(conn, &caller, team_id, status, now)?;
-            let form = form_json(conn, &caller, None, team_id, "/action-plans")?;
+            let form = form_json(conn, &caller, &form_teams, None, team_id, "/action-plans")?;
             Ok((actions, form))
         })
         .await
         .or_page(&req, &user)?;
+    // Past a select's worth of teams, the team is chosen by a search above the lists,
+    // which shows that team's actions and records the next one for it.
+    let status_v = status.map(|s| s.as_str().to_string());
+    let picker = if team_picker::searches(&teams) {
+        let mut others = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(s) = &status_v {
+            others.append_pair("status", s);
+        }
+        let field = TeamField {
+            param: "team_id",
+            label: "Team",
+            everyone: Some("All teams"),
+            chosen: team_id,
+            search: q.team_q.clone(),
+            link: format!("/action-plans?{}", others.finish()),
+        };
+        team_picker::choice(&state, &user.caller, &teams, field)
+            .await
+            .or_page(&req, &user)?
+            .picker
+    } else {
+        Value::Null
+    };
     let (open, done): (Vec<_>, Vec<_>) = actions.iter().partition(|a| a.status == "open");
     Ok(user.page(
         &req,
@@ -123,6 +155,8 @@ pub async fn list(
             "open": open.into_iter().map(plan_json).collect::<Vec<_>>(),
             "done": done.into_iter().map(plan_json).collect::<Vec<_>>(),
             "form": form,
+            "team_picker": picker,
+            "status": status_v,
         }),
     ))
 }

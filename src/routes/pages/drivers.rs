@@ -6,7 +6,7 @@ use crate::domain::key_drivers::Figure;
 use crate::reports::drivers::{self as report, DriverOut};
 use crate::routes::api::drivers::period;
 use crate::routes::pages::reports::{
-    bad_filter, left_out_text, nonempty, report_teams, team_choices,
+    bad_filter, group_field, left_out_text, nonempty, query_string, report_teams,
 };
 use crate::routes::pages::ui::{OrPage, PageResult, Session};
 use crate::state::AppState;
@@ -27,6 +27,8 @@ pub struct Filters {
     team_id: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    /// "Find a team", where a reader has too many teams for a select.
+    team_q: Option<String>,
 }
 
 /// "+0.30", "−0.10": a sign always, and a real minus.
@@ -157,9 +159,11 @@ pub async fn page(
         Some((a, b)) => (a.to_string(), b.to_string()),
         None => (f.from.unwrap_or_default(), f.to.unwrap_or_default()),
     };
-    let group = team_id
-        .and_then(|t| teams.name(t).map(String::from))
-        .unwrap_or_else(|| "Whole company".into());
+    let others = query_string(&[("from", Some(from_v.clone())), ("to", Some(to_v.clone()))]);
+    let link = format!("/reports/drivers?{others}");
+    let (group, field) = group_field(&state, &user, (&teams, admin, team_id), f.team_q, link)
+        .await
+        .or_page(&req, &user)?;
     Ok(user.render(
         &req,
         status,
@@ -168,7 +172,8 @@ pub async fn page(
             "title": "Key drivers",
             "tab_drivers": true,
             "group": group,
-            "teams": team_choices(&teams, admin, team_id),
+            "teams": field.options,
+            "team_picker": field.picker,
             "from": from_v,
             "to": to_v,
             "errors": errors,

@@ -24,6 +24,7 @@ pub mod session;
 pub mod setup;
 pub mod sso;
 pub mod surveys;
+pub mod team_picker;
 pub mod teams;
 pub mod ui;
 pub mod webhooks;

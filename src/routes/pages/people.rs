@@ -5,6 +5,7 @@ use crate::domain::people::LOCALES;
 use crate::error::AppError;
 use crate::repo::{self, employees::Employee};
 use crate::routes::api::employees::{create_employee, import_csv, update_employee, EmployeeInput};
+use crate::routes::pages::team_picker::{self, TeamField};
 use crate::routes::pages::ui::{
     field, field_errors, page_number, pager, redirect_with, FormData, OrPage, PageResult, Session,
     TeamTree, User,
@@ -40,6 +41,8 @@ pub struct ListQuery {
     q: Option<String>,
     team: Option<String>,
     page: Option<String>,
+    /// "Find a team", where there are too many teams for a select.
+    team_q: Option<String>,
 }
 
 /// Everyone, for team and manager choices.
@@ -131,13 +134,26 @@ pub async fn list(
         qs.append_pair("page", &p.to_string());
         format!("/people?{}", qs.finish())
     };
-    let mut team_options =
-        vec![json!({"value": "", "label": "All teams", "selected": team.is_none()})];
-    team_options.extend(teams.options(&team.into_iter().collect::<Vec<_>>()));
+    let mut others = url::form_urlencoded::Serializer::new(String::new());
+    if !search.is_empty() {
+        others.append_pair("q", &search);
+    }
+    let field = TeamField {
+        param: "team",
+        label: "Team",
+        everyone: Some("All teams"),
+        chosen: team,
+        search: q.team_q.clone(),
+        link: format!("/people?{}", others.finish()),
+    };
+    let team_field = team_picker::choice(&state, &user.caller, &teams, field)
+        .await
+        .or_page(&req, &user)?;
     let mut data = pager(page, total, PER_PAGE, link);
     data["title"] = json!("People");
     data["q"] = json!(search);
-    data["team_options"] = json!(team_options);
+    data["team_options"] = json!(team_field.options);
+    data["team_picker"] = team_field.picker;
     data["people"] = json!(people);
     data["total"] = json!(total);
     Ok(user.page(&req, "people", data))

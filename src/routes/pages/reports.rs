@@ -12,6 +12,7 @@ use crate::reports::enps::{self as enps_report, EnpsData, EnpsParams, EnpsPoint}
 use crate::reports::turnover as turnover_report;
 use crate::routes::api::reports::{group_by, grouping, window};
 use crate::routes::pages::charts::{self, Series, TrendPoint};
+use crate::routes::pages::team_picker::{self, TeamChoice, TeamField};
 use crate::routes::pages::ui::{percent, signed, OrPage, PageResult, Session, TeamTree, User};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -44,6 +45,8 @@ pub struct Filters {
     scale: Option<String>,
     /// Which page of the heat map's teams, from 1.
     heat_page: Option<String>,
+    /// "Find a team", where a reader has too many teams for a select.
+    team_q: Option<String>,
 }
 
 pub(crate) fn nonempty(v: &Option<String>) -> Option<String> {
@@ -62,7 +65,11 @@ pub(crate) async fn report_teams(
         .db(move |conn| {
             let scope = Scope::of(conn, &caller)?;
             let all = repo::teams::all(conn)?;
-            let visible = scope.report_teams(all.iter().map(|t| t.id));
+            // A set: looking each of thousands of teams up in a list took half of the page's time.
+            let visible: std::collections::BTreeSet<i32> = scope
+                .report_teams(all.iter().map(|t| t.id))
+                .into_iter()
+                .collect();
             Ok((
                 TeamTree::new(
                     all.into_iter()
@@ -187,13 +194,31 @@ fn heat(enps: i32) -> String {
     format!("hsl({hue:.0}, 70%, 84%)")
 }
 
-pub(crate) fn team_choices(teams: &TeamTree, admin: bool, chosen: Option<i32>) -> Vec<Value> {
-    let mut out = vec![];
-    if admin {
-        out.push(json!({"value": "", "label": "Whole company", "selected": chosen.is_none()}));
-    }
-    out.extend(teams.options(&chosen.into_iter().collect::<Vec<_>>()));
-    out
+/// The group a report page shows, by name for its heading, and the field that
+/// chooses it (HR may also choose the whole company). `link` is the page with its
+/// other filters, which choosing a team from a search keeps.
+pub(crate) async fn group_field(
+    state: &AppState,
+    user: &User,
+    (teams, admin, chosen): (&TeamTree, bool, Option<i32>),
+    search: Option<String>,
+    link: String,
+) -> Result<(String, TeamChoice), AppError> {
+    let name = chosen
+        .and_then(|t| teams.name(t).map(String::from))
+        .unwrap_or_else(|| "Whole company".into());
+    let field = TeamField {
+        param: "team_id",
+        label: "Group",
+        everyone: admin.then_some("Whole company"),
+        chosen,
+        search,
+        link,
+    };
+    Ok((
+        name,
+        team_picker::choice(state, &user.caller, teams, field).await?,
+    ))
 }
 
 /// The team a page reports on: the one asked for, else the company for HR
@@ -214,7 +239,7 @@ fn choices(opts: &[(&str, &str)], selected: &str) -> Vec<Value> {
         .collect()
 }
 
-fn query_string(pairs: &[(&str, Option<String>)]) -> String {
+pub(crate) fn query_string(pairs: &[(&str, Option<String>)]) -> String {
     let mut qs = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         if let Some(v) = v {
@@ -451,9 +476,10 @@ pub async fn enps(
             .iter()
             .map(|s| json!({"value": s.id, "label": s.title, "selected": Some(s.id) == survey_id})),
     );
-    let group_name = team_id
-        .and_then(|t| teams.name(t).map(String::from))
-        .unwrap_or_else(|| "Whole company".into());
+    let link = format!("/reports/enps?{heat_query}");
+    let (group_name, field) = group_field(&state, &user, (&teams, admin, team_id), f.team_q, link)
+        .await
+        .or_page(&req, &user)?;
     Ok(user.render(
         &req,
         status,
@@ -463,7 +489,8 @@ pub async fn enps(
             "tab_enps": true,
             "admin": admin,
             "group": group_name,
-            "teams": team_choices(&teams, admin, team_id),
+            "teams": field.options,
+            "team_picker": field.picker,
             "surveys": survey_choices,
             "from": from_v,
             "to": to_v,
@@ -654,9 +681,16 @@ pub async fn turnover(
         ("to", Some(to_v.clone())),
         ("group_by", Some(g_raw.clone())),
     ]);
-    let group_name = team_id
-        .and_then(|t| teams.name(t).map(String::from))
-        .unwrap_or_else(|| "Whole company".into());
+    let others = query_string(&[
+        ("from", Some(from_v.clone())),
+        ("to", Some(to_v.clone())),
+        ("group_by", Some(g_raw.clone())),
+        ("scale", nonempty(&f.scale)),
+    ]);
+    let link = format!("/reports/turnover?{others}");
+    let (group_name, field) = group_field(&state, &user, (&teams, admin, team_id), f.team_q, link)
+        .await
+        .or_page(&req, &user)?;
     Ok(user.render(
         &req,
         status,
@@ -665,7 +699,8 @@ pub async fn turnover(
             "title": "Turnover report",
             "tab_turnover": true,
             "group": group_name,
-            "teams": team_choices(&teams, admin, team_id),
+            "teams": field.options,
+            "team_picker": field.picker,
             "from": from_v,
             "to": to_v,
             "group_by": choices(&[("month", "Month"), ("quarter", "Quarter"), ("year", "Year")], &g_raw),

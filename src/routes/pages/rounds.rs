@@ -7,8 +7,10 @@ use crate::domain::disclosure::{Reason, Shown};
 use crate::domain::report::Figures;
 use crate::repo;
 use crate::reports::round::{self as round_report, Live, QuestionResult, Stage};
+use crate::routes::pages::reports::report_teams;
+use crate::routes::pages::team_picker::{self, TeamField};
 use crate::routes::pages::ui::{
-    local_time, percent, redirect_with, signed, FormData, OrPage, PageResult, Session, TeamTree,
+    local_time, percent, redirect_with, signed, FormData, OrPage, PageResult, Session,
 };
 use crate::state::AppState;
 use actix_web::{web, HttpRequest};
@@ -25,6 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize)]
 pub struct RoundQuery {
     team_id: Option<String>,
+    /// "Find a team", where a reader has too many teams for a select.
+    team_q: Option<String>,
 }
 
 /// Promoters, passives and detractors as shares of those who gave a score.
@@ -108,24 +112,11 @@ pub async fn results(
         return Err(user.not_found(&req, "There is no such round."));
     };
     let asked: Option<i32> = q.team_id.as_deref().and_then(|t| t.parse().ok());
-    let caller = user.caller.clone();
     // The groups this reader may choose: the company for HR, else the teams they lead.
-    let (teams, admin) = state
-        .db(move |conn| {
-            let scope = Scope::of(conn, &caller)?;
-            let all = repo::teams::all(conn)?;
-            let visible = scope.report_teams(all.iter().map(|t| t.id));
-            Ok((
-                TeamTree::new(
-                    all.into_iter()
-                        .filter(|t| visible.contains(&t.id))
-                        .collect(),
-                ),
-                matches!(scope, Scope::Everything),
-            ))
-        })
+    let (teams, admin) = report_teams(&state, user.caller.clone())
         .await
         .or_page(&req, &user)?;
+    let teams = std::sync::Arc::new(teams);
     let team_id = asked.or_else(|| {
         (!admin)
             .then(|| teams.rows.first().map(|(t, _, _)| t.id))
@@ -204,6 +195,7 @@ pub async fn results(
         Stage::Closed(c) => {
             let (caller, round_id) = (user.caller.clone(), d.round.id);
             let back = back.clone();
+            let form_teams = teams.clone();
             let (threads, form) = state
                 .db(move |conn| {
                     let scope = Scope::of(conn, &caller)?;
@@ -212,6 +204,7 @@ pub async fn results(
                     let form = crate::routes::pages::action_plans::form_json(
                         conn,
                         &caller,
+                        &form_teams,
                         Some(round_id),
                         team_id,
                         &back,
@@ -224,12 +217,17 @@ pub async fn results(
         }
         Stage::Open { .. } => (questions, Value::Null),
     };
-    let mut choices = vec![];
-    if admin {
-        choices
-            .push(json!({"value": "", "label": "Everyone invited", "selected": team_id.is_none()}));
-    }
-    choices.extend(teams.options(&team_id.into_iter().collect::<Vec<_>>()));
+    let field = TeamField {
+        param: "team_id",
+        label: "Group",
+        everyone: admin.then_some("Everyone invited"),
+        chosen: team_id,
+        search: q.team_q.clone(),
+        link: format!("/rounds/{}", d.round.id),
+    };
+    let choice = team_picker::choice(&state, &user.caller, &teams, field)
+        .await
+        .or_page(&req, &user)?;
     let csv_query = team_id.map(|t| format!("?team_id={t}")).unwrap_or_default();
     Ok(user.page(
         &req,
@@ -247,7 +245,8 @@ pub async fn results(
                 "min": min,
             },
             "group": group,
-            "choices": choices,
+            "choices": choice.options,
+            "team_picker": choice.picker,
             "figures": figures,
             "hidden": hidden,
             "open": matches!(d.stage, Stage::Open { .. }),
