@@ -6,7 +6,7 @@ use crate::domain::disclosure::Tree;
 use crate::domain::teams::with_descendants;
 use crate::jobs::Mailing;
 use crate::repo::outbox::NewRoundEmail;
-use crate::repo::{self, openings::Invitee, rounds::NewRound, surveys::Survey};
+use crate::repo::{self, openings::Member, rounds::NewRound, surveys::Survey};
 use crate::tokens::{random_token, sha256_hex};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -302,7 +302,7 @@ fn invite_in_chunks(
     conn: &mut DbConnection,
     mailing: &Mailing,
     facts: &OpeningFacts,
-    invitees: Vec<(Invitee, Option<i32>)>,
+    invitees: Vec<(Member, Option<i32>)>,
     max_chunks: usize,
 ) -> anyhow::Result<(usize, bool)> {
     let round_id = facts.round_id;
@@ -321,11 +321,11 @@ fn invite_in_chunks(
                 repo::openings::finish(conn, round_id)?;
                 return Ok(None);
             }
-            invite(conn, mailing, round_id, chunk, facts.now)?;
+            let invited = invite(conn, mailing, round_id, chunk, facts.now)?;
             if last {
                 repo::openings::finish(conn, round_id)?;
             }
-            Ok(Some(chunk.len()))
+            Ok(Some(invited))
         })?;
         match written {
             Some(n) => invited += n,
@@ -339,17 +339,27 @@ fn invite_in_chunks(
 }
 
 /// One chunk: invitations with fresh tokens, and their emails as outbox rows
-/// that keep the token until sent (the email is rendered then).
+/// that keep the token until sent (the email is rendered then). Returns how
+/// many it invited: someone erased since the plan is left out.
 fn invite(
     conn: &mut DbConnection,
     mailing: &Mailing,
     round_id: i32,
-    chunk: &[(Invitee, Option<i32>)],
+    chunk: &[(Member, Option<i32>)],
     now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<usize> {
+    let ids: Vec<i32> = chunk.iter().map(|(m, _)| m.id).collect();
+    let mut people: std::collections::HashMap<i32, repo::openings::Invitee> =
+        repo::openings::invitees(conn, &ids)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
     let mut invitations = Vec::with_capacity(chunk.len());
     let mut emails = Vec::with_capacity(chunk.len());
-    for (employee, filed) in chunk {
+    for (member, filed) in chunk {
+        let Some(employee) = people.remove(&member.id) else {
+            continue;
+        };
         let token = random_token();
         invitations.push(repo::openings::NewInvitation {
             round_id,
@@ -373,13 +383,13 @@ fn invite(
     }
     repo::openings::insert_invitations(conn, round_id, &invitations)?;
     repo::outbox::enqueue_round_emails(conn, &emails)?;
-    Ok(())
+    Ok(invitations.len())
 }
 
 /// Who a round invites, each with the team their answers are filed under,
 /// and the per-team counters to create.
 struct Plan {
-    invitees: Vec<(Invitee, Option<i32>)>,
+    invitees: Vec<(Member, Option<i32>)>,
     invited_by_team: std::collections::BTreeMap<i32, i32>,
 }
 

@@ -5,7 +5,18 @@ use crate::db::DbConnection;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-/// What an invitation and its email need of a person.
+/// Someone a round may invite, as planning the round needs them: who, and
+/// in which team. Names and addresses are read a chunk at a time
+/// (`invitees`): held for 100,000 people at once they were ~25 MB of the
+/// serving process's peak while a round opened.
+#[derive(Debug, Clone, Copy, Queryable, Selectable)]
+#[diesel(table_name = employees)]
+pub struct Member {
+    pub id: i32,
+    pub team_id: Option<i32>,
+}
+
+/// What an invitation's email needs of a person.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = employees)]
 pub struct Invitee {
@@ -13,26 +24,24 @@ pub struct Invitee {
     pub email: String,
     pub name: String,
     pub locale: String,
-    pub team_id: Option<i32>,
 }
 
 /// Everyone employed on `day`, by id: the people a round may invite.
 ///
 /// Read 10,000 at a time: the PostgreSQL client holds a whole result in
-/// memory besides the rows made of it, which at 100,000 people pushed the
-/// opening past 100 MB.
-pub fn employed_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<Invitee>> {
+/// memory besides the rows made of it.
+pub fn employed_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<Member>> {
     const PAGE: i64 = 10_000;
-    let mut all: Vec<Invitee> = Vec::new();
+    let mut all: Vec<Member> = Vec::new();
     loop {
         let after = all.last().map_or(i32::MIN, |e| e.id);
-        let page: Vec<Invitee> = employees::table
+        let page: Vec<Member> = employees::table
             .filter(employees::id.gt(after))
             .filter(employees::hired_on.le(day))
             .filter(employees::left_on.is_null().or(employees::left_on.ge(day)))
             .order(employees::id)
             .limit(PAGE)
-            .select(Invitee::as_select())
+            .select(Member::as_select())
             .load(conn)?;
         let full = page.len() as i64 == PAGE;
         all.extend(page);
@@ -40,6 +49,15 @@ pub fn employed_on(conn: &mut DbConnection, day: NaiveDate) -> QueryResult<Vec<I
             return Ok(all);
         }
     }
+}
+
+/// The names, addresses and languages of the people `ids` names (one chunk
+/// of an opening); someone erased meanwhile is simply not there.
+pub fn invitees(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<Invitee>> {
+    employees::table
+        .filter(employees::id.eq_any(ids))
+        .select(Invitee::as_select())
+        .load(conn)
 }
 
 #[derive(Debug, Clone, Insertable)]
