@@ -513,20 +513,21 @@ pub struct EnpsTurnoverReport {
     pub correlation: Option<f64>,
 }
 
-/// eNPS beside turnover as the endpoint and the turnover page show it: both loaded
-/// and computed on the blocking pool; `within` narrows the teams to one subtree.
+/// eNPS beside turnover as the turnover page shows it, the whole table or one page
+/// of it: loaded and computed on the blocking pool; `within` narrows the teams to
+/// one subtree.
 pub async fn beside_turnover_report(
     state: &AppState,
     caller: Caller,
     p: &EnpsParams,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     within: Option<i32>,
-) -> AppResult<EnpsTurnoverReport> {
+    page: TeamsPage,
+) -> AppResult<Paged<EnpsTurnoverReport>> {
     let p = p.clone();
     super::run(state, move |conn| {
         let scope = Scope::of(conn, &caller)?;
-        beside_turnover_of(conn, scope, &p, from, to, within)
+        beside_turnover_page(conn, scope, &p, from, to, within, page)
     })
     .await
 }
