@@ -356,6 +356,10 @@ pub enum TeamsPage {
     /// Nothing asked: every team, unless the listing has over `WHOLE_TREE_AT_MOST`
     /// teams; then the first `DEFAULT_PAGE`, as every other list of the API pages.
     Default,
+    /// Page `n` (from 1) of what `Default` answers, for a report page's links: every
+    /// team up to `WHOLE_TREE_AT_MOST`, else `DEFAULT_PAGE` teams; past the last
+    /// page, the last.
+    Numbered(usize),
 }
 
 /// A listing's answer: the report, how many teams the listing has in all, and the
@@ -378,8 +382,12 @@ impl TeamsPage {
         match self {
             Self::Whole => None,
             Self::Page(offset, count) => Some((offset, count)),
-            Self::Default if total > WHOLE_TREE_AT_MOST => Some((0, DEFAULT_PAGE)),
-            Self::Default => None,
+            Self::Default => Self::Numbered(1).of(total),
+            Self::Numbered(n) if total > WHOLE_TREE_AT_MOST => {
+                let last = total.div_ceil(DEFAULT_PAGE);
+                Some(((n.clamp(1, last) - 1) * DEFAULT_PAGE, DEFAULT_PAGE))
+            }
+            Self::Numbered(_) => None,
         }
     }
 }
@@ -505,20 +513,21 @@ pub struct EnpsTurnoverReport {
     pub correlation: Option<f64>,
 }
 
-/// eNPS beside turnover as the endpoint and the turnover page show it: both loaded
-/// and computed on the blocking pool; `within` narrows the teams to one subtree.
+/// eNPS beside turnover as the turnover page shows it, the whole table or one page
+/// of it: loaded and computed on the blocking pool; `within` narrows the teams to
+/// one subtree.
 pub async fn beside_turnover_report(
     state: &AppState,
     caller: Caller,
     p: &EnpsParams,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
     within: Option<i32>,
-) -> AppResult<EnpsTurnoverReport> {
+    page: TeamsPage,
+) -> AppResult<Paged<EnpsTurnoverReport>> {
     let p = p.clone();
     super::run(state, move |conn| {
         let scope = Scope::of(conn, &caller)?;
-        beside_turnover_of(conn, scope, &p, from, to, within)
+        beside_turnover_page(conn, scope, &p, from, to, within, page)
     })
     .await
 }
@@ -623,5 +632,27 @@ pub fn beside_turnover(
         to,
         correlation: correlation(&pairs).map(|c| (c * 1000.0).round() / 1000.0),
         teams,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_numbered_page_pages_as_the_api_does_unasked() {
+        for total in [0, 4, WHOLE_TREE_AT_MOST] {
+            assert_eq!(TeamsPage::Default.of(total), None);
+            assert_eq!(TeamsPage::Numbered(1).of(total), None, "{total}");
+            assert_eq!(TeamsPage::Numbered(3).of(total), None, "{total}");
+        }
+        let total = WHOLE_TREE_AT_MOST + 1;
+        assert_eq!(TeamsPage::Default.of(total), Some((0, DEFAULT_PAGE)));
+        assert_eq!(TeamsPage::Numbered(1).of(total), Some((0, DEFAULT_PAGE)));
+        assert_eq!(TeamsPage::Numbered(2).of(total), Some((100, 100)));
+        // 8,401 teams: 85 pages, the last holding one team; past it, the last again.
+        assert_eq!(TeamsPage::Numbered(85).of(8401), Some((8400, 100)));
+        assert_eq!(TeamsPage::Numbered(86).of(8401), Some((8400, 100)));
+        assert_eq!(TeamsPage::Numbered(0).of(8401), Some((0, 100)));
     }
 }

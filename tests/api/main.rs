@@ -42,4 +42,5 @@ mod sso;
 mod surveys;
 mod team_filter;
 mod turnover_facts;
+mod turnover_page;
 mod webhooks;

@@ -83,6 +83,24 @@ pub async fn answer(app: &TestApp, token: &str, question: i64, score: i64, comme
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
 }
 
+/// Sends a round of a company-wide eNPS survey now, every invitee answering the next
+/// of `scores` in turn, and closes it: its figures appear. Returns how many were invited.
+pub async fn everyone_answers(app: &TestApp, admin: &str, scores: &[i64]) -> usize {
+    let survey: Value = app
+        .post("/api/v1/surveys", Some(admin), enps_survey(&[], "1-10"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let q = survey["questions"][0]["id"].as_i64().unwrap();
+    let tokens = send_now(app, admin, survey["id"].as_i64().unwrap()).await;
+    for (i, token) in tokens.values().enumerate() {
+        answer(app, token, q, scores[i % scores.len()], "").await;
+    }
+    close_open_rounds(app, admin).await;
+    tokens.len()
+}
+
 pub async fn hire(app: &TestApp, admin: &str, prefix: &str, n: usize, team: i64) {
     for i in 0..n {
         app.employee(admin, json!({"email": format!("{prefix}{i}@example.com"), "name": format!("{prefix} {i}"), "hired_on": "2024-01-01", "team_id": team})).await;

@@ -12,6 +12,7 @@ mod helpers;
 #[path = "../api/oidc_provider.rs"]
 mod oidc_provider;
 mod team_search;
+mod turnover_pages;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};

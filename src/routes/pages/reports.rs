@@ -8,12 +8,16 @@ use crate::domain::report::GroupBy;
 use crate::domain::teams::fold;
 use crate::error::AppError;
 use crate::repo;
-use crate::reports::enps::{self as enps_report, EnpsData, EnpsParams, EnpsPoint};
+use crate::reports::enps::{
+    self as enps_report, EnpsData, EnpsParams, EnpsPoint, EnpsTurnoverReport, Paged, TeamsPage,
+};
 use crate::reports::turnover as turnover_report;
 use crate::routes::api::reports::{group_by, grouping, window};
 use crate::routes::pages::charts::{self, Series, TrendPoint};
 use crate::routes::pages::team_picker::{self, TeamChoice, TeamField};
-use crate::routes::pages::ui::{percent, signed, OrPage, PageResult, Session, TeamTree, User};
+use crate::routes::pages::ui::{
+    page_number, pager, percent, signed, OrPage, PageResult, Session, TeamTree, User,
+};
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
@@ -45,6 +49,8 @@ pub struct Filters {
     scale: Option<String>,
     /// Which page of the heat map's teams, from 1.
     heat_page: Option<String>,
+    /// Which page of eNPS beside turnover, from 1, where it has too many teams for one.
+    beside_page: Option<String>,
     /// "Find a team", where a reader has too many teams for a select.
     team_q: Option<String>,
 }
@@ -508,6 +514,31 @@ pub async fn enps(
     ))
 }
 
+/// The rows of eNPS beside turnover, indented as in the team tree, and their correlation.
+fn beside_table(r: &EnpsTurnoverReport, teams: &TeamTree) -> Value {
+    let depth: BTreeMap<i32, usize> = teams.rows.iter().map(|(t, d, _)| (t.id, *d)).collect();
+    json!({
+        "teams": r.teams.iter().map(|t| json!({
+            "name": t.name,
+            "pad": format!("padding-left:{}rem", 0.6 + depth.get(&t.team_id).copied().unwrap_or(0) as f64),
+            "enps": if t.suppressed { "hidden".to_string() } else { t.enps.map(signed).unwrap_or_else(|| "–".into()) },
+            "turnover": turnover_rate(t.turnover_rate),
+        })).collect::<Vec<_>>(),
+        "correlation": r.correlation.map(|c| format!("{c:.2}")),
+        "reading": r.correlation.map(|c| match c {
+            c if c <= -0.5 => "a strong tendency: teams with a higher eNPS lose fewer people",
+            c if c < -0.2 => "a weak tendency: teams with a higher eNPS lose somewhat fewer people",
+            c if c < 0.2 => "no clear relation between eNPS and turnover",
+            _ => "teams with a higher eNPS lost more people in this window",
+        }),
+    })
+}
+
+/// "4.17%", or "–" where there is no rate.
+fn turnover_rate(r: Option<f64>) -> String {
+    r.map(|r| format!("{r:.2}%")).unwrap_or_else(|| "–".into())
+}
+
 pub async fn turnover(
     req: HttpRequest,
     session: Session,
@@ -537,6 +568,8 @@ pub async fn turnover(
         .ok();
     let mut report = Value::Null;
     let mut beside = Value::Null;
+    // A long table goes by pages: (page, teams per page, teams in all).
+    let mut beside_paging = None;
     if let (Some(g), Some((from, to))) = (g, win) {
         let periods = turnover_report::with_facts(
             &state,
@@ -597,7 +630,6 @@ pub async fn turnover(
             None,
             "%",
         );
-        let rate = |r: Option<f64>| r.map(|r| format!("{r:.2}%")).unwrap_or_else(|| "–".into());
         let rows: Vec<Value> = periods
             .iter()
             .zip(&labels)
@@ -607,7 +639,7 @@ pub async fn turnover(
                 "average": format!("{:.1}", p.average_headcount),
                 "separations": p.separations, "voluntary": p.voluntary, "involuntary": p.involuntary,
                 "other": p.other, "regretted": p.regretted,
-                "rate": rate(p.turnover_rate), "voluntary_rate": rate(p.voluntary_rate),
+                "rate": turnover_rate(p.turnover_rate), "voluntary_rate": turnover_rate(p.voluntary_rate),
             }))
             .collect();
         let total: u32 = periods.iter().map(|p| p.separations).sum();
@@ -626,34 +658,24 @@ pub async fn turnover(
             group_by: None,
             scale: nonempty(&f.scale),
         };
+        let page = TeamsPage::Numbered(page_number(f.beside_page.as_deref()) as usize);
         match enps_report::beside_turnover_report(
             &state,
             user.caller.clone(),
             &params,
-            from,
-            to,
+            (from, to),
             team_id,
+            page,
         )
         .await
         {
-            Ok(r) => {
-                let depth: BTreeMap<i32, usize> =
-                    teams.rows.iter().map(|(t, d, _)| (t.id, *d)).collect();
-                beside = json!({
-                    "teams": r.teams.iter().map(|t| json!({
-                        "name": t.name,
-                        "pad": format!("padding-left:{}rem", 0.6 + depth.get(&t.team_id).copied().unwrap_or(0) as f64),
-                        "enps": if t.suppressed { "hidden".to_string() } else { t.enps.map(signed).unwrap_or_else(|| "–".into()) },
-                        "turnover": rate(t.turnover_rate),
-                    })).collect::<Vec<_>>(),
-                    "correlation": r.correlation.map(|c| format!("{c:.2}")),
-                    "reading": r.correlation.map(|c| match c {
-                        c if c <= -0.5 => "a strong tendency: teams with a higher eNPS lose fewer people",
-                        c if c < -0.2 => "a weak tendency: teams with a higher eNPS lose somewhat fewer people",
-                        c if c < 0.2 => "no clear relation between eNPS and turnover",
-                        _ => "teams with a higher eNPS lost more people in this window",
-                    }),
-                });
+            Ok(Paged {
+                report: table,
+                total,
+                page,
+            }) => {
+                beside = beside_table(&table, &teams);
+                beside_paging = page.map(|(offset, count)| (offset / count + 1, count, total));
             }
             Err(e) => match bad_filter(&e) {
                 Some(b) => {
@@ -687,6 +709,26 @@ pub async fn turnover(
         ("group_by", Some(g_raw.clone())),
         ("scale", nonempty(&f.scale)),
     ]);
+    if let Some((page, count, total)) = beside_paging {
+        // The page's links keep every filter, the search too.
+        let link = |n: i64| {
+            let qs = query_string(&[
+                ("team_id", team_id.map(|t| t.to_string())),
+                ("team_q", nonempty(&f.team_q)),
+                ("beside_page", Some(n.to_string())),
+            ]);
+            format!("/reports/turnover?{others}&{qs}#h-beside")
+        };
+        let mut paged = pager(page as i64, total as i64, count as i64, link);
+        let (first, last) = ((page - 1) * count + 1, (page * count).min(total));
+        paged["total"] = json!(total);
+        paged["teams"] = json!(if first == last {
+            format!("team {first}")
+        } else {
+            format!("teams {first} to {last}")
+        });
+        beside["paged"] = paged;
+    }
     let link = format!("/reports/turnover?{others}");
     let (group_name, field) = group_field(&state, &user, (&teams, admin, team_id), f.team_q, link)
         .await
