@@ -75,6 +75,18 @@ fn node_modules() -> PathBuf {
 /// The provider's issuer is `http://127.0.0.1:<port>`; `redirect_uri` is the
 /// one address it sends browsers back to.
 pub fn start(port: u16, redirect_uri: &str) -> Provider {
+    // Once in a loaded full run node started and never printed its first
+    // line, and the test waited for it for half an hour: a start that says
+    // nothing within a minute is stopped and made again, once.
+    for _ in 0..2 {
+        if let Some(provider) = try_start(port, redirect_uri) {
+            return provider;
+        }
+    }
+    panic!("the OpenID provider did not start within a minute, twice");
+}
+
+fn try_start(port: u16, redirect_uri: &str) -> Option<Provider> {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/provider.mjs");
     let mut child = Command::new("node")
         .arg(script)
@@ -86,16 +98,25 @@ pub fn start(port: u16, redirect_uri: &str) -> Provider {
         .spawn()
         .expect("node runs");
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    // Keep reading: a closed pipe would kill the provider at its next write.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let _ = stdout.read_line(&mut first);
+        let _ = tx.send(first);
+        // Keep reading: a closed pipe would kill the provider at its next write.
+        std::io::copy(&mut stdout, &mut std::io::sink())
+    });
+    let Ok(first) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    };
     let issuer = first
         .trim()
         .strip_prefix("issuer ")
         .unwrap_or_else(|| panic!("the provider did not start: {first:?}"))
         .to_string();
-    Provider { child, issuer }
+    Some(Provider { child, issuer })
 }
 
 /// Settings that point Pulse at a provider that will listen on `port`.
