@@ -360,28 +360,57 @@ where
 /// starts the moment the last one ends; the busy timeout still covers other
 /// processes. One queue for every SQLite database the process opens: in
 /// production there is one, and in the tests the transactions are short.
-static SQLITE_WRITERS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+///
+/// The queue is first come, first served (a ticket each): with a plain
+/// mutex, a thread writing transaction after transaction (a round's opening
+/// chunks, the dispatcher's records) could take it again before a waiting
+/// answer or admin edit woke, and under the load script the slowest of
+/// those waited about a second.
+static SQLITE_WRITERS: std::sync::Mutex<Tickets> = std::sync::Mutex::new(Tickets {
+    next: 0,
+    serving: 0,
+});
+static SQLITE_WRITER_DONE: std::sync::Condvar = std::sync::Condvar::new();
 
-/// This thread's place at the head of `SQLITE_WRITERS`, held until dropped.
+/// The next ticket to hand out, and the one whose turn it is.
+struct Tickets {
+    next: u64,
+    serving: u64,
+}
+
+/// This thread's turn at the head of `SQLITE_WRITERS`, held until dropped.
 /// A thread that already holds it (a write transaction on another
 /// connection, inside its own) goes on without queueing behind itself.
-struct WriterTurn(Option<std::sync::MutexGuard<'static, ()>>);
+struct WriterTurn(bool);
 
 impl WriterTurn {
     fn take() -> Self {
         if HOLDS_WRITER_TURN.with(|h| h.replace(true)) {
-            return Self(None);
+            return Self(false);
         }
-        // A writer that panicked left no transaction open: the turn is free.
-        let guard = SQLITE_WRITERS.lock().unwrap_or_else(|e| e.into_inner());
-        Self(Some(guard))
+        // A writer that panicked gave its turn back as it unwound (`Drop`),
+        // so a poisoned lock still holds true tickets.
+        let mut tickets = SQLITE_WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = tickets.next;
+        tickets.next += 1;
+        while tickets.serving != mine {
+            tickets = SQLITE_WRITER_DONE
+                .wait(tickets)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        Self(true)
     }
 }
 
 impl Drop for WriterTurn {
     fn drop(&mut self) {
-        if self.0.take().is_some() {
+        if self.0 {
             HOLDS_WRITER_TURN.with(|h| h.set(false));
+            SQLITE_WRITERS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .serving += 1;
+            SQLITE_WRITER_DONE.notify_all();
         }
     }
 }
