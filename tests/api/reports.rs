@@ -94,7 +94,11 @@ pub async fn everyone_answers(app: &TestApp, admin: &str, scores: &[i64]) -> usi
         .unwrap();
     let q = survey["questions"][0]["id"].as_i64().unwrap();
     let tokens = send_now(app, admin, survey["id"].as_i64().unwrap()).await;
-    for (i, token) in tokens.values().enumerate() {
+    // By address, so that who gives which score, and so every team's figure,
+    // is the same from run to run (a map's order is not).
+    let mut by_address: Vec<_> = tokens.iter().collect();
+    by_address.sort();
+    for (i, (_, token)) in by_address.into_iter().enumerate() {
         answer(app, token, q, scores[i % scores.len()], "").await;
     }
     close_open_rounds(app, admin).await;
