@@ -30,4 +30,5 @@ pub mod startup;
 pub mod state;
 pub mod templates;
 pub mod tokens;
+pub mod turns;
 pub mod webhooks;

@@ -4,7 +4,7 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::{Condvar, LazyLock, Mutex};
+use std::sync::LazyLock;
 
 /// How many argon2 computations the process runs at once: one per core.
 /// Each holds 19 MiB while it runs; four logins at once took the serving
@@ -12,27 +12,11 @@ use std::sync::{Condvar, LazyLock, Mutex};
 /// running together. The others wait their turn, on their blocking thread.
 static TURNS: LazyLock<usize> =
     LazyLock::new(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-static RUNNING: Mutex<usize> = Mutex::new(0);
-static TURN_FREED: Condvar = Condvar::new();
+static ARGON2: crate::turns::Turns = crate::turns::Turns::new();
 
-/// Runs `f`, an argon2 computation, once fewer than `TURNS` are running.
+/// Runs `f`, an argon2 computation, in its turn.
 pub(crate) fn in_turn<T>(f: impl FnOnce() -> T) -> T {
-    // A panic inside `f` leaves the count right (see `Done`), so a poisoned
-    // lock still holds a true count.
-    let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-    while *running >= *TURNS {
-        running = TURN_FREED.wait(running).unwrap_or_else(|e| e.into_inner());
-    }
-    *running += 1;
-    drop(running);
-    struct Done;
-    impl Drop for Done {
-        fn drop(&mut self) {
-            *RUNNING.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-            TURN_FREED.notify_one();
-        }
-    }
-    let _done = Done;
+    let _turn = ARGON2.take(*TURNS);
     f()
 }
 

@@ -303,20 +303,17 @@ struct Checkpoint {
 /// stopped short and left an erased name in the WAL.
 fn truncate_wal(c: &mut SqliteConnection) -> QueryResult<()> {
     const TRIES: u32 = 50;
-    for _ in 1..TRIES {
+    for tried in 1..=TRIES {
         match diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result::<Checkpoint>(c) {
             Ok(done) if done.busy == 0 => return Ok(()),
-            Ok(_) | Err(diesel::result::Error::DatabaseError(..)) => {
+            Ok(_) | Err(diesel::result::Error::DatabaseError(..)) if tried < TRIES => {
                 std::thread::sleep(Duration::from_millis(20))
             }
+            Ok(_) => tracing::warn!(
+                "the WAL could not be truncated after {TRIES} tries: it is at the next checkpoint"
+            ),
             Err(e) => return Err(e),
         }
-    }
-    let last = diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result::<Checkpoint>(c)?;
-    if last.busy != 0 {
-        tracing::warn!(
-            "the WAL could not be truncated after {TRIES} tries: it is at the next checkpoint"
-        );
     }
     Ok(())
 }
@@ -366,51 +363,26 @@ where
 /// chunks, the dispatcher's records) could take it again before a waiting
 /// answer or admin edit woke, and under the load script the slowest of
 /// those waited about a second.
-static SQLITE_WRITERS: std::sync::Mutex<Tickets> = std::sync::Mutex::new(Tickets {
-    next: 0,
-    serving: 0,
-});
-static SQLITE_WRITER_DONE: std::sync::Condvar = std::sync::Condvar::new();
+static SQLITE_WRITERS: crate::turns::Turns = crate::turns::Turns::new();
 
-/// The next ticket to hand out, and the one whose turn it is.
-struct Tickets {
-    next: u64,
-    serving: u64,
-}
-
-/// This thread's turn at the head of `SQLITE_WRITERS`, held until dropped.
-/// A thread that already holds it (a write transaction on another
-/// connection, inside its own) goes on without queueing behind itself.
-struct WriterTurn(bool);
+/// This thread's turn in `SQLITE_WRITERS`, held until dropped. A thread that
+/// already holds it (a write transaction on another connection, inside its
+/// own) goes on without queueing behind itself.
+struct WriterTurn(Option<crate::turns::Turn<'static>>);
 
 impl WriterTurn {
     fn take() -> Self {
         if HOLDS_WRITER_TURN.with(|h| h.replace(true)) {
-            return Self(false);
+            return Self(None);
         }
-        // A writer that panicked gave its turn back as it unwound (`Drop`),
-        // so a poisoned lock still holds true tickets.
-        let mut tickets = SQLITE_WRITERS.lock().unwrap_or_else(|e| e.into_inner());
-        let mine = tickets.next;
-        tickets.next += 1;
-        while tickets.serving != mine {
-            tickets = SQLITE_WRITER_DONE
-                .wait(tickets)
-                .unwrap_or_else(|e| e.into_inner());
-        }
-        Self(true)
+        Self(Some(SQLITE_WRITERS.take(1)))
     }
 }
 
 impl Drop for WriterTurn {
     fn drop(&mut self) {
-        if self.0 {
+        if self.0.take().is_some() {
             HOLDS_WRITER_TURN.with(|h| h.set(false));
-            SQLITE_WRITERS
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .serving += 1;
-            SQLITE_WRITER_DONE.notify_all();
         }
     }
 }
